@@ -1,0 +1,201 @@
+-- The torch package: class system, tensor types, and the ordered list of its parts.
+-- The runtime leaves the door (a table of Python functions) in the registry slot below.
+
+local door = package.loaded['luatorch.door']
+package.loaded['luatorch.door'] = nil
+
+torch = torch or {}
+local torch = torch
+torch._door = door
+package.loaded.torch = torch
+
+local rawget, rawset, setmetatable, getmetatable = rawget, rawset, setmetatable, getmetatable
+local type, error, pairs, tostring = type, error, pairs, tostring
+
+-- metatables by class name; reverse lookup from metatable to name
+local registry = {}
+torch._registry = registry
+
+-- metamethods delegated to the class's __xxx__ methods, as luaT does
+local delegated = {
+   __add = '__add__', __sub = '__sub__', __mul = '__mul__', __div = '__div__',
+   __mod = '__mod__', __pow = '__pow__', __unm = '__unm__', __concat = '__concat__',
+   __eq = '__eq__', __lt = '__lt__', __le = '__le__', __len = '__len__',
+}
+
+local function install_metamethods(mt)
+   for mm, hook in pairs(delegated) do
+      mt[mm] = function(a, b)
+         local m = getmetatable(a)
+         local f = m and m[hook]
+         if f == nil then
+            m = getmetatable(b)
+            f = m and m[hook]
+         end
+         if f == nil then
+            error('attempt to perform ' .. mm:sub(3) .. ' on a ' .. torch.type(a), 2)
+         end
+         return f(a, b)
+      end
+   end
+   mt.__tostring = function(self)
+      local f = getmetatable(self).__tostring__
+      if f then return f(self) end
+      return rawget(getmetatable(self), '__typename') or 'torch object'
+   end
+   mt.__call = function(self, ...)
+      local f = getmetatable(self).__call__
+      if f then return f(self, ...) end
+      error('attempt to call a ' .. torch.type(self) .. ' value', 2)
+   end
+end
+
+local function split_name(name)
+   local pkg, cls = name:match('^(.*)%.([^%.]+)$')
+   return pkg, cls or name
+end
+
+--- Create (or fetch) the metatable of class `name` inheriting from `parentName`.
+function torch.newmetatable(name, parentName, constructor, module, mt)
+   if registry[name] then return registry[name], registry[parentName] end
+   mt = mt or {}
+   mt.__typename = name
+   mt.__index = mt
+   mt.__version = 1
+   install_metamethods(mt)
+   local parent
+   if parentName then
+      parent = registry[parentName]
+      if not parent then
+         error('parent class <' .. tostring(parentName) .. '> does not exist', 3)
+      end
+      setmetatable(mt, {__index = parent})
+   end
+   registry[name] = mt
+   constructor = constructor or function(...)
+      local obj = setmetatable({}, mt)
+      if obj.__init then obj:__init(...) end
+      return obj
+   end
+   mt.__factory = function() return setmetatable({}, mt) end
+   -- the constructor table: calling it builds an object, indexing it reaches the methods
+   local ctor = setmetatable({}, {
+      __call = function(_, ...) return constructor(...) end,
+      __index = mt,
+      __newindex = mt,
+      __tostring = function() return name end,
+      __metatable = mt,
+   })
+   mt.__constructor = ctor
+   local pkg, cls = split_name(name)
+   local owner = module
+   if not owner then
+      if pkg then
+         owner = _G
+         for part in pkg:gmatch('[^%.]+') do
+            owner[part] = owner[part] or {}
+            owner = owner[part]
+         end
+      else
+         owner = _G
+      end
+   end
+   owner[cls] = ctor
+   return mt, parent
+end
+
+--- torch.class(name [, parentName] [, module]): returns the class metatable and its parent's.
+function torch.class(name, parentName, module)
+   if type(name) ~= 'string' then
+      error('bad argument #1 to \'class\' (string expected, got ' .. type(name) .. ')', 2)
+   end
+   if type(parentName) == 'table' then
+      module, parentName = parentName, nil
+   end
+   if registry[name] then
+      error('class ' .. name .. ' has been already assigned', 2)
+   end
+   return torch.newmetatable(name, parentName, nil, module)
+end
+
+function torch.getmetatable(name)
+   return registry[name]
+end
+
+function torch.factory(name)
+   local mt = registry[name]
+   return mt and mt.__factory
+end
+
+function torch.typename(obj)
+   local mt = getmetatable(obj)
+   if type(mt) == 'table' then
+      local n = rawget(mt, '__typename')
+      if type(n) == 'string' then return n end
+   end
+   return nil
+end
+
+function torch.type(obj)
+   return torch.typename(obj) or type(obj)
+end
+
+function torch.isTypeOf(obj, spec)
+   local mt = getmetatable(obj)
+   if type(mt) ~= 'table' then return false end
+   local want
+   if type(spec) == 'string' then
+      want = registry[spec]
+      if not want then
+         -- Torch7 accepts a pattern matched against the type names in the chain
+         while mt do
+            local n = rawget(mt, '__typename')
+            if n and n:match(spec) then return true end
+            local pm = getmetatable(mt)
+            mt = pm and rawget(pm, '__index')
+         end
+         return false
+      end
+   else
+      want = getmetatable(spec) or spec
+   end
+   while mt do
+      if mt == want then return true end
+      local pm = getmetatable(mt)
+      mt = pm and rawget(pm, '__index')
+      if type(mt) ~= 'table' then return false end
+   end
+   return false
+end
+
+function torch.isclass(obj)
+   return type(obj) == 'table' and rawget(obj, '__typename') ~= nil
+end
+
+function torch.include(pkg, file)
+   return dofile(package.searchpath and package.searchpath(pkg .. '.' .. file:gsub('%.lua$', ''),
+      package.path) or file)
+end
+
+function torch.setheaptracking() end
+
+function torch.packageLuaPath(name)
+   local p = package.searchpath and package.searchpath(name, package.path)
+   return p and p:match('^(.*)[/\\]') or nil
+end
+
+require 'torch.Tensor'
+require 'torch.Storage'
+require 'torch.TensorMath'
+require 'torch.TensorIndex'
+require 'torch.TensorReduce'
+require 'torch.TensorLinalg'
+require 'torch.random'
+require 'torch.TensorPrint'
+require 'torch.Timer'
+require 'torch.CmdLine'
+require 'torch.Tester'
+require 'torch.TestSuite'
+require 'torch.utility'
+
+return torch

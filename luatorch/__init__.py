@@ -1,0 +1,7 @@
+"""luatorch: Torch7 scripts and models on an embedded LuaJIT, with NumPy/CuPy as the engine."""
+
+__version__ = "0.1.0"
+
+from luatorch.runtime import Runtime  # noqa: E402
+
+__all__ = ["Runtime", "__version__"]

@@ -1,0 +1,169 @@
+"""The LuaJIT runtime: lupa with Lua 5.1 semantics, our package paths, the door, and errors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterable, Optional, Sequence
+
+import lupa.luajit21 as lupa
+
+from luatorch import bridge
+from luatorch import tensor as _tensor
+
+
+def lua_dir() -> Path:
+    """Folder holding the Lua packages (`torch/`, `nn/`, ...), installed or in the source tree."""
+    import luatorch._lua as pkg
+
+    return Path(list(pkg.__path__)[0])
+
+
+class LuaError(Exception):
+    """A Lua error, already formatted as Torch7 shows it (`file.lua:12: message`)."""
+
+    def __init__(self, message: str, traceback: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.traceback = traceback
+
+
+# Error handler run at the point of failure, while the stack is intact: it turns a Python
+# exception into `file:line: message` at the innermost frame outside our own library.
+_LUA_SUPPORT = r"""
+local libroot, errmsg = ...
+local debug, type, tostring = debug, type, tostring
+local function userpos(level)
+   local first
+   while true do
+      local info = debug.getinfo(level, 'Sl')
+      if not info then break end
+      if info.currentline and info.currentline > 0 then
+         local src = info.source or ''
+         first = first or (info.short_src .. ':' .. info.currentline)
+         if src:sub(1, 1) ~= '@' or src:sub(2, #libroot + 1) ~= libroot then
+            return info.short_src .. ':' .. info.currentline
+         end
+      end
+      level = level + 1
+   end
+   return first
+end
+local function tostr(e, level)
+   if type(e) == 'string' then return e end
+   local msg = errmsg(e)
+   if msg == nil then return e end
+   local pos = userpos(level + 1)
+   if pos then return pos .. ': ' .. msg end
+   return msg
+end
+local function handler(e)
+   local msg = tostr(e, 3)
+   if type(msg) ~= 'string' then msg = tostring(msg) end
+   return msg, debug.traceback('', 2)
+end
+-- pcall that hands scripts Torch7-style error strings, not Python exception objects
+local xpcall, select = xpcall, select
+local function pyhandler(e) return tostr(e, 3) end
+pcall = function(f, ...)
+   return xpcall(f, pyhandler, ...)
+end
+local function run(f, ...)
+   local res = {xpcall(f, function(e)
+      local msg, tb = handler(e)
+      return {msg, tb}
+   end, ...)}
+   if res[1] then return true end
+   return false, res[2][1], res[2][2]
+end
+return run
+"""
+
+
+def _error_message(exc: Any) -> Optional[str]:
+    """Torch7-style text for a Python exception raised inside a door function."""
+    if isinstance(exc, _tensor.TorchError):
+        return str(exc)
+    if isinstance(exc, BaseException):
+        name = type(exc).__name__
+        text = str(exc)
+        if isinstance(exc, (ValueError, IndexError, TypeError)):
+            return text or name
+        if isinstance(exc, MemoryError):
+            return "not enough memory"
+        return f"{name}: {text}" if text else name
+    return None
+
+
+class Runtime:
+    """One LuaJIT state with the torch package reachable through `require`."""
+
+    def __init__(self, script_dir: Optional[str] = None, load_torch: bool = True,
+                 extra_paths: Iterable[str] = ()):
+        self.lua = lupa.LuaRuntime(unpack_returned_tuples=True, register_eval=False,
+                                   register_builtins=False)
+        g = self.lua.globals()
+        root = str(lua_dir())
+        paths = [f"{root}/?.lua", f"{root}/?/init.lua"]
+        if script_dir:
+            paths += [f"{script_dir}/?.lua", f"{script_dir}/?/init.lua"]
+        paths += [f"{p}/?.lua" for p in extra_paths]
+        env_path = os.environ.get("LUA_PATH")
+        tail = env_path if env_path else ";;"
+        g.package.path = ";".join(paths) + ";" + tail
+        # NOTE: scripts reach Python only through the door; lupa's `python` table is removed.
+        g.python = None
+        self.door = bridge.build_door()
+        self.lua.execute("package.loaded['luatorch.door'] = ...", self.lua.table_from(self.door))
+        self._run = self.lua.execute(_LUA_SUPPORT, root, _error_message)
+        collect = self.lua.eval("collectgarbage")
+        _tensor._gc_hook[:] = [lambda: collect("collect")]
+        if load_torch:
+            self.require("torch")
+
+    def require(self, name: str) -> Any:
+        """`require(name)` in this runtime."""
+        return self.call(self.lua.eval("require"), name)
+
+    def call(self, fn: Any, *args: Any) -> Any:
+        """Call a Lua function, turning a Lua error into `LuaError` with a Torch7-style message."""
+        box: list = []
+
+        def keep(*vals: Any) -> None:
+            box.extend(vals)
+
+        wrapper = self.lua.eval("function(f, keep, ...) keep(f(...)) end")
+        ok, msg, tb = self._unpack3(self._run(wrapper, fn, keep, *args))
+        if not ok:
+            raise LuaError(msg, tb or "")
+        return box[0] if len(box) == 1 else (tuple(box) if box else None)
+
+    @staticmethod
+    def _unpack3(r: Any) -> tuple:
+        if isinstance(r, tuple):
+            return (r + (None, None, None))[:3]
+        return (r, None, None)
+
+    def execute(self, code: str, name: str = "=(command line)") -> Any:
+        """Run a chunk of Lua source; returns its results."""
+        loader = self.lua.eval("loadstring")
+        fn, err = self._unpack3(loader(code, name))[:2]
+        if fn is None:
+            raise LuaError(str(err))
+        return self.call(fn)
+
+    def eval(self, expr: str) -> Any:
+        """Evaluate a Lua expression."""
+        return self.execute("return " + expr, "=(eval)")
+
+    def run_file(self, path: str, args: Sequence[str] = ()) -> None:
+        """Run a script file with Torch7's global `arg` table."""
+        g = self.lua.globals()
+        argt = self.lua.table_from({i + 1: a for i, a in enumerate(args)})
+        argt[0] = path
+        g.arg = argt
+        loader = self.lua.eval("loadfile")
+        fn, err = self._unpack3(loader(path))[:2]
+        if fn is None:
+            raise LuaError(str(err))
+        self.call(fn, *args)
