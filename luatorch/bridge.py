@@ -22,6 +22,7 @@ MODULES = [
     "luatorch.random",
     "luatorch.printing",
     "luatorch.sysutil",
+    "luatorch.threads",
 ]
 
 

@@ -41,7 +41,8 @@ local function userpos(level)
       if info.currentline and info.currentline > 0 then
          local src = info.source or ''
          first = first or (info.short_src .. ':' .. info.currentline)
-         if src:sub(1, 1) ~= '@' or src:sub(2, #libroot + 1) ~= libroot then
+         if src ~= '=[luatorch]' and (src:sub(1, 1) ~= '@'
+               or src:sub(2, #libroot + 1) ~= libroot) then
             return info.short_src .. ':' .. info.currentline
          end
       end
@@ -115,7 +116,9 @@ class Runtime:
         g.python = None
         self.door = bridge.build_door()
         self.lua.execute("package.loaded['luatorch.door'] = ...", self.lua.table_from(self.door))
-        self._run = self.lua.execute(_LUA_SUPPORT, root, _error_message)
+        self._run = self.lua.execute(_LUA_SUPPORT, root, _error_message, name="=[luatorch]")
+        self._wrapper = self.lua.eval("function(f, keep, ...) keep(f(...)) end",
+                                      name="=[luatorch]")
         collect = self.lua.eval("collectgarbage")
         _tensor._gc_hook[:] = [lambda: collect("collect")]
         if load_torch:
@@ -132,7 +135,7 @@ class Runtime:
         def keep(*vals: Any) -> None:
             box.extend(vals)
 
-        wrapper = self.lua.eval("function(f, keep, ...) keep(f(...)) end")
+        wrapper = self._wrapper
         ok, msg, tb = self._unpack3(self._run(wrapper, fn, keep, *args))
         if not ok:
             raise LuaError(msg, tb or "")

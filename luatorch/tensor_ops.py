@@ -376,11 +376,6 @@ def t_get_storage_idx(t: Tensor, s: Storage) -> Any:
     return t.a.item(_elem_index(t, tuple(int(v) for v in s.buf)))
 
 
-def t_flat_values(t: Tensor) -> Any:
-    """All elements, row-major, as a Python list (for totable)."""
-    return t.a.reshape(-1).tolist() if t.size else []
-
-
 def t_equal(a: Tensor, b: Tensor) -> bool:
     if a.size != b.size:
         return False
@@ -449,8 +444,9 @@ def s_copy(dst: Storage, src: Any) -> None:
     dst.buf[...] = dst.device.send(buf)
 
 
-def s_values(st: Storage) -> list:
-    return st.buf.tolist()
+def s_values(st: Storage) -> tuple:
+    """All values as multiple returns (small storages only, e.g. sizes)."""
+    return tuple(st.buf.tolist())
 
 
 def s_typename(st: Storage) -> str:

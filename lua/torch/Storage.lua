@@ -48,9 +48,15 @@ function Storage.copy(self, src)
 end
 
 function Storage.totable(self)
-   local vals = door.s_values(H[self])
+   local n = s_size(H[self])
    local out = {}
-   for i = 0, #vals - 1 do out[i + 1] = vals[i] end
+   if n == 0 then return out end
+   local p = Storage.data(self)
+   if storage_mts[getmetatable(self)] == 'Long' then
+      for i = 1, n do out[i] = tonumber(p[i - 1]) end
+   else
+      for i = 1, n do out[i] = p[i - 1] end
+   end
    return out
 end
 
@@ -75,11 +81,12 @@ function Storage.string(self, str)
    return door.s_bytes(H[self])
 end
 
+local ffi = require 'ffi'
+local CT = {Byte = 'uint8_t*', Char = 'int8_t*', Short = 'int16_t*', Int = 'int32_t*',
+   Long = 'int64_t*', Float = 'float*', Double = 'double*'}
+
 function Storage.data(self)
-   local ffi = require 'ffi'
-   local ct = {Byte = 'uint8_t', Char = 'int8_t', Short = 'int16_t', Int = 'int32_t',
-      Long = 'int64_t', Float = 'float', Double = 'double'}
-   return ffi.cast(ct[storage_mts[getmetatable(self)]] .. '*', door.s_data_ptr(H[self]))
+   return ffi.cast(CT[storage_mts[getmetatable(self)]], door.s_data_ptr(H[self]))
 end
 
 function Storage.__tostring__(self)

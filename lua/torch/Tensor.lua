@@ -229,7 +229,7 @@ local function sizes_from_args(fname, ...)
    -- accepts (n1, n2, ...) or (LongStorage) or (table of numbers)
    local a1 = ...
    if getmetatable(a1) == storage_mt_by_name.Long then
-      return door.s_values(H[a1])
+      return {door.s_values(H[a1])}
    elseif type(a1) == 'table' and not isTensor(a1) then
       return a1
    end
@@ -242,14 +242,6 @@ local function sizes_from_args(fname, ...)
    return t
 end
 torch._sizes_from_args = sizes_from_args
-
-local function pytable(t)
-   -- a Python list/tuple or Lua table of numbers -> Lua array
-   if type(t) == 'table' then return t end
-   local out = {}
-   for i = 0, #t - 1 do out[i + 1] = t[i] end
-   return out
-end
 
 function Tensor.dim(self) return t_dim(H[self]) end
 Tensor.nDimension = Tensor.dim
@@ -481,15 +473,18 @@ function Tensor.totable(self)
    local h = H[self]
    local n = t_dim(h)
    if n == 0 then return {} end
-   local flat = pytable(door.t_flat_values(h))
+   local c = Tensor.contiguous(self)
+   local p = Tensor.data(c)
+   local long = tensor_mts[getmetatable(self)] == 'Long'
    local sizes = {door.t_size(h)}
    local pos = 0
    local function build(d)
       local out = {}
       if d == n then
          for i = 1, sizes[d] do
+            local v = p[pos]
+            out[i] = long and tonumber(v) or v
             pos = pos + 1
-            out[i] = flat[pos]
          end
       else
          for i = 1, sizes[d] do out[i] = build(d + 1) end
@@ -497,6 +492,12 @@ function Tensor.totable(self)
       return out
    end
    return build(1)
+end
+
+for _, short in ipairs(TYPES) do
+   Tensor[short:lower()] = function(self)
+      return Tensor.type(self, 'torch.' .. short .. 'Tensor')
+   end
 end
 
 function Tensor.isTensor(self) return isTensor(self) end
@@ -733,7 +734,7 @@ local function tensor_newindex(self, k, v)
       if type(v) == 'number' then self:indexFill(1, k, v) else self:indexCopy(1, k, v) end
       return
    elseif kmt == storage_mt_by_name.Long then
-      t_setv(h, v, unpack(door.s_values(H[k])))
+      t_setv(h, v, door.s_values(H[k]))
       return
    end
    error('invalid tensor index: ' .. typeof(k), 2)
@@ -750,13 +751,16 @@ local function flatten_table(t, sizes, flat, depth)
    end
    for i = 1, n do
       local v = t[i]
-      if type(v) == 'table' then
-         flatten_table(v, sizes, flat, depth + 1)
-      elseif type(v) == 'number' then
-         flat[#flat + 1] = v
-      else
+      local leaf = type(v) == 'number'
+      if not leaf and type(v) ~= 'table' then
          error('invalid argument in table constructor: number expected, got ' .. typeof(v), 4)
       end
+      -- every number must sit at the same depth, or the table is not a box of numbers
+      if sizes.leaf == nil then sizes.leaf = leaf and depth or nil end
+      if leaf and sizes.leaf ~= depth or (not leaf and sizes.leaf == depth) then
+         error('inconsistent tensor size in table constructor', 4)
+      end
+      if leaf then flat[#flat + 1] = v else flatten_table(v, sizes, flat, depth + 1) end
    end
 end
 
@@ -798,7 +802,7 @@ local function construct(mt, tname, ...)
    end
    local amt = getmetatable(a1)
    if amt == storage_mt_by_name.Long and select(2, ...) == nil then
-      return wrap(t_new_size(tname, nil, unpack(door.s_values(H[a1]))), mt)
+      return wrap(t_new_size(tname, nil, door.s_values(H[a1])), mt)
    elseif amt == storage_mt_by_name.Long and isStorage(select(2, ...)) then
       local t = wrap(t_new(tname), mt)
       door.t_resize_storage(H[t], H[a1], H[(select(2, ...))])

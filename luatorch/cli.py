@@ -1,0 +1,157 @@
+"""Command line: `luatorch run SCRIPT`, `luatorch info`, and `th SCRIPT` (Torch7's name)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import List, Optional, Sequence
+
+import click
+
+from luatorch import __version__
+
+COMMANDS = ("run", "info", "repl")
+
+
+def _fail(msg: str, tb: str = "", debug: bool = False) -> None:
+    click.echo(msg, err=True)
+    if debug and tb:
+        click.echo(tb.strip("\n"), err=True)
+
+
+def _runtime(script_dir: Optional[str]):
+    from luatorch.runtime import Runtime
+
+    return Runtime(script_dir=script_dir)
+
+
+def _line_loop(rt) -> None:
+    """A plain read-eval-print loop (the full REPL comes later)."""
+    from luatorch.runtime import LuaError
+
+    while True:
+        try:
+            line = input("th> ")
+        except EOFError:
+            click.echo("")
+            return
+        if line.strip() in ("exit", "os.exit()", "quit"):
+            return
+        if not line.strip():
+            continue
+        # an expression prints its values, as th does; otherwise run the line as a statement
+        printer = ("local __r = {" + line + "} for __i = 1, table.maxn(__r) do "
+                   "print(__r[__i]) end")
+        fn = rt.lua.eval("loadstring")(printer)
+        code = printer if not isinstance(fn, tuple) and fn is not None else line
+        try:
+            rt.execute(code, "=stdin")
+        except LuaError as e:
+            click.echo(e.message, err=True)
+
+
+def run_script(script: Optional[str], args: Sequence[str], execs: Sequence[str] = (),
+               libs: Sequence[str] = (), interactive: bool = False, debug: bool = False) -> int:
+    """Run a script the way `th` did; returns the process exit code."""
+    from luatorch.runtime import LuaError
+
+    if script is not None and not os.path.isfile(script):
+        _fail(f"cannot open {script}: No such file or directory")
+        return 1
+    script_dir = os.path.dirname(os.path.abspath(script)) if script else os.getcwd()
+    try:
+        rt = _runtime(script_dir)
+        for lib in libs:
+            rt.require(lib)
+        for stmt in execs:
+            rt.execute(stmt, "=(command line)")
+        if script is not None:
+            rt.run_file(script, list(args))
+        if interactive or (script is None and not execs):
+            _line_loop(rt)
+    except LuaError as e:
+        _fail(e.message, e.traceback, debug)
+        return 1
+    except SystemExit as e:
+        return int(e.code or 0)
+    except KeyboardInterrupt:
+        _fail("interrupted!")
+        return 130
+    except Exception as e:  # a bug in luatorch itself: short message unless --debug
+        _fail(f"luatorch internal error: {type(e).__name__}: {e}", traceback.format_exc(), debug)
+        return 1
+    return 0
+
+
+@click.group(invoke_without_command=False, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="luatorch")
+def cli() -> None:
+    """luatorch: run Torch7 Lua scripts and models on NumPy/CuPy."""
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("-e", "execs", multiple=True, metavar="STMT", help="Execute a Lua statement first.")
+@click.option("-l", "libs", multiple=True, metavar="LIB", help="require(LIB) first.")
+@click.option("-i", "interactive", is_flag=True, help="Enter the REPL after the script.")
+@click.option("--debug", is_flag=True, help="Show Lua and Python tracebacks on errors.")
+@click.argument("script", required=False)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def run(execs, libs, interactive, debug, script, args) -> None:
+    """Run SCRIPT with ARGS (the global `arg`, as in Torch7's th)."""
+    sys.exit(run_script(script, args, execs, libs, interactive, debug))
+
+
+@cli.command()
+def repl() -> None:
+    """An interactive Torch7 prompt."""
+    sys.exit(run_script(None, (), interactive=True))
+
+
+@cli.command()
+def info() -> None:
+    """Versions, Lua engine, BLAS, devices, and whether CuPy and MPI are usable."""
+    import numpy as np
+
+    from luatorch.backend import cuda
+    from luatorch.runtime import Runtime
+
+    rt = Runtime(load_torch=False)
+    click.echo(f"luatorch {__version__}")
+    click.echo(f"python   {sys.version.split()[0]}")
+    click.echo(f"lua      {rt.lua.eval('jit.version')} (Lua 5.1 semantics, lupa)")
+    click.echo(f"numpy    {np.__version__}")
+    blas = "unknown"
+    try:
+        cfg = np.show_config(mode="dicts")
+        b = cfg.get("Build Dependencies", {}).get("blas", {})
+        blas = f"{b.get('name', '?')} {b.get('version', '')}".strip()
+    except Exception:
+        pass
+    click.echo(f"blas     {blas}")
+    n = cuda.device_count()
+    if cuda._cp is None:
+        click.echo("cupy     not installed (CUDA tensors unavailable)")
+    else:
+        click.echo(f"cupy     {cuda._cp.__version__}, {n} usable GPU(s)")
+    try:
+        import mpi4py  # noqa: F401
+
+        click.echo("mpi      mpi4py available")
+    except Exception:
+        click.echo("mpi      mpi4py not installed")
+    click.echo("devices  cpu" + "".join(f", cuda:{i}" for i in range(n)))
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Entry point for both `luatorch` and `th`: a bare script name means `run`."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv and os.path.basename(sys.argv[0]) == "th":
+        argv = ["run"]
+    elif argv and argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
+        argv = ["run"] + argv
+    cli.main(args=argv, prog_name=os.path.basename(sys.argv[0]) or "luatorch")
+
+
+if __name__ == "__main__":
+    main()
