@@ -460,7 +460,7 @@ def test_tensor_asserts(rt: Runtime) -> None:
            t:assertTensorEq(a, torch.Tensor{{1, 2, 3}}),
            not t:eq(a, {1, 2, 3}),
            t:eq(torch.ByteTensor{1, 2}, torch.ByteTensor{1, 2}),
-           not t:eq(torch.ByteTensor{1}, torch.ByteTensor{2}, 1.5) == false,
+           t:eq(torch.ByteTensor{1}, torch.ByteTensor{2}, 1.5),
         }
         for i, v in ipairs(r) do if v ~= true then return i, t.errors end end
         return 0, t.errors[1], #t.warnings

@@ -66,7 +66,7 @@ function Storage.type(self, tname)
    if tname == own then return self end
    local short = tname:match('^torch%.(%a+)Storage$')
    if not short or not storage_mt_by_name[short] then
-      error("bad argument #1 to 'type' (unknown storage type " .. tostring(tname) .. ')', 2)
+      torch._error("bad argument #1 to 'type' (unknown storage type " .. tostring(tname) .. ')')
    end
    local out = torch[short .. 'Storage'](s_size(H[self]))
    door.s_copy(H[out], H[self])
@@ -110,8 +110,8 @@ local function construct(mt, tname, ...)
    elseif type(a1) == 'table' and not torch.isTensor(a1) then
       for i = 1, #a1 do
          if type(a1[i]) ~= 'number' then
-            argerror(1, tname .. 'Storage', 'table of numbers expected, element ' .. i ..
-               ' is ' .. typeof(a1[i]), 3)
+            argtorch._error(1, tname .. 'Storage', 'table of numbers expected, element ' .. i ..
+               ' is ' .. typeof(a1[i]))
          end
       end
       return wrapstorage(door.s_from_table(tname, a1, #a1), tname)
@@ -121,7 +121,7 @@ local function construct(mt, tname, ...)
       size = size or (s_size(H[a1]) - offset + 1)
       return wrapstorage(door.s_view(H[a1], offset, size), tname)
    end
-   argerror(1, tname .. 'Storage', 'number, table or storage expected, got ' .. typeof(a1), 3)
+   argtorch._error(1, tname .. 'Storage', 'number, table or storage expected, got ' .. typeof(a1))
 end
 
 for _, tname in ipairs(torch._tensortypes) do
@@ -142,12 +142,12 @@ for _, tname in ipairs(torch._tensortypes) do
    mt.__newindex = function(self, k, v)
       if type(k) == 'number' then
          if type(v) ~= 'number' then
-            error('value expected to be a number, got ' .. typeof(v), 2)
+            torch._error('value expected to be a number, got ' .. typeof(v))
          end
          s_set(H[self], k, v)
          return
       end
-      error('cannot set field ' .. tostring(k) .. ' of a storage', 2)
+      torch._error('cannot set field ' .. tostring(k) .. ' of a storage')
    end
    mt.__len = function(self) return s_size(H[self]) end
    mt.__tostring = function(self) return Storage.__tostring__(self) end

@@ -69,8 +69,8 @@ function torch._handle(x)
    return H[x]
 end
 
-local function argerror(n, fname, msg, level)
-   error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), (level or 2) + 1)
+local function argerror(n, fname, msg)
+   torch._error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg))
 end
 torch._argerror = argerror
 
@@ -147,8 +147,8 @@ local function invalid(fname, forms, rmt, level, ...)
    local got = {}
    for i = 1, select('#', ...) do got[#got + 1] = typeof((select(i, ...))) end
    local tname = rmt and rawget(rmt, '__typename'):gsub('^torch%.', '') or 'Tensor'
-   error(string.format("invalid arguments to '%s': %s; expected arguments: %s", fname,
-      table.concat(got, ' '), describe(forms, tname)), level + 1)
+   torch._error(string.format("invalid arguments to '%s': %s; expected arguments: %s", fname,
+      table.concat(got, ' '), describe(forms, tname)))
 end
 torch._invalid = invalid
 
@@ -236,7 +236,7 @@ local function sizes_from_args(fname, ...)
    local t = {...}
    for i = 1, #t do
       if type(t[i]) ~= 'number' then
-         argerror(i, fname, 'number expected, got ' .. typeof(t[i]), 3)
+         argtorch._error(i, fname, 'number expected, got ' .. typeof(t[i]))
       end
    end
    return t
@@ -290,7 +290,7 @@ function Tensor.type(self, tname)
    if not dst then
       local ctor = torch._typeconverters and torch._typeconverters[tname]
       if ctor then return ctor(self) end
-      error("bad argument #1 to 'type' (unknown tensor type " .. tostring(tname) .. ")", 2)
+      torch._error("bad argument #1 to 'type' (unknown tensor type " .. tostring(tname) .. ")")
    end
    return wrap(door.t_typeconv(H[self], short), dst)
 end
@@ -380,7 +380,7 @@ function Tensor.contiguous(self)
 end
 
 local function checkdim(self, fname, d, n)
-   if type(d) ~= 'number' then argerror(n or 1, fname, 'number expected, got ' .. typeof(d), 3) end
+   if type(d) ~= 'number' then argtorch._error(n or 1, fname, 'number expected, got ' .. typeof(d)) end
 end
 
 function Tensor.narrow(self, d, start, len)
@@ -555,7 +555,7 @@ end
 
 function Tensor.map(self, other, fn)
    if t_numel(H[self]) ~= t_numel(H[other]) then
-      error('inconsistent tensor size', 2)
+      torch._error('inconsistent tensor size')
    end
    local p, sizes, strides, n = strided_iter(self)
    if not p then return self end
@@ -578,7 +578,7 @@ end
 function Tensor.map2(self, t1, t2, fn)
    local n0 = t_numel(H[self])
    if n0 ~= t_numel(H[t1]) or n0 ~= t_numel(H[t2]) then
-      error('inconsistent tensor size', 2)
+      torch._error('inconsistent tensor size')
    end
    local p, sizes, strides, n = strided_iter(self)
    if not p then return self end
@@ -631,7 +631,7 @@ local function index_table(self, k, fname)
    local h = H[self]
    local n = t_dim(h)
    if #k > n then
-      error(string.format('too many indices provided: %d for a %dD tensor', #k, n), 3)
+      torch._error(string.format('too many indices provided: %d for a %dD tensor', #k, n))
    end
    local allnum = #k == n and n > 0
    for i = 1, #k do
@@ -658,13 +658,13 @@ local function index_table(self, k, fname)
          if s < 0 then s = s + sz + 1 end
          if e < 0 then e = e + sz + 1 end
          if s < 1 or s > sz or e < s or e > sz then
-            error(string.format('index out of range: {%s, %s} on dimension %d of size %d',
-               tostring(v[1]), tostring(v[2]), d, sz), 3)
+            torch._error(string.format('index out of range: {%s, %s} on dimension %d of size %d',
+               tostring(v[1]), tostring(v[2]), d, sz))
          end
          cur = t_narrow(cur, d, s, e - s + 1)
          d = d + 1
       else
-         error('invalid index: expected number or table, got ' .. typeof(v), 3)
+         torch._error('invalid index: expected number or table, got ' .. typeof(v))
       end
    end
    return cur, false
@@ -676,7 +676,7 @@ local function tensor_index(self, k)
       local h = H[self]
       local n = t_dim(h)
       if n == 1 then return t_get1(h, k) end
-      if n == 0 then error('index out of bound: indexing an empty tensor', 2) end
+      if n == 0 then torch._error('index out of bound: indexing an empty tensor') end
       return wrap(t_select(h, 1, k), getmetatable(self))
    elseif tk == 'table' then
       local view, elem = index_table(self, k, '[]')
@@ -704,7 +704,7 @@ local function tensor_newindex(self, k, v)
                t_copy(t_narrow(h, 1, k, 1), H[v])
                return
             end
-            error('value expected to be a number, got ' .. typeof(v), 2)
+            torch._error('value expected to be a number, got ' .. typeof(v))
          end
          t_set1(h, k, v)
          return
@@ -716,14 +716,14 @@ local function tensor_newindex(self, k, v)
       local view, elem = index_table(self, k, '[]=')
       if elem then
          if type(v) ~= 'number' then
-            error('value expected to be a number, got ' .. typeof(v), 2)
+            torch._error('value expected to be a number, got ' .. typeof(v))
          end
          t_setv(h, v, unpack(k))
          return
       end
       if type(v) == 'number' then t_fill(view, v)
       elseif isTensor(v) then t_copy(view, H[v])
-      else error('value expected to be a number or tensor, got ' .. typeof(v), 2) end
+      else torch._error('value expected to be a number or tensor, got ' .. typeof(v)) end
       return
    end
    local kmt = getmetatable(k)
@@ -737,7 +737,7 @@ local function tensor_newindex(self, k, v)
       t_setv(h, v, door.s_values(H[k]))
       return
    end
-   error('invalid tensor index: ' .. typeof(k), 2)
+   torch._error('invalid tensor index: ' .. typeof(k))
 end
 
 -------------------------------------------------------------------------------------------------
@@ -747,18 +747,18 @@ local function flatten_table(t, sizes, flat, depth)
    local n = #t
    if sizes[depth] == nil then sizes[depth] = n
    elseif sizes[depth] ~= n then
-      error('inconsistent tensor size in table constructor', 4)
+      torch._error('inconsistent tensor size in table constructor')
    end
    for i = 1, n do
       local v = t[i]
       local leaf = type(v) == 'number'
       if not leaf and type(v) ~= 'table' then
-         error('invalid argument in table constructor: number expected, got ' .. typeof(v), 4)
+         torch._error('invalid argument in table constructor: number expected, got ' .. typeof(v))
       end
       -- every number must sit at the same depth, or the table is not a box of numbers
       if sizes.leaf == nil then sizes.leaf = leaf and depth or nil end
       if leaf and sizes.leaf ~= depth or (not leaf and sizes.leaf == depth) then
-         error('inconsistent tensor size in table constructor', 4)
+         torch._error('inconsistent tensor size in table constructor')
       end
       if leaf then flat[#flat + 1] = v else flatten_table(v, sizes, flat, depth + 1) end
    end
@@ -795,7 +795,7 @@ local function construct(mt, tname, ...)
       for i = 1, n do
          local v = select(i, ...)
          if type(v) ~= 'number' then
-            argerror(i, tname .. 'Tensor', 'number expected, got ' .. typeof(v), 3)
+            argtorch._error(i, tname .. 'Tensor', 'number expected, got ' .. typeof(v))
          end
       end
       return wrap(t_new_size(tname, nil, ...), mt)
@@ -809,8 +809,8 @@ local function construct(mt, tname, ...)
       return t
    elseif storage_mts[amt] then
       if storage_mts[amt] ~= tname then
-         argerror(1, tname .. 'Tensor', 'expected torch.' .. tname .. 'Storage, got ' ..
-            typeof(a1), 3)
+         argtorch._error(1, tname .. 'Tensor', 'expected torch.' .. tname .. 'Storage, got ' ..
+            typeof(a1))
       end
       local offset, a3, a4 = select(2, ...)
       offset = offset or 1
@@ -821,14 +821,14 @@ local function construct(mt, tname, ...)
       return torch._tensor_from_storage_args(mt, a1, offset, {select(3, ...)})
    elseif tensor_mts[amt] then
       if amt ~= mt then
-         argerror(1, tname .. 'Tensor', 'expected torch.' .. tname .. 'Tensor, got ' ..
-            typeof(a1), 3)
+         argtorch._error(1, tname .. 'Tensor', 'expected torch.' .. tname .. 'Tensor, got ' ..
+            typeof(a1))
       end
       return wrap(t_new_view(H[a1]), mt)
    elseif ta1 == 'table' then
       return from_table(mt, tname, a1)
    end
-   argerror(1, tname .. 'Tensor', 'invalid arguments: ' .. typeof(a1), 3)
+   argtorch._error(1, tname .. 'Tensor', 'invalid arguments: ' .. typeof(a1))
 end
 
 for _, tname in ipairs(TYPES) do
@@ -871,8 +871,8 @@ local default_type = 'torch.DoubleTensor'
 function torch.setdefaulttensortype(tname)
    local short = type(tname) == 'string' and tname:match('^torch%.(%a+)Tensor$')
    if not short or not tensor_mt_by_name[short] then
-      error("bad argument #1 to 'setdefaulttensortype' (invalid tensor type " ..
-         tostring(tname) .. ')', 2)
+      torch._error("bad argument #1 to 'setdefaulttensortype' (invalid tensor type " ..
+         tostring(tname) .. ')')
    end
    default_type = tname
    torch.Tensor = torch[short .. 'Tensor']

@@ -12,6 +12,29 @@ package.loaded.torch = torch
 local rawget, rawset, setmetatable, getmetatable = rawget, rawset, setmetatable, getmetatable
 local type, error, pairs, tostring = type, error, pairs, tostring
 
+-- Library errors are reported at the user's line: the innermost frame outside lua/ (tail
+-- calls make fixed error levels unreliable, so the stack is walked instead).
+local libroot = (debug.getinfo(1, 'S').source:match('^@(.*)[/\\]torch[/\\]init%.lua$')) or ''
+
+function torch._userpos()
+   local level = 3
+   while true do
+      local info = debug.getinfo(level, 'Sl')
+      if not info then return nil end
+      local src = info.source or ''
+      if info.currentline and info.currentline > 0 and src ~= '=[luatorch]'
+         and (src:sub(1, 1) ~= '@' or src:sub(2, #libroot + 1) ~= libroot) then
+         return info.short_src .. ':' .. info.currentline
+      end
+      level = level + 1
+   end
+end
+
+function torch._error(msg)
+   local pos = torch._userpos()
+   error(pos and (pos .. ': ' .. msg) or msg, 0)
+end
+
 -- metatables by class name; reverse lookup from metatable to name
 local registry = {}
 torch._registry = registry
