@@ -6,7 +6,7 @@ Behaviour reproduced (from Torch7's Tensor.lua, latest revision):
   values print as `%<w>d` with `w` = digits of the largest magnitude + 1, or as `%11.4e` from ten
   digits on.  Otherwise four decimals: `%<w>.4e` when the magnitudes span more than four decades,
   else `%<w>.4f`, with a common scale factor line (`1e-05 *`) when the largest magnitude is below
-  0.01 or has more than five integer digits.  Any NaN makes the format a plain `%f`.
+  0.1 or has more than five integer digits.  Any NaN makes the format a plain `%f`.
 * A 1-D tensor or a storage prints one value a line; a matrix prints rows of values separated by
   one space, cut into `Columns a to b` blocks when they do not fit in 80 characters; a tensor of
   more dimensions prints each matrix slice under a `(i,j,.,.) = ` header, the first index
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any, Callable, Dict, List, NamedTuple, Optional
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -32,7 +32,7 @@ class _Layout(NamedTuple):
 
     spec: str  # printf-style conversion for one value
     integer: bool  # the spec takes an integer (`%d`)
-    scale: Optional[float]  # values are divided by this; printed as `<scale> *` first
+    scale: float | None  # values are divided by this; printed as `<scale> *` first
     width: float  # column width used to fit matrix rows (NaN when NaNs are present)
 
 
@@ -71,7 +71,7 @@ def _layout(vals: np.ndarray) -> _Layout:
     return _Layout(f"%{width}.4f", False, None, float(width))
 
 
-def _cells(vals: np.ndarray, lay: _Layout) -> List[str]:
+def _cells(vals: np.ndarray, lay: _Layout) -> list[str]:
     """Each value of `vals` (float64, any shape) written with `lay`, in row-major order."""
     flat = vals.reshape(-1)
     if lay.scale is not None:
@@ -84,10 +84,10 @@ def _cells(vals: np.ndarray, lay: _Layout) -> List[str]:
 
 
 def _scale_line(lay: _Layout) -> str:
-    return "%g *\n" % lay.scale
+    return f"{lay.scale:g} *\n"
 
 
-def _matrix(cells: List[str], rows: int, cols: int, lay: _Layout, indent: str) -> str:
+def _matrix(cells: list[str], rows: int, cols: int, lay: _Layout, indent: str) -> str:
     """One matrix (cells in row-major order), cut into column blocks as Torch7 does."""
     if math.isnan(lay.width):
         per_line = cols  # Torch7's arithmetic on NaN ends up printing one block, no header
@@ -116,7 +116,7 @@ def _matrix(cells: List[str], rows: int, cols: int, lay: _Layout, indent: str) -
     return "".join(out)
 
 
-def _lines(cells: List[str], lay: _Layout) -> str:
+def _lines(cells: list[str], lay: _Layout) -> str:
     """A 1-D tensor's or a storage's body: one value a line, after the scale line if any."""
     head = _scale_line(lay) if lay.scale is not None else ""
     return head + "".join(c + "\n" for c in cells)
@@ -192,7 +192,7 @@ def fmt_storage(storage: Any, typename: str) -> str:
     return format_storage(storage, typename)
 
 
-EXPORTS: Dict[str, Callable[..., str]] = {
+EXPORTS: dict[str, Callable[..., str]] = {
     "fmt_tensor": fmt_tensor,
     "fmt_storage": fmt_storage,
 }

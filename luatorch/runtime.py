@@ -120,7 +120,9 @@ class Runtime:
         self._wrapper = self.lua.eval("function(f, keep, ...) keep(f(...)) end",
                                       name="=[luatorch]")
         collect = self.lua.eval("collectgarbage")
-        _tensor._gc_hook[:] = [lambda: collect("collect")]
+        # NOTE: two passes: a tensor's Python handle sits as a value in a weak-keyed table, and
+        # LuaJIT frees such a value one cycle after its key.
+        _tensor._gc_hook[:] = [lambda: (collect("collect"), collect("collect"))]
         if load_torch:
             self.require("torch")
 

@@ -6,10 +6,10 @@ import os
 import socket
 import sys
 import time
-from typing import Callable, Dict, Optional, Tuple
+from collections.abc import Callable
 
 
-def sys_clock() -> Tuple[float, float, float]:
+def sys_clock() -> tuple[float, float, float]:
     """Return (wall, user CPU, system CPU) seconds; wall is monotonic, for torch.Timer."""
     # os.times() is used rather than resource.getrusage because it also exists on Windows.
     cpu = os.times()
@@ -21,7 +21,7 @@ def sys_time() -> float:
     return time.time()
 
 
-def sys_getenv(name: str) -> Optional[str]:
+def sys_getenv(name: str) -> str | None:
     """Return the environment variable `name`, or None when it is unset."""
     return os.environ.get(str(name))
 
@@ -45,7 +45,7 @@ def sys_sleep(seconds: float) -> None:
     time.sleep(max(0.0, float(seconds)))
 
 
-EXPORTS: Dict[str, Callable] = {
+EXPORTS: dict[str, Callable] = {
     "sys_clock": sys_clock,
     "sys_time": sys_time,
     "sys_getenv": sys_getenv,

@@ -32,17 +32,19 @@ DTYPE_NAME = {v: k for k, v in TYPES.items()}
 
 # Live bytes held by storages, and bytes allocated since the Lua collector last ran: the runtime
 # uses them to run Lua's collector when buffers pile up (Lua cannot see their size).
-_alloc = {"live": 0, "since_gc": 0}
+_alloc = {"live": 0, "since_gc": 0, "after_gc": 0}
 _gc_hook: list = []
 
 
 def _track(nbytes: int) -> None:
     _alloc["live"] += nbytes
     _alloc["since_gc"] += nbytes
-    # NOTE: like Lua's own pause of 200%: collect when as much was allocated as is live (>= 64 MB).
-    if _gc_hook and _alloc["since_gc"] > max(64 << 20, _alloc["live"] // 2):
+    # NOTE: like Lua's own pause: collect once as much was allocated as half of what survived
+    # the last collection (at least 64 MB), so garbage never outgrows live data for long.
+    if _gc_hook and _alloc["since_gc"] > max(64 << 20, _alloc["after_gc"] // 2):
         _alloc["since_gc"] = 0
         _gc_hook[0]()
+        _alloc["after_gc"] = _alloc["live"]
 
 
 def _untrack(nbytes: int) -> None:
@@ -133,6 +135,15 @@ class Tensor:
         if not size:
             n = 0
         return cls(Storage.new(n, dtype, device), 0, size)
+
+    @classmethod
+    def uninitialized(cls, size: Sequence[int], dtype: Any, device: Device = cpu) -> "Tensor":
+        """A new contiguous tensor whose contents the caller overwrites at once."""
+        size = tuple(int(s) for s in size)
+        n = 1
+        for s in size:
+            n *= s
+        return cls(Storage(device.empty(n if size else 0, dtype), device), 0, size)
 
     @classmethod
     def from_array(cls, arr: Any, dtype: Any = None, device: Device = cpu) -> "Tensor":
@@ -350,7 +361,7 @@ class Tensor:
         return self.clone()
 
     def clone(self) -> "Tensor":
-        out = Tensor.empty(self.size, self.dtype, self.storage.device)
+        out = Tensor.uninitialized(self.size, self.dtype, self.storage.device)
         if self.size:
             out.a[...] = self.a
         return out

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -355,8 +355,9 @@ ASSERTS = [
      "ALMOST_EQ failed: 1 ~= 1.5 with tolerance=0.1"),
     ("assertalmosteq(1, 1.05, 'm', 0.1)", "assertalmosteq(1, 1.2, 0.1, 'm')",
      "m\nALMOST_EQ failed"),
-    ("assertGeneralEq({1, {a = 'x'}}, {1, {a = 'x'}})", "assertGeneralEq({1, {a = 'x'}}, "
-     "{1, {a = 'y'}})", "At table location 2.a: EQ failed: x (string) ~= y (string)"),
+    ("assertGeneralEq({1, {a = 'x'}}, {1, {a = 'x'}})",
+     "assertGeneralEq({1, {a = 'x'}}, {1, {a = 'y'}})",
+     "At table location 2.a: EQ failed: x (string) ~= y (string)"),
     ("assertGeneralNe(1, 2)", "assertGeneralNe('s', 's')", "NE failed: s (string) == s (string)"),
     ("eq(1, 1.05, 0.1)", "eq(1, 1.2, 0.1)", "EQ failed: 1 ~= 1.2 with tolerance=0.1"),
     ("eq({x = 1}, {x = 1})", "eq(1, '1')",
@@ -618,3 +619,13 @@ def test_suite_keeps_definition_order(rt: Runtime, capfd: pytest.CaptureFixture)
     """)
     out = flushed(rt, capfd)
     assert out.index("zeta") < out.index("alpha") < out.index("mid")
+
+
+def test_python_error_in_test_is_reported(rt: Runtime, capfd: pytest.CaptureFixture) -> None:
+    """An exception raised by a door function counts as a test error, with its message."""
+    flushed(rt, capfd)
+    with pytest.raises(LuaError, match="An error was found"):
+        run_suite(rt, "function tests.py() torch._door.sys_sleep('not a number') end")
+    out = flushed(rt, capfd)
+    assert "[ERROR]" in out and "py\n Function call failed\n" in out
+    assert "could not convert string to float" in out and "stack traceback:" in out

@@ -589,9 +589,18 @@ function Tester:_getTests(testNames)
    return names
 end
 
+-- Errors raised by Python code arrive as objects, which debug.traceback would pass
+-- through untouched; turning them into text first keeps the stack in the report.
+local function traceback(err)
+   if type(err) ~= 'string' then
+      err = tostring(err)
+   end
+   return debug.traceback(err, 2)
+end
+
 function Tester:_pcall(f)
    local before = #self.errors
-   local ok, result = xpcall(f, debug.traceback)
+   local ok, result = xpcall(f, traceback)
    if not ok then
       self.errors[#self.errors + 1] =
          self._currentTestName .. '\n Function call failed\n' .. tostring(result) .. '\n'
