@@ -1,0 +1,35 @@
+-- Fit y = X w + b by gradient descent with plain torch tensors, as in Torch7's tutorials,
+-- then check the fit against the closed-form least-squares solution.
+require 'torch'
+
+torch.manualSeed(123)
+local n, d = 200, 5
+local X = torch.randn(n, d)
+local wTrue = torch.Tensor({1.5, -2, 0.5, 3, -1})
+local y = X * wTrue + 0.7 + torch.randn(n) * 0.01
+
+local w = torch.zeros(d)
+local b = 0
+local lr = 0.1
+for epoch = 1, 300 do
+   local err = X * w + b - y                 -- residuals
+   local gradW = X:t() * err / n
+   local gradB = err:sum() / n
+   w:add(-lr, gradW)
+   b = b - lr * gradB
+   if epoch % 100 == 0 then
+      print(string.format('epoch %d  mse %.6f', epoch, err:pow(2):mean()))
+   end
+end
+
+-- closed form on [X 1]
+local A = torch.cat(X, torch.ones(n, 1), 2)
+local sol = torch.gels(y:view(n, 1), A:clone())
+local wLS = sol:narrow(1, 1, d):view(d)
+print('weights (gradient descent):')
+print(w)
+local gap = (w - wLS):abs():max()
+print(string.format('largest gap to least squares: %.2e, bias %.4f', gap, b))
+assert(gap < 1e-3, 'gradient descent did not converge to the least-squares solution')
+assert(math.abs(b - 0.7) < 1e-2, 'bias not recovered')
+print('ok')
