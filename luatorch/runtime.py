@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
@@ -31,7 +32,14 @@ class LuaError(Exception):
 # Error handler run at the point of failure, while the stack is intact: it turns a Python
 # exception into `file:line: message` at the innermost frame outside our own library.
 _LUA_SUPPORT = r"""
-local libroot, errmsg = ...
+local libroot, errmsg, flush = ...
+-- os.exit leaves at once, as in Torch7, but Python's buffered output is written first
+local exit = os.exit
+os.exit = function(...)
+   flush()
+   io.stdout:flush()
+   return exit(...)
+end
 local debug, type, tostring = debug, type, tostring
 local function userpos(level)
    local first
@@ -96,6 +104,14 @@ def _error_message(exc: Any) -> Optional[str]:
     return None
 
 
+def _flush() -> None:
+    for f in (sys.stdout, sys.stderr):
+        try:
+            f.flush()
+        except Exception:
+            pass
+
+
 class Runtime:
     """One LuaJIT state with the torch package reachable through `require`."""
 
@@ -116,7 +132,8 @@ class Runtime:
         g.python = None
         self.door = bridge.build_door()
         self.lua.execute("package.loaded['luatorch.door'] = ...", self.lua.table_from(self.door))
-        self._run = self.lua.execute(_LUA_SUPPORT, root, _error_message, name="=[luatorch]")
+        self._run = self.lua.execute(_LUA_SUPPORT, root, _error_message, _flush,
+                                     name="=[luatorch]")
         self._wrapper = self.lua.eval("function(f, keep, ...) keep(f(...)) end",
                                       name="=[luatorch]")
         collect = self.lua.eval("collectgarbage")

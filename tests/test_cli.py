@@ -1,0 +1,92 @@
+"""The command line as a user meets it: exit codes, `arg`, one-line errors, no tracebacks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+CLI = [sys.executable, "-m", "luatorch.cli"]
+
+
+def run(args, cwd, stdin=None):
+    env = dict(os.environ)
+    return subprocess.run(CLI + args, cwd=cwd, input=stdin, capture_output=True, text=True,
+                          env=env, timeout=60)
+
+
+def write(tmp_path, name, code):
+    p = tmp_path / name
+    p.write_text(code)
+    return str(p)
+
+
+def test_run_with_args(tmp_path):
+    write(tmp_path, "s.lua", "print(arg[0], arg[1], arg[2], #arg)\nprint(...)\n")
+    r = run(["run", "s.lua", "a", "b"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["s.lua\ta\tb\t2", "a\tb"]
+
+
+def test_th_style_invocation_and_require_local_module(tmp_path):
+    write(tmp_path, "helper.lua", "local M = {}\nfunction M.twice(x) return 2 * x end\nreturn M\n")
+    write(tmp_path, "main.lua", "local h = require 'helper'\nprint(h.twice(21))\n")
+    r = run(["main.lua"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "42"
+
+
+def test_exec_and_lib_flags(tmp_path):
+    r = run(["run", "-l", "torch", "-e", "print(torch.Tensor(2, 3):nElement())"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "6"
+
+
+@pytest.mark.parametrize("code,line,words", [
+    ("local x = 1\nlocal y = = 2\n", 2, "unexpected symbol"),
+    ("local x = nil\nprint(x.field)\n", 2, "attempt to index"),
+    ("local t = torch.Tensor(3)\nlocal v = t[7]\n", 2, "out of bound"),
+    ("local t = torch.Tensor(3)\n\nt:fill({})\n", 3, "number expected"),
+    ("error('my failure')\n", 1, "my failure"),
+])
+def test_errors_are_one_line_with_file_and_line(tmp_path, code, line, words):
+    write(tmp_path, "bad.lua", code)
+    r = run(["run", "bad.lua"], tmp_path)
+    assert r.returncode == 1
+    err = r.stderr.strip()
+    assert err.startswith(f"bad.lua:{line}:"), err
+    assert words in err
+    assert "Traceback" not in err and "\n" not in err
+
+
+def test_debug_shows_lua_traceback(tmp_path):
+    write(tmp_path, "bad.lua", "local function f()\n  error('boom')\nend\nf()\n")
+    r = run(["run", "--debug", "bad.lua"], tmp_path)
+    assert r.returncode == 1
+    assert "stack traceback" in r.stderr
+
+
+def test_missing_script(tmp_path):
+    r = run(["run", "nope.lua"], tmp_path)
+    assert r.returncode == 1
+    assert "cannot open nope.lua" in r.stderr
+
+
+def test_os_exit_code(tmp_path):
+    write(tmp_path, "s.lua", "os.exit(3)\n")
+    assert run(["run", "s.lua"], tmp_path).returncode == 3
+
+
+def test_interactive_line_loop(tmp_path):
+    write(tmp_path, "s.lua", "x = 5\n")
+    r = run(["run", "-i", "s.lua"], tmp_path, stdin="x * 2\nprint('hi')\n")
+    assert r.returncode == 0, r.stderr
+    assert "10" in r.stdout and "hi" in r.stdout
+
+
+def test_info(tmp_path):
+    r = run(["info"], tmp_path)
+    assert r.returncode == 0
+    assert "LuaJIT 2.1" in r.stdout and "numpy" in r.stdout
