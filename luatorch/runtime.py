@@ -66,6 +66,8 @@ local function tostr(e, level)
    if pos then return pos .. ': ' .. msg end
    return msg
 end
+-- library code (e.g. nn containers) turns caught errors into Torch7-style strings with this
+package.loaded['luatorch.errors'] = {tostring = function(e) return tostr(e, 3) end}
 local function handler(e)
    local msg = tostr(e, 3)
    if type(msg) ~= 'string' then msg = tostring(msg) end

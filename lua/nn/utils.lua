@@ -1,0 +1,204 @@
+-- nn.utils: helpers on tensors and tables of tensors, shared by all modules.
+
+nn.utils = nn.utils or {}
+local utils = nn.utils
+
+--- Convert tensors inside `param` (recursively) to `typename`, keeping shared storages shared.
+function utils.recursiveType(param, typename, tensorCache)
+   tensorCache = tensorCache or {}
+   if type(param) == 'table' then
+      if torch.isTypeOf(param, 'nn.Module') or torch.isTypeOf(param, 'nn.Criterion') then
+         param:type(typename, tensorCache)
+      else
+         for k, v in pairs(param) do
+            param[k] = utils.recursiveType(v, typename, tensorCache)
+         end
+      end
+   elseif torch.isTensor(param) then
+      if torch.typename(param) ~= typename then
+         local newparam
+         local st = param:storage()
+         if st then
+            local key = torch.pointer(st)
+            local cached = tensorCache[key]
+            if not cached then
+               local ctor = torch.getmetatable(typename).__constructor
+               local flat = ctor(st:size())
+               if st:size() > 0 then
+                  flat:copy(torch.getmetatable(torch.typename(param)).__constructor(st))
+               end
+               cached = flat:storage()
+               tensorCache[key] = cached
+            end
+            newparam = torch.getmetatable(typename).__constructor(cached,
+               param:storageOffset(), param:size(), param:stride())
+         else
+            newparam = torch.getmetatable(typename).__constructor()
+         end
+         param = newparam
+      end
+   end
+   return param
+end
+
+--- A deep copy that keeps tensors sharing storage sharing it in the copy (for clone()).
+function utils.deepcopy(obj, seen, storages)
+   seen = seen or {}
+   storages = storages or {}
+   if torch.isTensor(obj) then
+      if seen[obj] then return seen[obj] end
+      local st = obj:storage()
+      local copy
+      if not st then
+         copy = obj.new()
+      else
+         local key = torch.pointer(st)
+         local nst = storages[key]
+         if not nst then
+            nst = torch.getmetatable(torch.typename(st)).__constructor(st:size())
+            if st:size() > 0 then nst:copy(st) end
+            storages[key] = nst
+         end
+         copy = obj.new(nst, obj:storageOffset(), obj:size(), obj:stride())
+      end
+      seen[obj] = copy
+      return copy
+   elseif type(obj) == 'table' then
+      if seen[obj] then return seen[obj] end
+      local copy = {}
+      seen[obj] = copy
+      for k, v in pairs(obj) do
+         copy[utils.deepcopy(k, seen, storages)] = utils.deepcopy(v, seen, storages)
+      end
+      setmetatable(copy, getmetatable(obj))
+      return copy
+   end
+   return obj
+end
+
+function utils.recursiveResizeAs(t1, t2)
+   if type(t2) == 'table' then
+      t1 = (type(t1) == 'table') and t1 or {t1}
+      for key, _ in pairs(t2) do
+         t1[key], t2[key] = utils.recursiveResizeAs(t1[key], t2[key])
+      end
+      for key, _ in pairs(t1) do
+         if not t2[key] then t1[key] = nil end
+      end
+   elseif torch.isTensor(t2) then
+      t1 = torch.isTensor(t1) and t1 or t2.new()
+      t1:resizeAs(t2)
+   else
+      error('expecting nested tensors or tables. Got ' .. torch.type(t1) .. ' and ' ..
+         torch.type(t2) .. ' instead')
+   end
+   return t1, t2
+end
+
+function utils.recursiveFill(t2, val)
+   if type(t2) == 'table' then
+      for key, _ in pairs(t2) do t2[key] = utils.recursiveFill(t2[key], val) end
+   elseif torch.isTensor(t2) then
+      t2:fill(val)
+   else
+      error('expecting tensor or table thereof. Got ' .. torch.type(t2) .. ' instead')
+   end
+   return t2
+end
+
+function utils.recursiveAdd(t1, val, t2)
+   if not t2 then
+      t2 = val
+      val = 1
+   end
+   if type(t2) == 'table' then
+      t1 = (type(t1) == 'table') and t1 or {t1}
+      for key, _ in pairs(t2) do
+         t1[key], t2[key] = utils.recursiveAdd(t1[key], val, t2[key])
+      end
+   elseif torch.isTensor(t1) and torch.isTensor(t2) then
+      t1:add(val, t2)
+   else
+      error('expecting nested tensors or tables. Got ' .. torch.type(t1) .. ' and ' ..
+         torch.type(t2) .. ' instead')
+   end
+   return t1, t2
+end
+
+function utils.recursiveCopy(t1, t2)
+   if type(t2) == 'table' then
+      t1 = (type(t1) == 'table') and t1 or {t1}
+      for key, _ in pairs(t2) do
+         t1[key], t2[key] = utils.recursiveCopy(t1[key], t2[key])
+      end
+   elseif torch.isTensor(t2) then
+      t1 = torch.isTensor(t1) and t1 or t2.new()
+      t1:resizeAs(t2):copy(t2)
+   else
+      error('expecting nested tensors or tables. Got ' .. torch.type(t1) .. ' and ' ..
+         torch.type(t2) .. ' instead')
+   end
+   return t1, t2
+end
+
+function utils.addSingletonDimension(...)
+   local view, t, dim
+   if select('#', ...) < 3 then
+      t, dim = select(1, ...)
+   else
+      view, t, dim = select(1, ...)
+      assert(torch.isTensor(view), 'output tensor expected, got ' .. type(view))
+   end
+   assert(torch.isTensor(t), 'input tensor expected')
+   dim = dim or 1
+   assert(dim > 0 and dim <= (t:dim() + 1), 'invalid dimension: ' .. dim)
+   local size = t:size():totable()
+   local stride = t:stride():totable()
+   local sz, st = {}, {}
+   for i = 1, dim - 1 do sz[i] = size[i]; st[i] = stride[i] end
+   sz[dim] = 1
+   st[dim] = (dim <= #size) and (size[dim] * stride[dim]) or 1
+   for i = dim, #size do sz[i + 1] = size[i]; st[i + 1] = stride[i] end
+   view = view or t.new()
+   view:set(t:storage(), t:storageOffset(), torch.LongStorage(sz), torch.LongStorage(st))
+   return view
+end
+
+function utils.contiguousView(output, input, ...)
+   output = output or input.new()
+   if input:isContiguous() then
+      output:view(input, ...)
+   else
+      output:resize(input:size())
+      output:copy(input)
+      output:view(output, ...)
+   end
+   return output
+end
+
+--- Reset the named fields of `self` to empty tensors (or nil for non-tensors).
+function utils.clear(self, ...)
+   local arg = {...}
+   if #arg > 0 and type(arg[1]) == 'table' then arg = arg[1] end
+   local function clear(f)
+      if self[f] then
+         if torch.isTensor(self[f]) then
+            self[f]:set()
+         elseif type(self[f]) == 'table' then
+            self[f] = {}
+         else
+            self[f] = nil
+         end
+      end
+   end
+   for _, v in ipairs(arg) do clear(v) end
+   return self
+end
+
+function utils.tableSize(t)
+   local n = 0
+   for _ in pairs(t) do n = n + 1 end
+   return n
+end
+
+return utils
