@@ -30,48 +30,59 @@ TYPES = {
 }
 DTYPE_NAME = {v: k for k, v in TYPES.items()}
 
-# Live bytes held by storages, and bytes allocated since the Lua collector last ran: the runtime
-# uses them to run Lua's collector when buffers pile up (Lua cannot see their size).
-_alloc = {"live": 0, "since_gc": 0, "after_gc": 0}
+# Bytes allocated since the Lua collector last ran: the runtime runs Lua's collector when
+# buffers pile up, since Lua cannot see their size (Torch7 solved this with heap tracking).
+GC_EVERY = 64 << 20
+_alloc = {"since_gc": 0}
 _gc_hook: list = []
 
 
 def _track(nbytes: int) -> None:
-    _alloc["live"] += nbytes
     _alloc["since_gc"] += nbytes
-    # NOTE: like Lua's own pause: collect once as much was allocated as half of what survived
-    # the last collection (at least 64 MB), so garbage never outgrows live data for long.
-    if _gc_hook and _alloc["since_gc"] > max(64 << 20, _alloc["after_gc"] // 2):
+    if _alloc["since_gc"] > GC_EVERY and _gc_hook:
         _alloc["since_gc"] = 0
         _gc_hook[0]()
-        _alloc["after_gc"] = _alloc["live"]
 
 
-def _untrack(nbytes: int) -> None:
-    _alloc["live"] -= nbytes
+class _Views(list):
+    """Weak references to the tensors viewing a storage (cheaper than a WeakSet per tensor)."""
+
+    __slots__ = ()
+
+    def live(self) -> list:
+        return [t for t in (r() for r in list.__iter__(self)) if t is not None]
+
+    def compact(self) -> None:
+        self[:] = [weakref.ref(t) for t in self.live()]
+
+    def discard(self, t: "Tensor") -> None:
+        self[:] = [r for r in list.__iter__(self) if r() is not t and r() is not None]
+
+    def __len__(self) -> int:
+        return len(self.live())
+
+    def __iter__(self):
+        return iter(self.live())
+
+
+_ref = weakref.ref
 
 
 class Storage:
     """A resizable 1-D buffer on one device; tensors are views into it."""
 
-    __slots__ = ("buf", "device", "views", "_nbytes", "__weakref__")
+    __slots__ = ("buf", "device", "views", "__weakref__")
 
     def __init__(self, buf: Any, device: Device = cpu):
         self.buf = buf
         self.device = device
-        self.views: "weakref.WeakSet[Tensor]" = weakref.WeakSet()
-        self._nbytes = buf.nbytes
-        _track(self._nbytes)
-
-    def __del__(self) -> None:
-        try:
-            _untrack(self._nbytes)
-        except Exception:  # interpreter shutdown
-            pass
+        self.views = _Views()
+        if buf.nbytes:
+            _track(buf.nbytes)
 
     @classmethod
     def new(cls, n: int, dtype: Any, device: Device = cpu) -> "Storage":
-        """A storage of `n` elements, zero-filled (Torch7 leaves them undefined; zeros are kinder)."""
+        """A storage of `n` zero-filled elements (Torch7 leaves them undefined)."""
         return cls(device.zeros(n, dtype), device)
 
     @property
@@ -90,10 +101,8 @@ class Storage:
         m = min(n, old.shape[0])
         new[:m] = old[:m]
         self.buf = new
-        _untrack(self._nbytes)
-        self._nbytes = new.nbytes
-        _track(self._nbytes)
-        for t in list(self.views):
+        _track(new.nbytes)
+        for t in self.views.live():
             t._refresh()
 
 
@@ -114,15 +123,21 @@ class Tensor:
 
     def __init__(self, storage: Storage, offset: int = 0, size: Iterable[int] = (),
                  stride: Optional[Iterable[int]] = None):
+        size = tuple(size)
+        if 0 in size:
+            size = ()
         self.storage = storage
         self.offset = offset
-        size = tuple(int(s) for s in size)
-        if any(s == 0 for s in size):
-            size = ()
         self.size = size
-        self.stride = tuple(int(s) for s in stride) if stride is not None else contiguous_strides(size)
-        storage.views.add(self)
-        self._refresh()
+        self.stride = tuple(stride) if stride is not None else contiguous_strides(size)
+        views = storage.views
+        views.append(_ref(self))
+        if not list.__len__(views) & 63:
+            views.compact()
+        if size:
+            self.a = storage.device.view(storage.buf, offset, size, self.stride)
+        else:
+            self.a = storage.buf[0:0]
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
@@ -169,7 +184,8 @@ class Tensor:
                 off_bytes = arr.__array_interface__["data"][0] - flat.__array_interface__["data"][0]
                 if 0 <= off_bytes and off_bytes % isz == 0:
                     st = Storage(flat, device)
-                    return cls(st, off_bytes // isz, arr.shape, tuple(s // isz for s in arr.strides))
+                    strides = tuple(s // isz for s in arr.strides)
+                    return cls(st, off_bytes // isz, arr.shape, strides)
         return cls.from_array(arr, device=device)
 
     # -- geometry -----------------------------------------------------------------------------
@@ -204,13 +220,14 @@ class Tensor:
         if storage is not self.storage:
             self.storage.views.discard(self)
             self.storage = storage
-            storage.views.add(self)
+            storage.views.append(_ref(self))
         size = tuple(int(s) for s in size)
         if any(s == 0 for s in size):
             size = ()
         self.offset = int(offset)
         self.size = size
-        self.stride = tuple(int(s) for s in stride) if stride is not None else contiguous_strides(size)
+        self.stride = (tuple(int(s) for s in stride) if stride is not None
+                       else contiguous_strides(size))
         need = self.offset + sum((s - 1) * t for s, t in zip(size, self.stride)) + 1 if size else 0
         if need > storage.size():
             storage.resize(need)
@@ -322,8 +339,8 @@ class Tensor:
             elif osz[i] == 1:
                 st.append(0)
             else:
-                raise TorchError(f"incorrect size: only supporting singleton expansion "
-                                 f"(size=1)")
+                raise TorchError("incorrect size: only supporting singleton expansion "
+                                 "(size=1)")
         return self.view_of(self.offset, size, st)
 
     def squeeze(self, d: Optional[int] = None) -> "Tensor":

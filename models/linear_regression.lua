@@ -25,7 +25,7 @@ end
 -- closed form on [X 1]
 local A = torch.cat(X, torch.ones(n, 1), 2)
 local sol = torch.gels(y:view(n, 1), A:clone())
-local wLS = sol:narrow(1, 1, d):view(d)
+local wLS = sol:select(2, 1):narrow(1, 1, d)
 print('weights (gradient descent):')
 print(w)
 local gap = (w - wLS):abs():max()

@@ -30,7 +30,8 @@ def test_float_matrix_doc():
 
 
 def test_zero_matrix_and_vector():
-    assert format_tensor(np.zeros((2, 3)), D) == " 0  0  0\n 0  0  0\n[torch.DoubleTensor of size 2x3]\n"
+    assert format_tensor(np.zeros((2, 3)), D) == (
+        " 0  0  0\n 0  0  0\n[torch.DoubleTensor of size 2x3]\n")
     assert format_tensor(np.zeros(3), D) == " 0\n 0\n 0\n[torch.DoubleTensor of size 3]\n"
 
 
@@ -237,7 +238,8 @@ def test_non_contiguous_views():
 
 def test_byte_and_float_tensors():
     b = np.array([0, 255, 7], dtype=np.uint8)
-    assert format_tensor(b, "torch.ByteTensor") == "   0\n 255\n   7\n[torch.ByteTensor of size 3]\n"
+    assert format_tensor(b, "torch.ByteTensor") == (
+        "   0\n 255\n   7\n[torch.ByteTensor of size 3]\n")
     f = np.array([[0.1, 0.25]], dtype=np.float32)
     assert format_tensor(f, "torch.FloatTensor") == (
         " 0.1000  0.2500\n[torch.FloatTensor of size 1x2]\n")
