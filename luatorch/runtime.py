@@ -15,6 +15,9 @@ from luatorch import tensor as _tensor
 
 def lua_dir() -> Path:
     """Folder holding the Lua packages (`torch/`, `nn/`, ...), installed or in the source tree."""
+    src = Path(__file__).resolve().parent.parent / "lua"
+    if (src / "torch" / "init.lua").is_file():  # a source checkout (tests, editable installs)
+        return src
     import luatorch._lua as pkg
 
     return Path(list(pkg.__path__)[0])
