@@ -19,10 +19,15 @@ MODULES = [
     "luatorch.kernels.reduce",
     "luatorch.kernels.blas",
     "luatorch.kernels.linalg",
+    "luatorch.kernels.linear",
+    "luatorch.kernels.activation",
+    "luatorch.kernels.loss",
+    "luatorch.kernels.normalization",
     "luatorch.random",
     "luatorch.printing",
     "luatorch.sysutil",
     "luatorch.threads",
+    "luatorch.optim_plot",
 ]
 
 

@@ -158,6 +158,19 @@ def test_every_assignment_form(rt):
     np.testing.assert_array_equal(arr(rt, "k"), [[2, 2], [0, 0], [2, 2]])
 
 
+def test_result_forms_of_view_and_expand(rt):
+    rt.execute("""
+      src = torch.range(1, 6)
+      res = torch.Tensor()
+      r1 = res:view(src, 2, 3)
+      e = torch.Tensor()
+      torch.Tensor({{1}, {2}}):expand(e, 2, 3)
+    """)
+    np.testing.assert_array_equal(arr(rt, "res"), [[1, 2, 3], [4, 5, 6]])
+    assert rt.eval("r1 == res") is True
+    np.testing.assert_array_equal(arr(rt, "e"), [[1, 1, 1], [2, 2, 2]])
+
+
 def test_size_stride_len(rt):
     rt.execute("x = torch.FloatTensor(2, 3, 4)")
     assert lua_list(rt.eval("x:size():totable()")) == [2, 3, 4]

@@ -1,6 +1,11 @@
--- nn.Container: holds child modules; errors inside a child name it ("In 3 module of ...").
+-- nn.Container: holds child modules; errors inside a child name it, on one line at the user's
+-- line: "script.lua:12: In 3 module of nn.Sequential: <message>".
 
 local Container, parent = torch.class('nn.Container', 'nn.Module')
+
+local type, tostring, error, ipairs = type, tostring, error, ipairs
+-- the runtime's pcall turns a Python exception into Torch7's text at the point of failure
+local pcall = pcall
 
 function Container:__init(...)
    parent.__init(self, ...)
@@ -20,33 +25,27 @@ function Container:size()
    return #self.modules
 end
 
--- Run child i's method; on failure re-raise with the child's place in this container.
+-- Re-raise `err` from child `i`, naming it: "userpos: In i module of nn.X: message".  A message
+-- already placed at the user's line (Torch7 errors, inner containers) loses that prefix first;
+-- any other position (a fault inside a layer) stays in the message.
 local function rethrow(self, i, err)
    if type(err) ~= 'string' then err = tostring(err) end
-   -- the innermost container names the module; outer ones leave the message as it is
-   if not err:find('^In %d+ module of ') then
-      local pos, rest = err:match('^([^:]+:%d+): (.*)$')
-      if pos and not pos:find('[\\/]nn[\\/]') and not pos:find('[\\/]torch[\\/]') then
-         err = pos .. ': In ' .. i .. ' module of ' .. torch.type(self) .. ': ' .. rest
-      else
-         err = 'In ' .. i .. ' module of ' .. torch.type(self) .. ': ' .. err
-      end
-   end
+   local user = torch._userpos()
+   local pos, rest = err:match('^([^\n]-:%d+): (.*)$')
+   if pos and pos == user then err = rest end
+   err = 'In ' .. i .. ' module of ' .. torch.type(self) .. ': ' .. err:gsub('%s*\n%s*', ' ')
+   if user then err = user .. ': ' .. err end
    error(err, 0)
 end
 
-local xpcall, unpack, select = xpcall, unpack, select
-local traceback = function(e) return e end
+local function finish(self, i, ok, ...)
+   if ok then return ... end
+   rethrow(self, i, (...))
+end
 
+--- Call module[funcName](module, ...) and name the module (index moduleIndex) in any error.
 function Container:rethrowErrors(module, moduleIndex, funcName, ...)
-   local args = {...}
-   local n = select('#', ...)
-   local results
-   local ok, err = xpcall(function()
-      results = {module[funcName](module, unpack(args, 1, n))}
-   end, traceback)
-   if not ok then rethrow(self, moduleIndex, err) end
-   return unpack(results)
+   return finish(self, moduleIndex, pcall(module[funcName], module, ...))
 end
 
 function Container:applyToModules(func)
@@ -102,8 +101,46 @@ function Container:parameters()
 end
 
 function Container:clearState()
-   if self._input then self._input = nil end
-   parent.clearState(self)
+   -- fresh tensors rather than set(): output/gradInput may be a child's own buffers
+   local function clear(f)
+      local v = self[f]
+      if v ~= nil then
+         if torch.isTensor(v) then
+            self[f] = v.new()
+         elseif type(v) == 'table' then
+            self[f] = {}
+         else
+            self[f] = nil
+         end
+      end
+   end
+   clear('output')
+   clear('gradInput')
    for _, m in ipairs(self.modules) do m:clearState() end
    return self
+end
+
+--- The branch layout Torch7 prints for Concat, ConcatTable, Parallel and ParallelTable.
+function Container:_branchString()
+   local tab = '  '
+   local line = '\n'
+   local next = '  |`-> '
+   local lastNext = '   `-> '
+   local ext = '  |    '
+   local extlast = '       '
+   local last = '   ... -> '
+   local parts = {torch.type(self), ' {', line, tab, 'input'}
+   local n = #self.modules
+   for i = 1, n do
+      local body = tostring(self.modules[i])
+      if i == n then
+         body = body:gsub(line, line .. tab .. extlast)
+         parts[#parts + 1] = line .. tab .. lastNext .. '(' .. i .. '): ' .. body
+      else
+         body = body:gsub(line, line .. tab .. ext)
+         parts[#parts + 1] = line .. tab .. next .. '(' .. i .. '): ' .. body
+      end
+   end
+   parts[#parts + 1] = line .. tab .. last .. 'output' .. line .. '}'
+   return table.concat(parts)
 end

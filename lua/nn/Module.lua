@@ -3,6 +3,8 @@
 
 local Module = torch.class('nn.Module')
 
+local type, pairs, ipairs, select = type, pairs, ipairs, select
+
 function Module:__init()
    self.gradInput = torch.Tensor()
    self.output = torch.Tensor()
@@ -47,13 +49,14 @@ end
 function Module:accGradParameters(input, gradOutput, scale)
 end
 
-function Module:accUpdateGradParameters(input, gradOutput, lr)
-   -- accumulate straight into the weights: point the gradients at them for one call
+--- Accumulate straight into the weights: the gradients point at them for one call.
+function Module:defaultAccUpdateGradParameters(input, gradOutput, lr)
    local gradWeight, gradBias = self.gradWeight, self.gradBias
    self.gradWeight, self.gradBias = self.weight, self.bias
    self:accGradParameters(input, gradOutput, -lr)
    self.gradWeight, self.gradBias = gradWeight, gradBias
 end
+Module.accUpdateGradParameters = Module.defaultAccUpdateGradParameters
 
 function Module:sharedAccUpdateGradParameters(input, gradOutput, lr)
    if self:parameters() then
@@ -131,47 +134,103 @@ function Module:read(file)
    for k, v in pairs(var) do self[k] = v end
 end
 
-function Module:getParameters()
-   local params, gradParams = self:parameters()
-   local flatParams = nn.Module.flatten(params)
-   local flatGradParams = nn.Module.flatten(gradParams)
-   return flatParams, flatGradParams
+-------------------------------------------------------------------------------------------------
+-- getParameters: every parameter re-pointed into one flat storage
+-------------------------------------------------------------------------------------------------
+
+-- True when a tensor with these sizes/strides covers its memory without holes (dimensions of
+-- stride 0 are ignored, the others taken from the largest stride down).
+local function isCompact(size, stride)
+   local dims = {}
+   for d = 1, #size do
+      if stride[d] > 0 and size[d] > 1 then dims[#dims + 1] = d end
+   end
+   table.sort(dims, function(a, b) return stride[a] > stride[b] end)
+   local expected = 1
+   for k = #dims, 1, -1 do
+      local d = dims[k]
+      if stride[d] ~= expected then return false end
+      expected = expected * size[d]
+   end
+   return true
 end
 
---- Re-point every tensor of `tensors` into one new flat storage (shared storages once).
+--- Re-point every tensor of `tensors` into one new flat storage and return the flat tensor.
+--- Tensors sharing a storage keep sharing it (shared parameters are counted once); storage
+--- elements that no tensor uses are dropped.
 function Module.flatten(tensors)
    if not tensors or #tensors == 0 then return torch.Tensor() end
    local Tensor = tensors[1].new
-   -- unique storages in order of first appearance, and where each starts in the flat buffer
-   local storages, order, total = {}, {}, 0
-   for i = 1, #tensors do
-      local st = tensors[i]:storage()
-      if st then
-         local key = torch.pointer(st)
-         if not storages[key] then
-            storages[key] = {storage = st, offset = total}
-            order[#order + 1] = key
-            total = total + st:size()
-         end
-      end
-   end
-   local flat = Tensor(total):zero()
-   local flatStorage = flat:storage()
-   for _, key in ipairs(order) do
-      local e = storages[key]
-      if e.storage:size() > 0 then
-         flat:narrow(1, e.offset + 1, e.storage:size()):copy(Tensor(e.storage))
-      end
-   end
+   -- 1. the unique storages, in order of first appearance, and where each starts
+   local starts, order, total = {}, {}, 0
+   local metas = {}
    for i = 1, #tensors do
       local t = tensors[i]
       local st = t:storage()
       if st then
-         local e = storages[torch.pointer(st)]
-         t:set(flatStorage, e.offset + t:storageOffset(), t:size(), t:stride())
+         local key = torch.pointer(st)
+         if not starts[key] then
+            starts[key] = total
+            order[#order + 1] = st
+            total = total + st:size()
+         end
+         metas[i] = {offset = starts[key] + t:storageOffset(), size = t:size(),
+            stride = t:stride()}
       end
    end
+   -- 2. one buffer holding all the storages, one after the other
+   local flat = Tensor(total)
+   local pos = 0
+   for _, st in ipairs(order) do
+      local n = st:size()
+      if n > 0 then flat:narrow(1, pos + 1, n):copy(Tensor():set(st)) end
+      pos = pos + n
+   end
+   -- 3. drop the elements that no tensor uses (a parameter viewing part of a larger storage)
+   local mask = torch.ByteTensor(total):zero()
+   local maskStorage = mask:storage()
+   local compact = true
+   for i = 1, #tensors do
+      local m = metas[i]
+      if m and m.size:size() > 0 then
+         torch.ByteTensor():set(maskStorage, m.offset, m.size, m.stride):fill(1)
+         compact = compact and isCompact(m.size:totable(), m.stride:totable())
+      end
+   end
+   local used = mask:sum()
+   if total > 0 and used ~= total then
+      assert(compact, 'Cannot gather tensors that are not compact')
+      local newOffset = mask:long():cumsum(1)
+      local packed = Tensor(used)
+      packed:copy(flat:maskedSelect(mask))
+      flat = packed
+      for i = 1, #tensors do
+         local m = metas[i]
+         if m then m.offset = newOffset[m.offset] end
+      end
+   end
+   -- 4. point every tensor at its place in the flat storage
+   local flatStorage = flat:storage()
+   for i = 1, #tensors do
+      local m = metas[i]
+      if m then tensors[i]:set(flatStorage, m.offset, m.size, m.stride) end
+   end
    return flat
+end
+
+function Module:getParameters()
+   local params, gradParams = self:parameters()
+   local p = Module.flatten(params)
+   local g = Module.flatten(gradParams)
+   assert(p:nElement() == g:nElement(),
+      'check that you are sharing parameters and gradParameters')
+   if params then
+      for i = 1, #params do
+         assert(params[i]:storageOffset() == gradParams[i]:storageOffset(),
+            'misaligned parameter at ' .. tostring(i))
+      end
+   end
+   return p, g
 end
 
 function Module:__call__(input, gradOutput)
@@ -193,12 +252,11 @@ end
 function Module:findModules(typename, container)
    container = container or self
    local nodes, containers = {}, {}
-   local mod_type = torch.typename(self)
-   if mod_type == typename then
+   if torch.typename(self) == typename then
       nodes[#nodes + 1] = self
       containers[#containers + 1] = container
    end
-   if self.modules then
+   if type(self.modules) == 'table' then
       for _, child in ipairs(self.modules) do
          local cn, cc = child:findModules(typename, self)
          for i = 1, #cn do

@@ -16,7 +16,7 @@ end
 function Sequential:insert(module, index)
    index = index or (#self.modules + 1)
    if index > #self.modules + 1 or index < 1 then
-      error('index should be contiguous to existing modules', 2)
+      torch._error('index should be contiguous to existing modules')
    end
    table.insert(self.modules, index, module)
    self.output = self.modules[#self.modules].output
@@ -26,7 +26,7 @@ end
 function Sequential:remove(index)
    index = index or #self.modules
    if index > #self.modules or index < 1 then
-      error('index out of range', 2)
+      torch._error('index out of range')
    end
    table.remove(self.modules, index)
    if #self.modules > 0 then

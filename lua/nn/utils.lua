@@ -3,7 +3,8 @@
 nn.utils = nn.utils or {}
 local utils = nn.utils
 
---- Convert tensors inside `param` (recursively) to `typename`, keeping shared storages shared.
+--- Convert tensors inside `param` (recursively) to `typename`, keeping shared storages shared
+--- (and one tensor met twice one tensor).
 function utils.recursiveType(param, typename, tensorCache)
    tensorCache = tensorCache or {}
    if type(param) == 'table' then
@@ -16,25 +17,31 @@ function utils.recursiveType(param, typename, tensorCache)
       end
    elseif torch.isTensor(param) then
       if torch.typename(param) ~= typename then
+         local done = tensorCache[param]
+         if done then return done end
+         local mt = torch.getmetatable(typename)
+         if not mt then torch._error('unknown tensor type ' .. tostring(typename)) end
+         local ctor = mt.__constructor
          local newparam
          local st = param:storage()
          if st then
             local key = torch.pointer(st)
             local cached = tensorCache[key]
             if not cached then
-               local ctor = torch.getmetatable(typename).__constructor
                local flat = ctor(st:size())
                if st:size() > 0 then
                   flat:copy(torch.getmetatable(torch.typename(param)).__constructor(st))
                end
                cached = flat:storage()
                tensorCache[key] = cached
+               -- keep the old storage alive while the cache is in use: its address is the key
+               tensorCache[st] = true
             end
-            newparam = torch.getmetatable(typename).__constructor(cached,
-               param:storageOffset(), param:size(), param:stride())
+            newparam = ctor(cached, param:storageOffset(), param:size(), param:stride())
          else
-            newparam = torch.getmetatable(typename).__constructor()
+            newparam = ctor()
          end
+         tensorCache[param] = newparam
          param = newparam
       end
    end
@@ -89,7 +96,7 @@ function utils.recursiveResizeAs(t1, t2)
       t1 = torch.isTensor(t1) and t1 or t2.new()
       t1:resizeAs(t2)
    else
-      error('expecting nested tensors or tables. Got ' .. torch.type(t1) .. ' and ' ..
+      torch._error('expecting nested tensors or tables. Got ' .. torch.type(t1) .. ' and ' ..
          torch.type(t2) .. ' instead')
    end
    return t1, t2
@@ -101,7 +108,7 @@ function utils.recursiveFill(t2, val)
    elseif torch.isTensor(t2) then
       t2:fill(val)
    else
-      error('expecting tensor or table thereof. Got ' .. torch.type(t2) .. ' instead')
+      torch._error('expecting tensor or table thereof. Got ' .. torch.type(t2) .. ' instead')
    end
    return t2
 end
@@ -119,7 +126,7 @@ function utils.recursiveAdd(t1, val, t2)
    elseif torch.isTensor(t1) and torch.isTensor(t2) then
       t1:add(val, t2)
    else
-      error('expecting nested tensors or tables. Got ' .. torch.type(t1) .. ' and ' ..
+      torch._error('expecting nested tensors or tables. Got ' .. torch.type(t1) .. ' and ' ..
          torch.type(t2) .. ' instead')
    end
    return t1, t2
@@ -135,7 +142,7 @@ function utils.recursiveCopy(t1, t2)
       t1 = torch.isTensor(t1) and t1 or t2.new()
       t1:resizeAs(t2):copy(t2)
    else
-      error('expecting nested tensors or tables. Got ' .. torch.type(t1) .. ' and ' ..
+      torch._error('expecting nested tensors or tables. Got ' .. torch.type(t1) .. ' and ' ..
          torch.type(t2) .. ' instead')
    end
    return t1, t2
@@ -167,11 +174,11 @@ end
 function utils.contiguousView(output, input, ...)
    output = output or input.new()
    if input:isContiguous() then
-      output:view(input, ...)
+      output:set(input:view(...))
    else
       output:resize(input:size())
       output:copy(input)
-      output:view(output, ...)
+      output:set(output:view(...))
    end
    return output
 end

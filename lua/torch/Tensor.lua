@@ -427,8 +427,8 @@ function Tensor.view(self, ...)
       -- view(result, src, sizes...) is Torch7's 3-argument form; view(other) is viewAs
       h = door.t_view_storage(H[self], H[Tensor.size(a1)])
    elseif isTensor(a1) then
-      local src = select(2, ...)
-      local v = Tensor.view(src, select(3, ...))
+      -- res:view(src, sizes...) points res at a view of src
+      local v = Tensor.view(a1, select(2, ...))
       Tensor.set(self, v)
       return self
    else
@@ -447,8 +447,8 @@ function Tensor.expand(self, ...)
    if getmetatable(a1) == storage_mt_by_name.Long then
       h = door.t_expand_storage(H[self], H[a1])
    elseif isTensor(a1) and select('#', ...) >= 2 then
-      -- expand(result, src, sizes...)
-      local v = Tensor.expand(select(2, ...))
+      -- x:expand(result, sizes...) points result at the expanded view of x
+      local v = Tensor.expand(self, select(2, ...))
       Tensor.set(a1, v)
       return a1
    else

@@ -1,0 +1,65 @@
+-- nn.Criterion: the protocol of every loss; criterions override updateOutput and
+-- updateGradInput (and set sizeAverage in __init where the loss averages).
+
+local Criterion = torch.class('nn.Criterion')
+
+function Criterion:__init()
+   self.gradInput = torch.Tensor()
+   self.output = 0
+end
+
+function Criterion:updateOutput(input, target)
+end
+
+function Criterion:forward(input, target)
+   return self:updateOutput(input, target)
+end
+
+function Criterion:backward(input, target)
+   return self:updateGradInput(input, target)
+end
+
+function Criterion:updateGradInput(input, target)
+end
+
+function Criterion:clone()
+   return nn.utils.deepcopy(self)
+end
+
+function Criterion:type(typename, tensorCache)
+   if not typename then
+      torch._error('Criterion: must provide a type to convert to')
+   end
+   tensorCache = tensorCache or {}
+   for key, param in pairs(self) do
+      self[key] = nn.utils.recursiveType(param, typename, tensorCache)
+   end
+   return self
+end
+
+function Criterion:float(...) return self:type('torch.FloatTensor', ...) end
+function Criterion:double(...) return self:type('torch.DoubleTensor', ...) end
+function Criterion:cuda(...) return self:type('torch.CudaTensor', ...) end
+
+function Criterion:__call__(input, target)
+   self.output = self:forward(input, target)
+   self.gradInput = self:backward(input, target)
+   return self.output, self.gradInput
+end
+
+function Criterion:write(file)
+   local var = {}
+   for k, v in pairs(self) do var[k] = v end
+   file:writeObject(var)
+end
+
+function Criterion:read(file)
+   local var = file:readObject()
+   for k, v in pairs(var) do self[k] = v end
+end
+
+function Criterion:__tostring__()
+   return torch.type(self)
+end
+
+return Criterion
