@@ -3,5 +3,6 @@
 __version__ = "0.1.0"
 
 from luatorch.runtime import Runtime  # noqa: E402
+from luatorch.api import load, save  # noqa: E402
 
-__all__ = ["Runtime", "__version__"]
+__all__ = ["Runtime", "__version__", "load", "save"]

@@ -27,6 +27,7 @@ MODULES = [
     "luatorch.printing",
     "luatorch.sysutil",
     "luatorch.threads",
+    "luatorch.serialization.door",
     "luatorch.optim_plot",
 ]
 

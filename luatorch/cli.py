@@ -11,7 +11,7 @@ import click
 
 from luatorch import __version__
 
-COMMANDS = ("run", "info", "repl")
+COMMANDS = ("run", "info", "repl", "inspect")
 
 
 def _fail(msg: str, tb: str = "", debug: bool = False) -> None:
@@ -20,10 +20,13 @@ def _fail(msg: str, tb: str = "", debug: bool = False) -> None:
         click.echo(tb.strip("\n"), err=True)
 
 
-def _runtime(script_dir: Optional[str]):
+def _runtime(script_dir: Optional[str], trust_functions: bool = False):
     from luatorch.runtime import Runtime
 
-    return Runtime(script_dir=script_dir)
+    rt = Runtime(script_dir=script_dir)
+    if trust_functions:
+        rt.execute("torch._trustFunctions = true", "=[luatorch]")
+    return rt
 
 
 def _line_loop(rt) -> None:
@@ -52,7 +55,8 @@ def _line_loop(rt) -> None:
 
 
 def run_script(script: Optional[str], args: Sequence[str], execs: Sequence[str] = (),
-               libs: Sequence[str] = (), interactive: bool = False, debug: bool = False) -> int:
+               libs: Sequence[str] = (), interactive: bool = False, debug: bool = False,
+               trust_functions: bool = False) -> int:
     """Run a script the way `th` did; returns the process exit code."""
     from luatorch.runtime import LuaError
 
@@ -61,7 +65,7 @@ def run_script(script: Optional[str], args: Sequence[str], execs: Sequence[str] 
         return 1
     script_dir = os.path.dirname(os.path.abspath(script)) if script else os.getcwd()
     try:
-        rt = _runtime(script_dir)
+        rt = _runtime(script_dir, trust_functions)
         for lib in libs:
             rt.require(lib)
         for stmt in execs:
@@ -95,17 +99,33 @@ def cli() -> None:
 @click.option("-l", "libs", multiple=True, metavar="LIB", help="require(LIB) first.")
 @click.option("-i", "interactive", is_flag=True, help="Enter the REPL after the script.")
 @click.option("--debug", is_flag=True, help="Show Lua and Python tracebacks on errors.")
+@click.option("--trust-functions", is_flag=True,
+              help="Let torch.load run Lua functions serialized in .t7 files.")
 @click.argument("script", required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def run(execs, libs, interactive, debug, script, args) -> None:
+def run(execs, libs, interactive, debug, trust_functions, script, args) -> None:
     """Run SCRIPT with ARGS (the global `arg`, as in Torch7's th)."""
-    sys.exit(run_script(script, args, execs, libs, interactive, debug))
+    sys.exit(run_script(script, args, execs, libs, interactive, debug, trust_functions))
 
 
 @cli.command()
 def repl() -> None:
     """An interactive Torch7 prompt."""
     sys.exit(run_script(None, (), interactive=True))
+
+
+@cli.command()
+@click.argument("path")
+def inspect(path) -> None:
+    """Show what a .t7 file holds (model tree, tensors, parameter count) without running it."""
+    from luatorch.api import inspect_file
+    from luatorch.tensor import TorchError
+
+    try:
+        click.echo(inspect_file(path))
+    except (TorchError, OSError) as e:
+        click.echo(str(e), err=True)
+        sys.exit(1)
 
 
 @cli.command()
