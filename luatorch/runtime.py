@@ -145,6 +145,12 @@ class Runtime:
         # NOTE: two passes: a tensor's Python handle sits as a value in a weak-keyed table, and
         # LuaJIT frees such a value one cycle after its key.
         _tensor._gc_hook[:] = [lambda: (collect("collect"), collect("collect"))]
+        # NOTE: stop-the-world collection.  lupa's bookkeeping of Python objects held by Lua
+        # can drop a live object when the same object is pushed again between the moment the
+        # collector finds its old wrapper dead and the moment that wrapper's finalizer runs
+        # (lupa issue 294); with each cycle run to completion in one step there is no such
+        # moment.  The total work is the same as incremental collection.
+        self.lua.execute("collectgarbage('setstepmul', 1000000)", name="=[luatorch]")
         if load_torch:
             self.require("torch")
 

@@ -59,7 +59,23 @@ local BATCH = 2000       -- plain table entries read per door call
 
 -- Key order of tables read from files: LuaJIT versions hash keys differently, so a table that
 -- is loaded and saved again keeps the order it had in its file (new keys follow in pairs order).
-local ORDER = setmetatable({}, {__mode = 'k'})
+-- NOTE: a plain table, not a weak-keyed one: this LuaJIT's collector was seen to free values of
+-- weak-keyed tables whose keys were still alive.  It is emptied when it grows large; a table
+-- that loses its remembered order is still saved correctly, in pairs order.
+local ORDER = {}
+local nORDER, MAX_ORDER = 0, 100000
+
+local function remember_order(obj, ord)
+   if ord == nil then return end
+   if ORDER[obj] == nil then
+      nORDER = nORDER + 1
+      if nORDER > MAX_ORDER then
+         ORDER = {}
+         nORDER = 1
+      end
+   end
+   ORDER[obj] = ord
+end
 
 -- A Lua string's bytes reach Python as (address, length): lupa would decode them as UTF-8.
 local cast = ffi.cast
@@ -554,7 +570,7 @@ local function read_entries(self, h, env, obj, n, depth)
             and tk ~= 'function' and tv ~= 'function'
       end
    end
-   if not seq then ORDER[obj] = ord end
+   if not seq then remember_order(obj, ord) end
 end
 
 local function load_function(self, h, env, pos, legacy_or_plain, depth, index)
@@ -632,7 +648,7 @@ local function read_torch(self, h, env, index, pos, depth)
          tf_fail(h, pos, 'cannot read <' .. printable(cname) .. '>: ' .. tostring(err))
       end
       -- the object keeps the field order of the table its read hook loaded
-      if var and ORDER[var] and type(obj) == 'table' then ORDER[obj] = ORDER[var] end
+      if var and ORDER[var] and type(obj) == 'table' then remember_order(obj, ORDER[var]) end
    elseif type(obj) == 'table' then
       local var = readobj(self, h, env, depth + 1)
       if type(var) ~= 'table' then
@@ -640,7 +656,7 @@ local function read_torch(self, h, env, index, pos, depth)
             ' instead of a table')
       end
       for k, v in pairs(var) do obj[k] = v end
-      ORDER[obj] = ORDER[var]
+      remember_order(obj, ORDER[var])
    else
       tf_fail(h, pos, 'cannot load object class <' .. printable(cname) .. '>')
    end

@@ -10,7 +10,38 @@ local type, select, error, rawget, getmetatable, tostring = type, select, error,
    getmetatable, tostring
 local newproxy, setmetatable, unpack = newproxy, setmetatable, unpack
 
-local H = setmetatable({}, {__mode = 'k'})
+-- H[x] is the Python handle of tensor/storage x.  The handle lives in the proxy's own
+-- environment table (a strong, per-object reference the collector traverses); a weak-keyed
+-- side table was tried first and lost live handles under LuaJIT's collector.
+local HKEY = {}
+local getfenv_ud, setfenv_ud, rawget, rawset = debug.getfenv, debug.setfenv, rawget, rawset
+local H = setmetatable({}, {
+   __index = function(_, k)
+      local tk = type(k)
+      if tk == 'userdata' then
+         return rawget(getfenv_ud(k), HKEY)
+      elseif tk == 'table' then
+         return rawget(k, HKEY)
+      end
+      return nil
+   end,
+   __newindex = function(_, k, v)
+      local tk = type(k)
+      if tk == 'userdata' then
+         local env = getfenv_ud(k)
+         if rawget(env, HKEY) ~= nil then
+            rawset(env, HKEY, v)
+         else
+            -- a fresh proxy shares the default environment: give it a table of its own
+            setfenv_ud(k, {[HKEY] = v})
+         end
+      elseif tk == 'table' then
+         rawset(k, HKEY, v)
+      else
+         error('cannot attach a handle to a ' .. tk, 2)
+      end
+   end,
+})
 torch._H = H
 
 local TYPES = {'Byte', 'Char', 'Short', 'Int', 'Long', 'Float', 'Double'}
