@@ -30,7 +30,8 @@ function utils.recursiveType(param, typename, tensorCache)
             if not cached then
                local flat = ctor(st:size())
                if st:size() > 0 then
-                  flat:copy(torch.getmetatable(torch.typename(param)).__constructor(st))
+                  -- set(), not the constructor: a LongStorage argument would be read as sizes
+                  flat:copy(torch.getmetatable(torch.typename(param)).__constructor():set(st))
                end
                cached = flat:storage()
                tensorCache[key] = cached

@@ -1,0 +1,1423 @@
+"""Convolution kernels of nn (THNN's job): spatial / volumetric / temporal convolutions, dilated,
+full (transposed), depth-wise, locally connected and connection-table convolutions, spatial and
+temporal sub-sampling, temporal max-pooling and row convolution.
+
+Convolutions go through im2col: the (padded) image is read through ONE strided view
+(`as_strided`) copied into a column buffer kept on the module (`finput`), then ONE matrix product
+(BLAS, float32 stays float32) gives the result.  gradInput is the product of gradOutput with the
+weight followed by a col2im: one vectorised strided add per kernel offset (kH*kW adds, no loop
+over pixels or samples).  gradWeight is one product of gradOutput with the forward's columns
+(reused from `finput`, as Torch7 does), accumulated with `scale`.
+
+Two column layouts:
+- channels-last: rows are (sample, output position), a row holds (kernel offsets..., input
+  planes).  Gathers copy contiguous (kW x planes) runs and the product is one large GEMM.  Used
+  when the image has enough planes (CL_MIN_PLANES).
+- channels-first (Torch7's finput: sample x (planes, kernel offsets) x positions, plus a row of
+  ones that carries the bias through the products), used for few input planes (a grey-level
+  first layer) where a channels-last gather would be element-wise, and for the forward of wide
+  outputs (CF_MIN_WIDTH), where it needs no transposition of input or output.
+Large batches are cut into chunks of samples whose columns stay in cache (CHUNK_ELEMS): the
+columns of a whole batch would otherwise stream through main memory twice (written by the
+gather, read by the product); a handful of chunks, each one gather + one product.
+Other scratch arrays are carved out of one buffer tensor (`fgradInput`), so steady-state calls
+allocate nothing large.  Arrays are handled through their own module (`xp`: NumPy or CuPy).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Optional, Sequence
+
+import numpy as _np
+
+from luatorch.tensor import DTYPE_NAME, Storage, Tensor, TorchError, size_str
+
+# channels-last columns from this many input planes on (below, the channels-first layout)
+CL_MIN_PLANES = 4
+# elements of columns handled at once (a chunk of samples; 8 MB of float32) when the whole
+# batch has more than twice that
+CHUNK_ELEMS = 1 << 21
+# output width from which the forward gathers channels-first columns whatever the planes
+CF_MIN_WIDTH = 16
+_ALIGN = 16  # scratch arrays start on 64-byte boundaries (float32)
+
+
+# -- helpers --------------------------------------------------------------------------------------
+def _prod(s: Sequence[int]) -> int:
+    r = 1
+    for v in s:
+        r *= v
+    return r
+
+
+def _tname(dtype: Any) -> str:
+    return f"torch.{DTYPE_NAME.get(dtype, str(dtype))}Tensor"
+
+
+def _arr(x: Any, like: Tensor, what: str) -> Any:
+    """x's array, checked to be a tensor of `like`'s element type."""
+    if type(x) is not Tensor:
+        raise TorchError(f"{what} must be a tensor (got {type(x).__name__})")
+    if x.dtype != like.dtype:
+        raise TorchError(f"{what} is a {_tname(x.dtype)} but the module holds "
+                         f"{_tname(like.dtype)}s (convert one of them with :type())")
+    return x.a
+
+
+def _opt(t: Any, like: Tensor, what: str) -> Any:
+    """The array of an optional tensor argument (None when absent)."""
+    if t is None or t is False:
+        return None
+    return _arr(t, like, what)
+
+
+def _fit(t: Tensor, shape: tuple) -> Any:
+    """`t` resized to `shape`, contiguous; returns its array (fresh storage is left unfilled)."""
+    if t.size == shape and t.a.flags.c_contiguous:
+        return t.a
+    st = t.storage
+    n = _prod(shape)
+    if st.size() < n and len(st.views) <= 1:
+        dev = st.device
+        t.set_geometry(Storage(dev.empty(n, t.dtype), dev), 0, shape)
+    else:
+        t.resize(shape)
+    return t.a
+
+
+def _cdiv(a: int, b: int) -> int:
+    """Integer division truncating toward zero, as C does (THNN's output-size arithmetic)."""
+    q = abs(a) // b
+    return q if a >= 0 else -q
+
+
+def _up(n: int) -> int:
+    return (n + _ALIGN - 1) // _ALIGN * _ALIGN
+
+
+def _scratch(buf: Tensor, dtype: Any, *shapes: tuple) -> list:
+    """Arrays of the given shapes carved out of the scratch tensor `buf` (grown when short)."""
+    if type(buf) is not Tensor:
+        raise TorchError("buffer tensor expected (fgradInput)")
+    if buf.dtype != dtype:
+        raise TorchError(f"buffer is a {_tname(buf.dtype)}, expected a {_tname(dtype)} "
+                         "(convert the module with :type())")
+    total = sum(_up(_prod(s)) for s in shapes)
+    a = buf.a
+    if len(buf.size) != 1 or a.shape[0] < total or buf.stride[0] != 1:
+        a = _fit(buf, (total,))
+    out = []
+    off = 0
+    for s in shapes:
+        n = _prod(s)
+        out.append(a[off:off + n].reshape(s))
+        off += _up(n)
+    return out
+
+
+def _acc(dst: Any, delta: Any, scale: float) -> None:
+    """dst += scale * delta (delta reshaped to dst's shape)."""
+    xp = _xp(dst)
+    delta = delta.reshape(dst.shape)
+    if scale != 1:
+        delta = delta * scale
+    xp.add(dst, delta, out=dst)
+
+
+def _xp(a: Any) -> Any:
+    """The array module of `a` (NumPy or CuPy)."""
+    if type(a).__module__.startswith("cupy"):
+        import cupy  # noqa: PLC0415
+
+        return cupy
+    return _np
+
+
+def _strided(xp: Any, a: Any, shape: tuple, strides: tuple) -> Any:
+    """A view of `a`'s memory with the given shape and byte strides."""
+    if type(a) is _np.ndarray and a.flags.c_contiguous:
+        return _np.ndarray(shape, a.dtype, a, 0, strides)
+    return xp.lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
+
+
+def _last(a: Any) -> Any:
+    """View with axis 1 moved last (channels-first to channels-last)."""
+    n = a.ndim
+    return a.transpose((0,) + tuple(range(2, n)) + (1,))
+
+
+def _second(a: Any) -> Any:
+    """View with the last axis moved to position 1 (channels-last to channels-first)."""
+    n = a.ndim
+    return a.transpose((0, n - 1) + tuple(range(1, n - 1)))
+
+
+def _need(name: str, t: Any, ndim: int, dim: int, size: int) -> None:
+    """THNN's dimension-size check: `t` has `ndim` dimensions and size `size` at `dim`."""
+    sz = tuple(t.size) if isinstance(t, Tensor) else tuple(getattr(t, "shape", t))
+    if len(sz) != ndim or sz[dim] != size:
+        raise TorchError(f"Need {name} of dimension {ndim} and {name}.size[{dim}] == {size} but "
+                         f"got {name} to be of shape: {size_str(sz)}")
+
+
+def _window(start: int, st: int, n: int) -> slice:
+    return slice(start, start + st * (n - 1) + 1, st)
+
+
+def _offsets(k: Sequence[int]) -> Any:
+    return itertools.product(*[range(v) for v in k])
+
+
+def _inner(img: Any, lead: int, pad: Sequence[int], size: Sequence[int]) -> Any:
+    """The unpadded part of `img` whose spatial axes start at `lead`."""
+    idx = [slice(None)] * img.ndim
+    for i, p in enumerate(pad):
+        idx[lead + i] = slice(p, p + size[i])
+    return img[tuple(idx)]
+
+
+def _zero_border(img: Any, lead: int, pad: Sequence[int], size: Sequence[int]) -> None:
+    """Zero the padding frame of `img` (spatial axes from `lead`, inner part of `size`)."""
+    for i, p in enumerate(pad):
+        if p:
+            idx = [slice(None)] * img.ndim
+            idx[lead + i] = slice(0, p)
+            img[tuple(idx)] = 0
+            idx[lead + i] = slice(p + size[i], None)
+            img[tuple(idx)] = 0
+
+
+def _padded(xp: Any, src: Any, img: Any, lead: int, pad: Sequence[int]) -> None:
+    """img = src with a zero frame of `pad` (spatial axes from `lead`)."""
+    size = src.shape[lead:lead + len(pad)]
+    _zero_border(img, lead, pad, size)
+    xp.copyto(_inner(img, lead, pad, size), src)
+
+
+# -- im2col / col2im ------------------------------------------------------------------------------
+def _split(xp: Any, a: Any, shape: tuple) -> Any:
+    """A view of `a` with `shape` (axes only split), never a copy: writes must reach `a`."""
+    v = a.reshape(shape)
+    if v.size and not xp.may_share_memory(v, a):
+        raise TorchError("internal error: columns buffer is not viewable")
+    return v
+
+
+def _unfold_cl(xp: Any, img: Any, col: Any, k: tuple, st: tuple, dil: tuple, osz: tuple) -> None:
+    """col[b, o..., k..., c] = img[b, o*st + k*dil..., c]  (img padded, channels-last)."""
+    s = img.strides
+    nd = len(k)
+    shape = (img.shape[0],) + osz + k + (img.shape[-1],)
+    strides = ((s[0],) + tuple(s[1 + i] * st[i] for i in range(nd))
+               + tuple(s[1 + i] * dil[i] for i in range(nd)) + (s[-1],))
+    xp.copyto(_split(xp, col, shape), _strided(xp, img, shape, strides))
+
+
+def _fold_cl(xp: Any, fcol: Any, img: Any, k: tuple, st: tuple, dil: tuple, osz: tuple) -> None:
+    """img[b, o*st + k*dil..., c] += fcol[k..., b, o..., c]: one strided add per kernel offset."""
+    fc = fcol.reshape(k + (img.shape[0],) + osz + (img.shape[-1],))
+    head, tail = (slice(None),), (slice(None),)
+    for off, win in _windows(k, st, dil, osz):
+        dst = img[head + win + tail]
+        xp.add(dst, fc[off], out=dst)
+
+
+def _unfold_cf(xp: Any, img: Any, col: Any, k: tuple, st: tuple, dil: tuple, osz: tuple) -> None:
+    """col[b, c, k..., o...] = img[b, c, o*st + k*dil...]  (img padded, channels-first)."""
+    s = img.strides
+    nd = len(k)
+    shape = img.shape[:2] + k + osz
+    strides = (s[:2] + tuple(s[2 + i] * dil[i] for i in range(nd))
+               + tuple(s[2 + i] * st[i] for i in range(nd)))
+    xp.copyto(_split(xp, col, shape), _strided(xp, img, shape, strides))
+
+
+def _fold_cf(xp: Any, fcol: Any, img: Any, k: tuple, st: tuple, dil: tuple, osz: tuple) -> None:
+    """img[b, c, o*st + k*dil...] += fcol[b, c, k..., o...]: one strided add per kernel offset."""
+    fc = fcol.reshape(img.shape[:2] + k + osz)
+    full = (slice(None), slice(None))
+    for off, win in _windows(k, st, dil, osz):
+        dst = img[full + win]
+        xp.add(dst, fc[full + off], out=dst)
+
+
+def _windows(k: tuple, st: tuple, dil: tuple, osz: tuple) -> list:
+    """(kernel offset, tuple of the image slices it touches) for every kernel offset."""
+    per = [[_window(j * dil[i], st[i], osz[i]) for j in range(k[i])] for i in range(len(k))]
+    return [(off, tuple(per[i][j] for i, j in enumerate(off))) for off in _offsets(k)]
+
+
+# -- geometry and checks of the plain convolution -------------------------------------------------
+_AX2 = ("H", "W")
+_AX3 = ("T", "H", "W")
+
+
+def _axes(nd: int) -> tuple:
+    return _AX3 if nd == 3 else _AX2
+
+
+def _long_rows(st: tuple, dil: tuple, osz: tuple) -> bool:
+    """Whether channels-first columns gather long contiguous rows (wide outputs, unit stride):
+    then the forward uses them even with many planes (no transposition of input or output)."""
+    return st[-1] == 1 and osz[-1] >= CF_MIN_WIDTH
+
+
+def _check_params(nd: int, k: tuple, st: tuple, dil: Optional[tuple] = None) -> None:
+    ax = _axes(nd)
+    if min(k) <= 0:
+        got = " ".join(f"k{a}: {v}" for a, v in zip(ax, k))
+        raise TorchError(f"kernel size should be greater than zero, but got {got}")
+    if min(st) <= 0:
+        got = " ".join(f"d{a}: {v}" for a, v in zip(ax, st))
+        raise TorchError(f"stride should be greater than zero, but got {got}")
+    if dil is not None and min(dil) <= 0:
+        got = ", ".join(f"dilation{a}: {v}" for a, v in zip(ax, dil))
+        raise TorchError(f"dilation should be greater than zero, but got {got}")
+
+
+def _input_dims(x: Tensor, nd: int) -> bool:
+    """True for a batch input; raises THNN's message for a wrong number of dimensions."""
+    n = len(x.size)
+    if n == nd + 2:
+        return True
+    if n == nd + 1:
+        return False
+    if nd == 2:
+        raise TorchError(f"3D or 4D input tensor expected but got: {size_str(x.size)}")
+    raise TorchError(f"4D or 5D (batch mode) tensor expected for input, but got: "
+                     f"{size_str(x.size)}")
+
+
+def _too_small(nd: int, cin: int, S: tuple, cout: int, osz: tuple) -> TorchError:
+    if nd == 2:
+        return TorchError(f"Given input size: ({cin} x {S[0]} x {S[1]}). Calculated output size: "
+                          f"({cout} x {osz[0]} x {osz[1]}). Output size is too small")
+    return TorchError("Given input size: (" + "x".join(str(v) for v in (cin,) + S)
+                      + "). Calculated output size: ("
+                      + "x".join(str(v) for v in (cout,) + osz) + "). Output size is too small")
+
+
+def _check_gout(g: Tensor, batch: bool, planes: int, osz: tuple) -> None:
+    """gradOutput has `planes` planes and spatial sizes `osz` (THNN's messages)."""
+    off = 1 if batch else 0
+    nd = len(osz) + 1 + off
+    _need("gradOutput", g, nd, off, planes)
+    for i, o in enumerate(osz):
+        _need("gradOutput", g, nd, off + 1 + i, o)
+
+
+class _Conv:
+    """A validated convolution: input (B, C, S...) -> output (B, Co, osz...).
+
+    Work runs over chunks of samples sized so that a chunk's columns stay in cache
+    (CHUNK_ELEMS elements): on large layers the columns of a whole batch would stream through
+    main memory twice (written by the gather, read by the product).
+    """
+
+    __slots__ = ("nd", "k", "st", "pad", "dil", "batch", "B", "C", "S", "Co", "osz", "P", "L",
+                 "Sp", "xa", "wa", "xp", "dtype", "cl", "cl_fwd", "chunk")
+
+    def __init__(self, x: Any, w: Tensor, nd: int, k: tuple, st: tuple, pad: tuple, dil: tuple,
+                 weight_dims: tuple, planes: Optional[int] = None, nout: Optional[int] = None):
+        if type(w) is not Tensor:
+            raise TorchError("weight tensor expected")
+        _check_params(nd, k, st, dil if any(d != 1 for d in dil) else None)
+        self.nd, self.k, self.st, self.pad, self.dil = nd, k, st, pad, dil
+        wdim = len(w.size)
+        if wdim not in weight_dims:
+            raise TorchError(f"{weight_dims[0]}D or {weight_dims[1]}D weight tensor expected, "
+                             f"but got: {size_str(w.size)}")
+        xa = _arr(x, w, "input")
+        batch = _input_dims(x, nd)
+        if not batch:
+            xa = xa.reshape((1,) + xa.shape)
+        self.P = P = _prod(k)
+        self.Co = Co = w.size[0] if nout is None else nout
+        C = planes if planes is not None else w.a.size // (Co * P)
+        S = tuple(xa.shape[2:])
+        osz = tuple(_cdiv(S[i] + 2 * pad[i] - dil[i] * (k[i] - 1) - 1, st[i]) + 1
+                    for i in range(nd))
+        if min(osz) < 1:
+            raise _too_small(nd, C, S, Co, osz)
+        _need("input", x, nd + 1 + batch, int(batch), C)
+        self.batch, self.B, self.C, self.S, self.osz = batch, xa.shape[0], C, S, osz
+        self.L = L = _prod(osz)
+        self.Sp = tuple(S[i] + 2 * pad[i] for i in range(nd))
+        self.xa, self.wa = xa, w.a
+        self.xp = w.xp
+        self.dtype = w.dtype
+        per = L * C * P
+        self.chunk = self.B if self.B * per <= 2 * CHUNK_ELEMS else \
+            max(1, min(self.B, CHUNK_ELEMS // per))
+        self.cl = C >= CL_MIN_PLANES
+        # a single chunk keeps the forward's columns for accGradParameters: same layout then
+        self.cl_fwd = self.cl and not (self.chunk < self.B and _long_rows(st, dil, osz))
+
+    def batched(self, t: Any) -> Any:
+        """A (B, ...) view of an array given with or without its batch dimension."""
+        return t if self.batch else t.reshape((1,) + t.shape)
+
+    def out_shape(self, planes: int) -> tuple:
+        return ((self.B,) if self.batch else ()) + (planes,) + self.osz
+
+    def spans(self) -> list:
+        """(first, last + 1) sample of each chunk."""
+        c = self.chunk
+        return [(i, min(i + c, self.B)) for i in range(0, self.B, c)]
+
+    def col_shape(self, n: int, cl: bool, aug: bool = True) -> tuple:
+        """Shape of the columns of n samples (channels-last or channels-first).  Channels-first
+        columns get an extra row of ones (`aug`): the bias rides along in the products."""
+        if cl:
+            return (n * self.L, self.P * self.C)
+        return (n, self.C * self.P + aug, self.L)
+
+    def columns(self, col: Any, i0: int, i1: int, fgrad: Tensor, cl: bool,
+                aug: bool = True) -> None:
+        """col = columns of samples i0..i1-1 (scratch from fgrad for the padded image)."""
+        xp, C = self.xp, self.C
+        xa = self.xa[i0:i1]
+        n = i1 - i0
+        if cl:
+            (img,) = _scratch(fgrad, self.dtype, (n,) + self.Sp + (C,))
+            _padded(xp, _last(xa), img, 1, self.pad)
+            _unfold_cl(xp, img, col, self.k, self.st, self.dil, self.osz)
+        else:
+            img = xa
+            if any(self.pad):
+                (img,) = _scratch(fgrad, self.dtype, (n, C) + self.Sp)
+                _padded(xp, xa, img, 2, self.pad)
+            K = C * self.P
+            if aug:
+                col[:, K] = 1
+            _unfold_cf(xp, img, col[:, :K], self.k, self.st, self.dil, self.osz)
+
+    def forward(self, out: Tensor, wa: Any, ba: Any, finput: Tensor, fgrad: Tensor) -> None:
+        """out = conv(input, wa) + ba; the last chunk's columns stay in finput."""
+        xp, C, Co, P, L = self.xp, self.C, self.Co, self.P, self.L
+        oa = self.batched(_fit(out, self.out_shape(Co)))
+        cl = self.cl_fwd
+        col = _fit(finput, self.col_shape(self.chunk, cl))
+        if cl:
+            wcl = xp.ascontiguousarray(xp.moveaxis(wa.reshape((Co, C) + self.k), 1, -1))
+            wcl = wcl.reshape(Co, P * C)
+        else:
+            w2 = xp.empty((Co, C * P + 1), dtype=self.dtype)  # [weight | bias]
+            w2[:, :C * P] = wa.reshape(Co, C * P)
+            w2[:, C * P] = 0 if ba is None else ba
+        for i0, i1 in self.spans():
+            n = i1 - i0
+            cn = col[:n * L] if cl else col[:n]
+            self.columns(cn, i0, i1, fgrad, cl)
+            if cl:
+                (ocl,) = _scratch(fgrad, self.dtype, (n * L, Co))
+                xp.matmul(cn, wcl.T, out=ocl)
+                dst = _last(oa[i0:i1])
+                src = ocl.reshape((n,) + self.osz + (Co,))
+                if ba is None:
+                    xp.copyto(dst, src)
+                else:
+                    xp.add(src, ba, out=dst)
+            else:
+                xp.matmul(w2, cn, out=oa[i0:i1].reshape(n, Co, L))
+
+    def grad_input(self, gi: Tensor, ga: Any, wa: Any, fgrad: Tensor) -> None:
+        """gi = d<out, ga>/d input."""
+        xp, C, Co, P, L = self.xp, self.C, self.Co, self.P, self.L
+        gia = self.batched(_fit(gi, ((self.B,) if self.batch else ()) + (C,) + self.S))
+        ga = self.batched(ga)
+        padded = any(self.pad)
+        if self.cl:
+            wp = xp.ascontiguousarray(wa.reshape(Co, C, P).transpose(2, 0, 1))
+        else:
+            w2t = wa.reshape(Co, C * P).T
+        for i0, i1 in self.spans():
+            n = i1 - i0
+            g = ga[i0:i1].reshape(n, Co, L)
+            if self.cl:
+                go, fcol, img = _scratch(fgrad, self.dtype, (Co, n * L), (P, n * L, C),
+                                         (n,) + self.Sp + (C,))
+                xp.copyto(go.reshape(Co, n, L), g.transpose(1, 0, 2))
+                xp.matmul(go.T, wp, out=fcol)
+                img[...] = 0
+                _fold_cl(xp, fcol, img, self.k, self.st, self.dil, self.osz)
+                xp.copyto(gia[i0:i1], _second(_inner(img, 1, self.pad, self.S)))
+            else:
+                if padded:
+                    fcol, img = _scratch(fgrad, self.dtype, (n, C * P, L), (n, C) + self.Sp)
+                else:
+                    (fcol,) = _scratch(fgrad, self.dtype, (n, C * P, L))
+                    img = gia[i0:i1]
+                xp.matmul(w2t, g, out=fcol)
+                img[...] = 0
+                _fold_cf(xp, fcol, img, self.k, self.st, self.dil, self.osz)
+                if padded:
+                    xp.copyto(gia[i0:i1], _inner(img, 2, self.pad, self.S))
+
+    def grad_params(self, ga: Any, gwa: Any, gba: Any, finput: Tensor, fgrad: Tensor,
+                    scale: float) -> None:
+        """gwa += scale * d<out, ga>/d weight; gba += scale * d<out, ga>/d bias.
+
+        With a single chunk the forward's columns (finput) are reused, as Torch7 does."""
+        xp, C, Co, P, L = self.xp, self.C, self.Co, self.P, self.L
+        ga = self.batched(ga)
+        spans = self.spans()
+        reuse = len(spans) == 1 and self.cl == self.cl_fwd and \
+            finput.size == self.col_shape(self.B, self.cl) and finput.a.flags.c_contiguous
+        col = finput.a if reuse else _fit(finput, self.col_shape(self.chunk, self.cl))
+        dw = xp.zeros((Co, P * C) if self.cl else (Co, C * P + 1), dtype=self.dtype)
+        db = xp.zeros(Co, dtype=self.dtype) if gba is not None and self.cl else None
+        for i0, i1 in spans:
+            n = i1 - i0
+            cn = col[:n * L] if self.cl else col[:n]
+            if not reuse:
+                self.columns(cn, i0, i1, fgrad, self.cl)
+            g = ga[i0:i1].reshape(n, Co, L)
+            if self.cl:
+                go, tmp = _scratch(fgrad, self.dtype, (Co, n * L), (Co, P * C))
+                xp.copyto(go.reshape(Co, n, L), g.transpose(1, 0, 2))
+                xp.matmul(go, cn, out=tmp)
+                xp.add(dw, tmp, out=dw)
+                if db is not None:
+                    xp.add(db, go.sum(axis=1), out=db)
+            else:  # the ones row of the columns gives the bias gradient
+                (tmp,) = _scratch(fgrad, self.dtype, (n, Co, C * P + 1))
+                xp.matmul(g, cn.transpose(0, 2, 1), out=tmp)
+                xp.add(dw, tmp.sum(axis=0), out=dw)
+        if self.cl:
+            dw = xp.moveaxis(dw.reshape((Co,) + self.k + (C,)), -1, 1)
+        else:
+            dw, db = dw[:, :C * P], (dw[:, C * P] if gba is not None else None)
+        _acc(gwa, dw, scale)
+        if db is not None:
+            _acc(gba, db, scale)
+
+
+def _check_bias(b: Any, w: Tensor) -> Any:
+    ba = _opt(b, w, "bias")
+    if ba is not None:
+        _need("bias", b, 1, 0, w.size[0])
+    return ba
+
+
+def _conv_fwd(nd: int, out: Tensor, x: Any, w: Tensor, b: Any, finput: Tensor, fgrad: Tensor,
+              k: tuple, st: tuple, pad: tuple, dil: tuple) -> None:
+    g = _Conv(x, w, nd, k, st, pad, dil, (2, nd + 2))
+    ba = _check_bias(b, w)
+    g.forward(out, w.a, ba, finput, fgrad)
+
+
+def _conv_bwd(nd: int, gi: Tensor, x: Any, gout: Any, w: Tensor, fgrad: Tensor,
+              k: tuple, st: tuple, pad: tuple, dil: tuple) -> None:
+    g = _Conv(x, w, nd, k, st, pad, dil, (2, nd + 2))
+    ga = _arr(gout, w, "gradOutput")
+    _check_gout(gout, g.batch, g.Co, g.osz)
+    g.grad_input(gi, ga, w.a, fgrad)
+
+
+def _conv_acc(nd: int, x: Any, gout: Any, gw: Tensor, gb: Any, finput: Tensor, fgrad: Tensor,
+              k: tuple, st: tuple, pad: tuple, dil: tuple, scale: float) -> None:
+    g = _Conv(x, gw, nd, k, st, pad, dil, (2, nd + 2))
+    ga = _arr(gout, gw, "gradOutput")
+    _check_gout(gout, g.batch, g.Co, g.osz)
+    gba = _opt(gb, gw, "gradBias")
+    if gba is not None:
+        _need("gradBias", gb, 1, 0, gw.size[0])
+    g.grad_params(ga, gw.a, gba, finput, fgrad, scale)
+
+
+# -- SpatialConvolution(MM) / SpatialDilatedConvolution -------------------------------------------
+def conv_spatial_fwd(out: Tensor, x: Any, w: Tensor, b: Any, finput: Tensor, fgrad: Tensor,
+                     kW: int, kH: int, dW: int, dH: int, padW: int, padH: int,
+                     dilW: int = 1, dilH: int = 1) -> None:
+    """2-D convolution output (weight nOutputPlane x nInputPlane x kH x kW, or 2-D)."""
+    _conv_fwd(2, out, x, w, b, finput, fgrad, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW))
+
+
+def conv_spatial_bwd(gi: Tensor, x: Any, gout: Any, w: Tensor, fgrad: Tensor,
+                     kW: int, kH: int, dW: int, dH: int, padW: int, padH: int,
+                     dilW: int = 1, dilH: int = 1) -> None:
+    """2-D convolution gradInput."""
+    _conv_bwd(2, gi, x, gout, w, fgrad, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW))
+
+
+def conv_spatial_acc(x: Any, gout: Any, gw: Tensor, gb: Any, finput: Tensor, fgrad: Tensor,
+                     kW: int, kH: int, dW: int, dH: int, padW: int, padH: int,
+                     dilW: int, dilH: int, scale: float) -> None:
+    """2-D convolution gradWeight / gradBias accumulation (columns reused from the forward)."""
+    _conv_acc(2, x, gout, gw, gb, finput, fgrad, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW),
+              scale)
+
+
+# -- VolumetricConvolution / VolumetricDilatedConvolution -----------------------------------------
+def conv_volumetric_fwd(out: Tensor, x: Any, w: Tensor, b: Any, finput: Tensor, fgrad: Tensor,
+                        kT: int, kW: int, kH: int, dT: int, dW: int, dH: int,
+                        padT: int, padW: int, padH: int,
+                        dilT: int = 1, dilW: int = 1, dilH: int = 1) -> None:
+    """3-D convolution output (weight nOutputPlane x nInputPlane x kT x kH x kW)."""
+    _conv_fwd(3, out, x, w, b, finput, fgrad, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW),
+              (dilT, dilH, dilW))
+
+
+def conv_volumetric_bwd(gi: Tensor, x: Any, gout: Any, w: Tensor, fgrad: Tensor,
+                        kT: int, kW: int, kH: int, dT: int, dW: int, dH: int,
+                        padT: int, padW: int, padH: int,
+                        dilT: int = 1, dilW: int = 1, dilH: int = 1) -> None:
+    """3-D convolution gradInput."""
+    _conv_bwd(3, gi, x, gout, w, fgrad, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW),
+              (dilT, dilH, dilW))
+
+
+def conv_volumetric_acc(x: Any, gout: Any, gw: Tensor, gb: Any, finput: Tensor, fgrad: Tensor,
+                        kT: int, kW: int, kH: int, dT: int, dW: int, dH: int,
+                        padT: int, padW: int, padH: int,
+                        dilT: int, dilW: int, dilH: int, scale: float) -> None:
+    """3-D convolution gradWeight / gradBias accumulation."""
+    _conv_acc(3, x, gout, gw, gb, finput, fgrad, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW),
+              (dilT, dilH, dilW), scale)
+
+
+# -- full (transposed) convolution ----------------------------------------------------------------
+class _Full:
+    """A validated full convolution: input (B, Cin, S...) -> output (B, Co, osz...), where the
+    output is the image of a convolution (padding pad, stride st) whose columns are the input."""
+
+    __slots__ = ("nd", "k", "st", "pad", "batch", "B", "Cin", "Co", "S", "osz", "Sc", "P", "L",
+                 "xa", "xp", "dtype")
+
+    def __init__(self, x: Any, w: Tensor, nd: int, k: tuple, st: tuple, pad: tuple,
+                 adj: tuple):
+        if type(w) is not Tensor:
+            raise TorchError("weight tensor expected")
+        _check_params(nd, k, st)
+        if any(a >= s for a, s in zip(adj, st)):
+            ax = _axes(nd)
+            got = " ".join(f"adj{a}: {v}" for a, v in zip(ax, adj)) + " " + \
+                " ".join(f"d{a}: {v}" for a, v in zip(ax, st))
+            raise TorchError(f"output adjustment must be smaller than stride, but got {got}")
+        if len(w.size) not in (2, nd + 2):
+            raise TorchError(f"2D or {nd + 2}D weight tensor expected, but got: "
+                             f"{size_str(w.size)}")
+        xa = _arr(x, w, "input")
+        batch = _input_dims(x, nd)
+        if not batch:
+            xa = xa.reshape((1,) + xa.shape)
+        self.P = P = _prod(k)
+        Cin = w.size[0]
+        Co = w.a.size // (Cin * P)
+        S = tuple(xa.shape[2:])
+        osz = tuple((S[i] - 1) * st[i] - 2 * pad[i] + k[i] + adj[i] for i in range(nd))
+        if min(osz) < 1:
+            raise _too_small(nd, Cin, S, Co, osz)
+        _need("input", x, nd + 1 + batch, int(batch), Cin)
+        self.nd, self.k, self.st, self.pad = nd, k, st, pad
+        self.batch, self.B, self.Cin, self.Co = batch, xa.shape[0], Cin, Co
+        self.S, self.osz = S, osz
+        self.Sc = tuple(osz[i] + 2 * pad[i] for i in range(nd))
+        self.L = _prod(S)
+        self.xa, self.xp, self.dtype = xa, w.xp, w.dtype
+
+    def batched(self, t: Any) -> Any:
+        return t if self.batch else t.reshape((1,) + t.shape)
+
+    def gout_columns(self, ga: Any, finput: Tensor, fgrad: Tensor) -> Any:
+        """Columns of gradOutput (channels-last) in `finput`."""
+        xp, B, Co = self.xp, self.B, self.Co
+        col = _fit(finput, (B * self.L, self.P * Co))
+        (img,) = _scratch(fgrad, self.dtype, (B,) + self.Sc + (Co,))
+        _padded(xp, _last(ga), img, 1, self.pad)
+        _unfold_cl(xp, img, col, self.k, self.st, (1,) * self.nd, self.S)
+        return col
+
+    def forward(self, out: Tensor, wa: Any, ba: Any, fgrad: Tensor) -> None:
+        xp, B, Cin, Co, P, L = self.xp, self.B, self.Cin, self.Co, self.P, self.L
+        oa = self.batched(_fit(out, ((B,) if self.batch else ()) + (Co,) + self.osz))
+        xcl, wp, fcol, img = _scratch(fgrad, self.dtype, (B * L, Cin), (P, Cin, Co),
+                                      (P, B * L, Co), (B,) + self.Sc + (Co,))
+        xp.copyto(xcl.reshape((B,) + self.S + (Cin,)), _last(self.xa))
+        xp.copyto(wp, wa.reshape(Cin, Co, P).transpose(2, 0, 1))
+        xp.matmul(xcl, wp, out=fcol)
+        img[...] = 0
+        _fold_cl(xp, fcol, img, self.k, self.st, (1,) * self.nd, self.S)
+        src = _inner(img, 1, self.pad, self.osz)
+        dst = _last(oa)
+        if ba is None:
+            xp.copyto(dst, src)
+        else:
+            xp.add(src, ba, out=dst)
+
+    def grad_input(self, gi: Tensor, ga: Any, wa: Any, finput: Tensor, fgrad: Tensor) -> None:
+        xp, B, Cin, Co, P, L = self.xp, self.B, self.Cin, self.Co, self.P, self.L
+        gia = self.batched(_fit(gi, ((B,) if self.batch else ()) + (Cin,) + self.S))
+        col = self.gout_columns(self.batched(ga), finput, fgrad)
+        wfc, gcl = _scratch(fgrad, self.dtype, (P * Co, Cin), (B * L, Cin))
+        xp.copyto(wfc.reshape(P, Co, Cin), wa.reshape(Cin, Co, P).transpose(2, 1, 0))
+        xp.matmul(col, wfc, out=gcl)
+        xp.copyto(gia, xp.moveaxis(gcl.reshape((B,) + self.S + (Cin,)), -1, 1))
+
+    def grad_params(self, ga: Any, gwa: Any, gba: Any, finput: Tensor, fgrad: Tensor,
+                    scale: float) -> None:
+        xp, B, Cin, Co, P, L = self.xp, self.B, self.Cin, self.Co, self.P, self.L
+        ga = self.batched(ga)
+        col = self.gout_columns(ga, finput, fgrad)
+        xcl, tmp = _scratch(fgrad, self.dtype, (B * L, Cin), (Cin, P * Co))
+        xp.copyto(xcl.reshape((B,) + self.S + (Cin,)), _last(self.xa))
+        xp.matmul(xcl.T, col, out=tmp)
+        _acc(gwa, tmp.reshape(Cin, P, Co).transpose(0, 2, 1), scale)
+        if gba is not None:
+            _acc(gba, ga.sum(axis=(0,) + tuple(range(2, 2 + self.nd))), scale)
+
+
+def _full_gout(g: _Full, gout: Any, w: Tensor) -> Any:
+    ga = _arr(gout, w, "gradOutput")
+    _check_gout(gout, g.batch, g.Co, g.osz)
+    return ga
+
+
+def conv_full2d_fwd(out: Tensor, x: Any, w: Tensor, b: Any, fgrad: Tensor, kW: int, kH: int,
+                    dW: int, dH: int, padW: int, padH: int, adjW: int, adjH: int) -> None:
+    """2-D full convolution output (weight nInputPlane x nOutputPlane x kH x kW)."""
+    g = _Full(x, w, 2, (kH, kW), (dH, dW), (padH, padW), (adjH, adjW))
+    ba = _opt(b, w, "bias")
+    if ba is not None:
+        _need("bias", b, 1, 0, g.Co)
+    g.forward(out, w.a, ba, fgrad)
+
+
+def conv_full2d_bwd(gi: Tensor, x: Any, gout: Any, w: Tensor, finput: Tensor, fgrad: Tensor,
+                    kW: int, kH: int, dW: int, dH: int, padW: int, padH: int, adjW: int,
+                    adjH: int) -> None:
+    """2-D full convolution gradInput."""
+    g = _Full(x, w, 2, (kH, kW), (dH, dW), (padH, padW), (adjH, adjW))
+    g.grad_input(gi, _full_gout(g, gout, w), w.a, finput, fgrad)
+
+
+def conv_full2d_acc(x: Any, gout: Any, gw: Tensor, gb: Any, finput: Tensor, fgrad: Tensor,
+                    kW: int, kH: int, dW: int, dH: int, padW: int, padH: int, adjW: int,
+                    adjH: int, scale: float) -> None:
+    """2-D full convolution gradWeight / gradBias accumulation."""
+    g = _Full(x, gw, 2, (kH, kW), (dH, dW), (padH, padW), (adjH, adjW))
+    ga = _full_gout(g, gout, gw)
+    g.grad_params(ga, gw.a, _opt(gb, gw, "gradBias"), finput, fgrad, scale)
+
+
+def conv_full3d_fwd(out: Tensor, x: Any, w: Tensor, b: Any, fgrad: Tensor,
+                    kT: int, kW: int, kH: int, dT: int, dW: int, dH: int,
+                    padT: int, padW: int, padH: int, adjT: int, adjW: int, adjH: int) -> None:
+    """3-D full convolution output (weight nInputPlane x nOutputPlane x kT x kH x kW)."""
+    g = _Full(x, w, 3, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW), (adjT, adjH, adjW))
+    ba = _opt(b, w, "bias")
+    if ba is not None:
+        _need("bias", b, 1, 0, g.Co)
+    g.forward(out, w.a, ba, fgrad)
+
+
+def conv_full3d_bwd(gi: Tensor, x: Any, gout: Any, w: Tensor, finput: Tensor, fgrad: Tensor,
+                    kT: int, kW: int, kH: int, dT: int, dW: int, dH: int,
+                    padT: int, padW: int, padH: int, adjT: int, adjW: int, adjH: int) -> None:
+    """3-D full convolution gradInput."""
+    g = _Full(x, w, 3, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW), (adjT, adjH, adjW))
+    g.grad_input(gi, _full_gout(g, gout, w), w.a, finput, fgrad)
+
+
+def conv_full3d_acc(x: Any, gout: Any, gw: Tensor, gb: Any, finput: Tensor, fgrad: Tensor,
+                    kT: int, kW: int, kH: int, dT: int, dW: int, dH: int,
+                    padT: int, padW: int, padH: int, adjT: int, adjW: int, adjH: int,
+                    scale: float) -> None:
+    """3-D full convolution gradWeight / gradBias accumulation."""
+    g = _Full(x, gw, 3, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW), (adjT, adjH, adjW))
+    ga = _full_gout(g, gout, gw)
+    g.grad_params(ga, gw.a, _opt(gb, gw, "gradBias"), finput, fgrad, scale)
+
+
+# -- TemporalConvolution --------------------------------------------------------------------------
+def _temporal_geom(x: Any, like: Tensor, kW: int, dW: int, frame: Optional[int],
+                   spaced: bool = False) -> tuple:
+    """(batched input array, batch?, output frames) of a temporal layer (THNN's checks)."""
+    if kW <= 0:
+        raise TorchError(f"kernel size should be greater than zero, but got kW: {kW}")
+    if dW <= 0:
+        raise TorchError(f"stride should be greater than zero, but got dW: {dW}")
+    xa = _arr(x, like, "input")
+    n = len(x.size)
+    if n not in (2, 3):
+        raise TorchError(f"2D or 3D (batch mode) tensor expected for input, but got: "
+                         f"{size_str(x.size)}")
+    batch = n == 3
+    if not batch:
+        xa = xa.reshape((1,) + xa.shape)
+    gap = "  " if spaced else " "
+    if frame is not None and xa.shape[2] != frame:
+        raise TorchError(f"invalid input frame size.{gap}Got: {xa.shape[2]}, Expected: {frame}")
+    if xa.shape[1] < kW:
+        got = "Got " if spaced else "Got: "
+        raise TorchError(f"input sequence smaller than kernel size.{gap}{got}{xa.shape[1]}, "
+                         f"Expected: {kW}")
+    return xa, batch, (xa.shape[1] - kW) // dW + 1
+
+
+def _temporal_gout(gout: Any, like: Tensor, batch: bool, nout: int, frame: int) -> Any:
+    ga = _arr(gout, like, "gradOutput")
+    nd = 3 if batch else 2
+    _need("gradOutput", gout, nd, nd - 2, nout)
+    _need("gradOutput", gout, nd, nd - 1, frame)
+    return ga if batch else ga.reshape((1,) + ga.shape)
+
+
+def conv_temporal_fwd(out: Tensor, x: Any, w: Tensor, b: Any, finput: Tensor,
+                      kW: int, dW: int, inFrame: int, outFrame: int) -> None:
+    """1-D convolution over frames: out[t] = W . (input[t*dW .. t*dW+kW-1] flattened) + b."""
+    xa, batch, nout = _temporal_geom(x, w, kW, dW, inFrame)
+    xp = w.xp
+    B = xa.shape[0]
+    oa = _fit(out, ((B,) if batch else ()) + (nout, outFrame))
+    col = _fit(finput, (B * nout, kW * inFrame))
+    _unfold_cl(xp, xa, col, (kW,), (dW,), (1,), (nout,))
+    o2 = oa.reshape(B * nout, outFrame)
+    xp.matmul(col, w.a.reshape(outFrame, kW * inFrame).T, out=o2)
+    ba = _opt(b, w, "bias")
+    if ba is not None:
+        xp.add(o2, ba, out=o2)
+
+
+def conv_temporal_bwd(gi: Tensor, x: Any, gout: Any, w: Tensor, fgrad: Tensor,
+                      kW: int, dW: int) -> None:
+    """TemporalConvolution gradInput."""
+    Co = w.size[0]
+    C = w.a.size // (Co * kW)
+    xa, batch, nout = _temporal_geom(x, w, kW, dW, C)
+    ga = _temporal_gout(gout, w, batch, nout, Co)
+    xp = w.xp
+    B = xa.shape[0]
+    gia = _fit(gi, tuple(x.size))
+    gia = gia if batch else gia.reshape((1,) + gia.shape)
+    wp, fcol = _scratch(fgrad, w.dtype, (kW, Co, C), (kW, B * nout, C))
+    xp.copyto(wp, w.a.reshape(Co, kW, C).transpose(1, 0, 2))
+    xp.matmul(ga.reshape(B * nout, Co), wp, out=fcol)
+    gia[...] = 0
+    _fold_cl(xp, fcol, gia, (kW,), (dW,), (1,), (nout,))
+
+
+def conv_temporal_acc(x: Any, gout: Any, gw: Tensor, gb: Any, finput: Tensor, fgrad: Tensor,
+                      kW: int, dW: int, scale: float) -> None:
+    """TemporalConvolution gradWeight / gradBias accumulation."""
+    Co = gw.size[0]
+    C = gw.a.size // (Co * kW)
+    xa, batch, nout = _temporal_geom(x, gw, kW, dW, C)
+    ga = _temporal_gout(gout, gw, batch, nout, Co)
+    xp = gw.xp
+    B = xa.shape[0]
+    if finput.size == (B * nout, kW * C) and finput.a.flags.c_contiguous:
+        col = finput.a
+    else:
+        col = _fit(finput, (B * nout, kW * C))
+        _unfold_cl(xp, xa, col, (kW,), (dW,), (1,), (nout,))
+    g2 = ga.reshape(B * nout, Co)
+    (tmp,) = _scratch(fgrad, gw.dtype, (Co, kW * C))
+    xp.matmul(g2.T, col, out=tmp)
+    _acc(gw.a, tmp, scale)
+    gba = _opt(gb, gw, "gradBias")
+    if gba is not None:
+        _acc(gba, g2.sum(axis=0), scale)
+
+
+# -- SpatialConvolutionLocal ----------------------------------------------------------------------
+class _Local:
+    """Locally connected layer: weight (oH, oW, Co, C, kH, kW), bias (Co, oH, oW)."""
+
+    __slots__ = ("batch", "B", "C", "Co", "S", "osz", "k", "st", "pad", "Sp", "xa", "xp",
+                 "dtype", "K", "L")
+
+    def __init__(self, x: Any, w: Tensor, k: tuple, st: tuple, pad: tuple, isz: tuple,
+                 osz: tuple, C: int, Co: int):
+        _check_params(2, k, st)
+        xa = _arr(x, w, "input")
+        n = len(x.size)
+        if n == 3:
+            if tuple(x.size) != (C,) + isz:
+                raise TorchError("Given input size: ({}x{}x{}) inconsistent with expected input "
+                                 "size: ({}x{}x{}).".format(*x.size, C, *isz))
+            xa = xa.reshape((1,) + xa.shape)
+        elif n == 4:
+            if tuple(x.size[1:]) != (C,) + isz:
+                raise TorchError("Given input size: ({}x{}x{}x{}) inconsistent with expected "
+                                 "input size: (batchsize x{}x{}x{}).".format(*x.size, C, *isz))
+        else:
+            raise TorchError("3D or 4D(batch mode) tensor expected")
+        self.batch = n == 4
+        self.B, self.C, self.Co, self.S, self.osz = xa.shape[0], C, Co, isz, osz
+        self.k, self.st, self.pad = k, st, pad
+        self.Sp = (isz[0] + 2 * pad[0], isz[1] + 2 * pad[1])
+        self.xa, self.xp, self.dtype = xa, w.xp, w.dtype
+        self.K = C * k[0] * k[1]
+        self.L = osz[0] * osz[1]
+
+    def check_gout(self, gout: Any, like: Tensor) -> Any:
+        ga = _arr(gout, like, "gradOutput")
+        n = len(gout.size)
+        if n != (4 if self.batch else 3):
+            raise TorchError("inconsistent dimension between output and input.")
+        want = (self.Co,) + self.osz
+        if tuple(gout.size[n - 3:]) != want:
+            if n == 3:
+                raise TorchError("Given output size: ({}x{}x{}) inconsistent with expected "
+                                 "output size: ({}x{}x{}).".format(*gout.size, *want))
+            raise TorchError("Given output size: ({}x{}x{}x{}) inconsistent with expected output "
+                             "size: (batchsize x{}x{}x{}).".format(*gout.size, *want))
+        return ga if self.batch else ga.reshape((1,) + ga.shape)
+
+    def columns(self, finput: Tensor, fgrad: Tensor) -> Any:
+        """finput[l, (c, kh, kw), b] = padded input under output position l."""
+        xp, B, C = self.xp, self.B, self.C
+        col = _fit(finput, (self.L, self.K, B))
+        img = self.xa
+        if any(self.pad):
+            (img,) = _scratch(fgrad, self.dtype, (B, C) + self.Sp)
+            _padded(xp, self.xa, img, 2, self.pad)
+        s = img.strides
+        shape = self.osz + (C,) + self.k + (B,)
+        strides = (s[2] * self.st[0], s[3] * self.st[1], s[1], s[2], s[3], s[0])
+        xp.copyto(col.reshape(shape), _strided(xp, img, shape, strides))
+        return col
+
+    def gout_l(self, ga: Any, fgrad: Tensor, extra: tuple = ()) -> list:
+        """gradOutput as (L, Co, B) plus extra scratch arrays."""
+        arrs = _scratch(fgrad, self.dtype, (self.L, self.Co, self.B), *extra)
+        self.xp.copyto(arrs[0], ga.reshape(self.B, self.Co, self.L).transpose(2, 1, 0))
+        return arrs
+
+
+def _local(x: Any, w: Tensor, kW: int, kH: int, dW: int, dH: int, padW: int, padH: int,
+           iW: int, iH: int, oW: int, oH: int, C: int, Co: int) -> _Local:
+    return _Local(x, w, (kH, kW), (dH, dW), (padH, padW), (iH, iW), (oH, oW), C, Co)
+
+
+def conv_local_fwd(out: Tensor, x: Any, w: Tensor, b: Any, finput: Tensor, fgrad: Tensor,
+                   kW: int, kH: int, dW: int, dH: int, padW: int, padH: int,
+                   iW: int, iH: int, oW: int, oH: int, C: int, Co: int) -> None:
+    """SpatialConvolutionLocal output: one weight set per output position."""
+    g = _local(x, w, kW, kH, dW, dH, padW, padH, iW, iH, oW, oH, C, Co)
+    xp, B, L = g.xp, g.B, g.L
+    col = g.columns(finput, fgrad)
+    (ol,) = _scratch(fgrad, g.dtype, (L, Co, B))
+    xp.matmul(w.a.reshape(L, Co, g.K), col, out=ol)
+    oa = _fit(out, ((B,) if g.batch else ()) + (Co, oH, oW))
+    o3 = oa.reshape(B, Co, L)
+    src = ol.transpose(2, 1, 0)
+    ba = _opt(b, w, "bias")
+    if ba is None:
+        xp.copyto(o3, src)
+    else:
+        xp.add(src, ba.reshape(Co, L), out=o3)
+
+
+def conv_local_bwd(gi: Tensor, x: Any, gout: Any, w: Tensor, fgrad: Tensor,
+                   kW: int, kH: int, dW: int, dH: int, padW: int, padH: int,
+                   iW: int, iH: int, oW: int, oH: int, C: int, Co: int) -> None:
+    """SpatialConvolutionLocal gradInput."""
+    g = _local(x, w, kW, kH, dW, dH, padW, padH, iW, iH, oW, oH, C, Co)
+    ga = g.check_gout(gout, w)
+    xp, B, L = g.xp, g.B, g.L
+    extra = [(L, g.K, B)]
+    if any(g.pad):
+        extra.append((B, C) + g.Sp)
+    arrs = g.gout_l(ga, fgrad, tuple(extra))
+    gl, fcol = arrs[0], arrs[1]
+    xp.matmul(w.a.reshape(L, Co, g.K).transpose(0, 2, 1), gl, out=fcol)
+    gia = _fit(gi, tuple(x.size))
+    gia = gia if g.batch else gia.reshape((1,) + gia.shape)
+    img = arrs[2] if any(g.pad) else gia
+    img[...] = 0
+    fc = fcol.reshape((oH, oW, C) + g.k + (B,))
+    for kh, kw in _offsets(g.k):
+        dst = img[:, :, _window(kh, dH, oH), _window(kw, dW, oW)]
+        xp.add(dst, fc[:, :, :, kh, kw, :].transpose(3, 2, 0, 1), out=dst)
+    if any(g.pad):
+        xp.copyto(gia, _inner(img, 2, g.pad, g.S))
+
+
+def conv_local_acc(x: Any, gout: Any, gw: Tensor, gb: Any, finput: Tensor, fgrad: Tensor,
+                   kW: int, kH: int, dW: int, dH: int, padW: int, padH: int,
+                   iW: int, iH: int, oW: int, oH: int, C: int, Co: int, scale: float) -> None:
+    """SpatialConvolutionLocal gradWeight / gradBias accumulation."""
+    g = _local(x, gw, kW, kH, dW, dH, padW, padH, iW, iH, oW, oH, C, Co)
+    ga = g.check_gout(gout, gw)
+    xp, B, L = g.xp, g.B, g.L
+    if finput.size == (L, g.K, B) and finput.a.flags.c_contiguous:
+        col = finput.a
+    else:
+        col = g.columns(finput, fgrad)
+    gl, tmp = g.gout_l(ga, fgrad, ((L, Co, g.K),))
+    xp.matmul(gl, col.transpose(0, 2, 1), out=tmp)
+    _acc(gw.a, tmp, scale)
+    gba = _opt(gb, gw, "gradBias")
+    if gba is not None:
+        _acc(gba, ga.sum(axis=0), scale)
+
+
+# -- SpatialConvolutionMap ------------------------------------------------------------------------
+def _map_geom(x: Any, w: Tensor, conn: Any, nin: int) -> tuple:
+    """(input planes, kernel, connection from/to indices) of a connection-table convolution."""
+    if len(w.size) != 3 or type(conn) is not Tensor or conn.size[0] != w.size[0]:
+        raise TorchError("3D weight tensor expected (connTable:size(1) x kH x kW)")
+    _arr(x, w, "input")
+    n = len(x.size)
+    if n not in (3, 4):
+        raise TorchError("3D or 4D(batch mode) tensor expected")
+    dimc = n - 3
+    kH, kW = w.size[1], w.size[2]
+    if x.size[dimc] < nin:
+        raise TorchError("invalid number of input planes")
+    if x.size[dimc + 2] < kW or x.size[dimc + 1] < kH:
+        raise TorchError("input image smaller than kernel size")
+    ct = conn.a
+    xp = w.xp
+    frm = xp.asarray(ct[:, 0]).astype(xp.int64) - 1
+    to = xp.asarray(ct[:, 1]).astype(xp.int64) - 1
+    return x.size[dimc], (kH, kW), frm, to
+
+
+def _map_dense(w: Tensor, C: int, Co: int, k: tuple, frm: Any, to: Any) -> Any:
+    """The full nOutputPlane x nInputPlane x kH x kW weight equivalent to the table's kernels."""
+    xp = w.xp
+    dense = xp.zeros((Co, C) + k, dtype=w.dtype)
+    _xp_add_at(xp, dense, (to, frm), w.a)
+    return dense
+
+
+def _xp_add_at(xp: Any, dst: Any, idx: tuple, vals: Any) -> None:
+    if hasattr(xp, "add") and hasattr(xp.add, "at"):
+        xp.add.at(dst, idx, vals)
+    else:  # CuPy
+        import cupyx  # noqa: PLC0415
+
+        cupyx.scatter_add(dst, idx, vals)
+
+
+def conv_map_fwd(out: Tensor, x: Any, w: Tensor, b: Tensor, conn: Tensor, finput: Tensor,
+                 fgrad: Tensor, nin: int, nout: int, dW: int, dH: int) -> None:
+    """SpatialConvolutionMap output (kernels connect the planes listed in connTable)."""
+    C, k, frm, to = _map_geom(x, w, conn, nin)
+    dense = _map_dense(w, C, nout, k, frm, to)
+    g = _Conv(x, w, 2, k, (dH, dW), (0, 0), (1, 1), (3, 3), planes=C,
+              nout=nout)
+    g.forward(out, dense, _opt(b, w, "bias"), finput, fgrad)
+
+
+def conv_map_bwd(gi: Tensor, x: Any, gout: Any, w: Tensor, conn: Tensor, fgrad: Tensor,
+                 nin: int, nout: int, dW: int, dH: int) -> None:
+    """SpatialConvolutionMap gradInput."""
+    C, k, frm, to = _map_geom(x, w, conn, nin)
+    dense = _map_dense(w, C, nout, k, frm, to)
+    g = _Conv(x, w, 2, k, (dH, dW), (0, 0), (1, 1), (3, 3), planes=C,
+              nout=nout)
+    ga = _arr(gout, w, "gradOutput")
+    _check_gout(gout, g.batch, nout, g.osz)
+    g.grad_input(gi, ga, dense, fgrad)
+
+
+def conv_map_acc(x: Any, gout: Any, gw: Tensor, gb: Tensor, conn: Tensor, finput: Tensor,
+                 fgrad: Tensor, nin: int, nout: int, dW: int, dH: int, scale: float) -> None:
+    """SpatialConvolutionMap gradWeight / gradBias accumulation."""
+    C, k, frm, to = _map_geom(x, gw, conn, nin)
+    g = _Conv(x, gw, 2, k, (dH, dW), (0, 0), (1, 1), (3, 3), planes=C,
+              nout=nout)
+    ga = _arr(gout, gw, "gradOutput")
+    _check_gout(gout, g.batch, nout, g.osz)
+    xp = gw.xp
+    dense = xp.zeros((nout, C) + k, dtype=gw.dtype)
+    g.grad_params(ga, dense, _opt(gb, gw, "gradBias"), finput, fgrad, scale)
+    xp.add(gw.a, dense[to, frm], out=gw.a)
+
+
+# -- SpatialDepthWiseConvolution ------------------------------------------------------------------
+def _depthwise(x: Any, w: Tensor, kW: int, kH: int, dW: int, dH: int, padW: int, padH: int,
+               nin: int) -> _Conv:
+    """Geometry of a depth-wise convolution: weight depthMultiplier x (nInputPlane*kH*kW)."""
+    g = _Conv(x, w, 2, (kH, kW), (dH, dW), (padH, padW), (1, 1), (2, 4), planes=nin)
+    g.cl = g.cl_fwd = False
+    return g
+
+
+def conv_depthwise_fwd(out: Tensor, x: Any, w: Tensor, b: Any, finput: Tensor, fgrad: Tensor,
+                       kW: int, kH: int, dW: int, dH: int, padW: int, padH: int,
+                       nin: int) -> None:
+    """Each input plane c convolved with its own M kernels: output planes c*M + m."""
+    g = _depthwise(x, w, kW, kH, dW, dH, padW, padH, nin)
+    xp, B, C, P, L = g.xp, g.B, g.C, g.P, g.L
+    M = w.size[0]
+    oa = g.batched(_fit(out, g.out_shape(C * M)))
+    col = _fit(finput, g.col_shape(B, False, False))
+    g.columns(col, 0, B, fgrad, False, False)
+    col = col.reshape(B, C, P, L)
+    o4 = oa.reshape(B, C, M, L)
+    xp.matmul(w.a.reshape(M, C, P).transpose(1, 0, 2), col, out=o4)
+    ba = _opt(b, w, "bias")
+    if ba is not None:
+        xp.add(o4, ba.reshape(M, C).T.reshape(C, M, 1), out=o4)
+
+
+def conv_depthwise_bwd(gi: Tensor, x: Any, gout: Any, w: Tensor, fgrad: Tensor,
+                       kW: int, kH: int, dW: int, dH: int, padW: int, padH: int,
+                       nin: int) -> None:
+    """SpatialDepthWiseConvolution gradInput."""
+    g = _depthwise(x, w, kW, kH, dW, dH, padW, padH, nin)
+    xp, B, C, P, L = g.xp, g.B, g.C, g.P, g.L
+    M = w.size[0]
+    ga = _arr(gout, w, "gradOutput")
+    _check_gout(gout, g.batch, C * M, g.osz)
+    ga = g.batched(ga).reshape(B, C, M, L)
+    gia = g.batched(_fit(gi, tuple(x.size)))
+    if any(g.pad):
+        fcol, img = _scratch(fgrad, g.dtype, (B, C, P, L), (B, C) + g.Sp)
+    else:
+        (fcol,) = _scratch(fgrad, g.dtype, (B, C, P, L))
+        img = gia
+    xp.matmul(w.a.reshape(M, C, P).transpose(1, 2, 0), ga, out=fcol)
+    img[...] = 0
+    _fold_cf(xp, fcol, img, g.k, g.st, g.dil, g.osz)
+    if any(g.pad):
+        xp.copyto(gia, _inner(img, 2, g.pad, g.S))
+
+
+def conv_depthwise_acc(x: Any, gout: Any, gw: Tensor, gb: Any, finput: Tensor, fgrad: Tensor,
+                       kW: int, kH: int, dW: int, dH: int, padW: int, padH: int, nin: int,
+                       scale: float) -> None:
+    """SpatialDepthWiseConvolution gradWeight / gradBias accumulation."""
+    g = _depthwise(x, gw, kW, kH, dW, dH, padW, padH, nin)
+    xp, B, C, P, L = g.xp, g.B, g.C, g.P, g.L
+    M = gw.size[0]
+    ga = _arr(gout, gw, "gradOutput")
+    _check_gout(gout, g.batch, C * M, g.osz)
+    ga = g.batched(ga).reshape(B, C, M, L)
+    if finput.size == g.col_shape(B, False, False) and finput.a.flags.c_contiguous:
+        col = finput.a
+    else:
+        col = _fit(finput, g.col_shape(B, False, False))
+        g.columns(col, 0, B, fgrad, False, False)
+    col = col.reshape(B, C, P, L)
+    (tmp,) = _scratch(fgrad, g.dtype, (B, C, M, P))
+    xp.matmul(ga, col.transpose(0, 1, 3, 2), out=tmp)
+    _acc(gw.a, tmp.sum(axis=0).transpose(1, 0, 2), scale)
+    gba = _opt(gb, gw, "gradBias")
+    if gba is not None:
+        _acc(gba, ga.sum(axis=(0, 3)).T, scale)
+
+
+# -- sub-sampling (spatial and temporal) ----------------------------------------------------------
+def _subsample_geom(x: Any, w: Tensor, kW: int, kH: int, dW: int, dH: int) -> tuple:
+    _check_params(2, (kH, kW), (dH, dW))
+    xa = _arr(x, w, "input")
+    n = len(x.size)
+    if n not in (3, 4):
+        raise TorchError(f"3D or 4D input tensor expected but got: {size_str(x.size)}")
+    if n == 3:
+        xa = xa.reshape((1,) + xa.shape)
+    if xa.shape[1] != w.a.size:
+        raise TorchError("invalid number of input planes")
+    H, W = xa.shape[2:]
+    if W < kW or H < kH:
+        raise TorchError("input image smaller than kernel size")
+    return xa, n == 4, ((H - kH) // dH + 1, (W - kW) // dW + 1)
+
+
+def _window_sum(xp: Any, xa: Any, dst: Any, k: tuple, st: tuple, osz: tuple, lead: int) -> None:
+    """dst = sum over the kernel window of xa (spatial axes from `lead`)."""
+    first = True
+    nd = len(k)
+    head = (slice(None),) * lead
+    for off in _offsets(k):
+        src = xa[head + tuple(_window(off[i], st[i], osz[i]) for i in range(nd))]
+        if first:
+            xp.copyto(dst, src)
+            first = False
+        else:
+            xp.add(dst, src, out=dst)
+
+
+def conv_subsample2d_fwd(out: Tensor, x: Any, w: Tensor, b: Tensor, kW: int, kH: int,
+                         dW: int, dH: int) -> None:
+    """out[c] = weight[c] * (sum of input[c] over each kH x kW window) + bias[c]."""
+    xa, batch, osz = _subsample_geom(x, w, kW, kH, dW, dH)
+    xp = w.xp
+    B, C = xa.shape[:2]
+    oa = _fit(out, ((B,) if batch else ()) + (C,) + osz)
+    o4 = oa if batch else oa.reshape((1,) + oa.shape)
+    _window_sum(xp, xa, o4, (kH, kW), (dH, dW), osz, 2)
+    xp.multiply(o4, w.a.reshape(C, 1, 1), out=o4)
+    ba = _opt(b, w, "bias")
+    if ba is not None:
+        xp.add(o4, ba.reshape(C, 1, 1), out=o4)
+
+
+def conv_subsample2d_bwd(gi: Tensor, x: Any, gout: Any, w: Tensor, kW: int, kH: int,
+                         dW: int, dH: int) -> None:
+    """SpatialSubSampling gradInput."""
+    xa, batch, osz = _subsample_geom(x, w, kW, kH, dW, dH)
+    xp = w.xp
+    C = xa.shape[1]
+    ga = _arr(gout, w, "gradOutput")
+    _check_gout(gout, batch, C, osz)
+    ga = ga if batch else ga.reshape((1,) + ga.shape)
+    gia = _fit(gi, tuple(x.size))
+    gia = gia if batch else gia.reshape((1,) + gia.shape)
+    gw = ga * w.a.reshape(C, 1, 1)
+    gia[...] = 0
+    for kh, kw in _offsets((kH, kW)):
+        dst = gia[:, :, _window(kh, dH, osz[0]), _window(kw, dW, osz[1])]
+        xp.add(dst, gw, out=dst)
+
+
+def conv_subsample2d_acc(x: Any, gout: Any, gw: Tensor, gb: Tensor, kW: int, kH: int,
+                         dW: int, dH: int, scale: float) -> None:
+    """SpatialSubSampling gradWeight / gradBias accumulation."""
+    xa, batch, osz = _subsample_geom(x, gw, kW, kH, dW, dH)
+    xp = gw.xp
+    B, C = xa.shape[:2]
+    ga = _arr(gout, gw, "gradOutput")
+    _check_gout(gout, batch, C, osz)
+    ga = ga if batch else ga.reshape((1,) + ga.shape)
+    ws = xp.empty((B, C) + osz, dtype=gw.dtype)
+    _window_sum(xp, xa, ws, (kH, kW), (dH, dW), osz, 2)
+    _acc(gw.a, xp.einsum("bchw,bchw->c", ws, ga), scale)
+    gba = _opt(gb, gw, "gradBias")
+    if gba is not None:
+        _acc(gba, ga.sum(axis=(0, 2, 3)), scale)
+
+
+def conv_subsample1d_fwd(out: Tensor, x: Any, w: Tensor, b: Tensor, kW: int, dW: int,
+                         frame: int) -> None:
+    """out[t, c] = weight[c] * sum_k input[t*dW + k, c] + bias[c]."""
+    xa, batch, nout = _temporal_geom(x, w, kW, dW, frame, spaced=True)
+    xp = w.xp
+    B = xa.shape[0]
+    oa = _fit(out, ((B,) if batch else ()) + (nout, frame))
+    o3 = oa if batch else oa.reshape((1,) + oa.shape)
+    _window_sum(xp, xa, o3, (kW,), (dW,), (nout,), 1)
+    xp.multiply(o3, w.a, out=o3)
+    ba = _opt(b, w, "bias")
+    if ba is not None:
+        xp.add(o3, ba, out=o3)
+
+
+def conv_subsample1d_bwd(gi: Tensor, x: Any, gout: Any, w: Tensor, kW: int, dW: int) -> None:
+    """TemporalSubSampling gradInput."""
+    frame = w.a.size
+    xa, batch, nout = _temporal_geom(x, w, kW, dW, frame, spaced=True)
+    xp = w.xp
+    ga = _temporal_gout(gout, w, batch, nout, frame)
+    gia = _fit(gi, tuple(x.size))
+    gia = gia if batch else gia.reshape((1,) + gia.shape)
+    gw = ga * w.a
+    gia[...] = 0
+    for k in range(kW):
+        dst = gia[:, _window(k, dW, nout)]
+        xp.add(dst, gw, out=dst)
+
+
+def conv_subsample1d_acc(x: Any, gout: Any, gw: Tensor, gb: Tensor, kW: int, dW: int,
+                         scale: float) -> None:
+    """TemporalSubSampling gradWeight / gradBias accumulation."""
+    frame = gw.a.size
+    xa, batch, nout = _temporal_geom(x, gw, kW, dW, frame, spaced=True)
+    xp = gw.xp
+    ga = _temporal_gout(gout, gw, batch, nout, frame)
+    ws = xp.empty((xa.shape[0], nout, frame), dtype=gw.dtype)
+    _window_sum(xp, xa, ws, (kW,), (dW,), (nout,), 1)
+    _acc(gw.a, xp.einsum("btc,btc->c", ws, ga), scale)
+    gba = _opt(gb, gw, "gradBias")
+    if gba is not None:
+        _acc(gba, ga.sum(axis=(0, 1)), scale)
+
+
+# -- TemporalMaxPooling ---------------------------------------------------------------------------
+def conv_tmaxpool_fwd(out: Tensor, idx: Tensor, x: Any, kW: int, dW: int) -> None:
+    """out[t, c] = max over input[t*dW .. t*dW+kW-1, c]; idx = the arg max's offset (0-based)."""
+    if type(x) is not Tensor:
+        raise TorchError(f"input must be a tensor (got {type(x).__name__})")
+    xa, batch, nout = _temporal_geom(x, x, kW, dW, None)
+    xp = x.xp
+    B, _, C = xa.shape
+    s = xa.strides
+    win = _strided(xp, xa, (B, nout, C, kW), (s[0], s[1] * dW, s[2], s[1]))
+    shape = ((B,) if batch else ()) + (nout, C)
+    oa = _fit(out, shape)
+    ia = _fit(idx, shape)
+    am = win.argmax(axis=-1)
+    xp.copyto(ia, am.reshape(shape))
+    xp.copyto(oa, xp.take_along_axis(win, am[..., None], axis=-1).reshape(shape))
+
+
+def conv_tmaxpool_bwd(gi: Tensor, x: Any, gout: Any, idx: Tensor, kW: int, dW: int) -> None:
+    """TemporalMaxPooling gradInput: gradOutput routed back to each window's arg max."""
+    if type(x) is not Tensor:
+        raise TorchError(f"input must be a tensor (got {type(x).__name__})")
+    xa, batch, nout = _temporal_geom(x, x, kW, dW, None)
+    xp = x.xp
+    C = xa.shape[2]
+    ga = _temporal_gout(gout, x, batch, nout, C)
+    ia = idx.a if type(idx) is Tensor else None
+    if ia is None or tuple(idx.size) != tuple(gout.size):
+        raise TorchError("indices do not match gradOutput: call updateOutput first")
+    ia = ia if batch else ia.reshape((1,) + ia.shape)
+    gia = _fit(gi, tuple(x.size))
+    gia = gia if batch else gia.reshape((1,) + gia.shape)
+    gia[...] = 0
+    zero = xp.zeros((), dtype=ga.dtype)
+    for k in range(kW):
+        dst = gia[:, _window(k, dW, nout)]
+        xp.add(dst, xp.where(ia == k, ga, zero), out=dst)
+
+
+# -- TemporalRowConvolution -----------------------------------------------------------------------
+def _row_geom(x: Any, w: Tensor, kW: int, dW: int, feat_first: bool) -> tuple:
+    """(input as (B, T, C) array, batch?, output frames) of a row convolution."""
+    if kW <= 0:
+        raise TorchError(f"kernel size should be greater than zero, but got kW: {kW}")
+    if dW <= 0:
+        raise TorchError(f"stride should be greater than zero, but got dW: {dW}")
+    if len(w.size) != 3:
+        raise TorchError(f"3D weight tensor expected, but got: {size_str(w.size)}")
+    xa = _arr(x, w, "input")
+    n = len(x.size)
+    # THNN describes the input in its (batch x) features x frames form
+    fsize = tuple(x.size) if feat_first else tuple(x.size[:-2]) + (x.size[-1], x.size[-2]) \
+        if n >= 2 else tuple(x.size)
+    if n not in (2, 3):
+        raise TorchError(f"2D or 3D (batch mode) input tensor expected, but got :"
+                         f"{size_str(fsize)}")
+    if n == 2:
+        xa = xa.reshape((1,) + xa.shape)
+    if feat_first:
+        xa = xa.transpose(0, 2, 1)
+    C = w.size[0]
+    T = xa.shape[1]
+    nout = _cdiv(T - kW, dW) + 1
+    if nout < 1:
+        raise TorchError(f"Given input size: ({C} x {T}). Calculated output size: "
+                         f"({C} x {nout}). Output size is too small")
+    _need("input", fsize, n, n - 2, C)
+    return xa, n == 3, nout
+
+
+def _row_out(t: Tensor, batch: bool, feat_first: bool, B: int, nout: int, C: int) -> Any:
+    """The (B, T, C) view of an output-shaped result resized for a row convolution."""
+    if feat_first:
+        a = _fit(t, ((B,) if batch else ()) + (C, nout))
+        a = a if batch else a.reshape((1,) + a.shape)
+        return a.transpose(0, 2, 1)
+    a = _fit(t, ((B,) if batch else ()) + (nout, C))
+    return a if batch else a.reshape((1,) + a.shape)
+
+
+def _row_gout(gout: Any, w: Tensor, batch: bool, feat_first: bool, nout: int) -> Any:
+    ga = _arr(gout, w, "gradOutput")
+    n = 3 if batch else 2
+    C = w.size[0]
+    fsz = tuple(gout.size) if feat_first or len(gout.size) < 2 else \
+        tuple(gout.size[:-2]) + (gout.size[-1], gout.size[-2])
+    _need("gradOutput", fsz, n, n - 2, C)
+    _need("gradOutput", fsz, n, n - 1, nout)
+    ga = ga if batch else ga.reshape((1,) + ga.shape)
+    return ga.transpose(0, 2, 1) if feat_first else ga
+
+
+def _row_window(xp: Any, xa: Any, kW: int, dW: int, nout: int) -> Any:
+    """win[b, t, c, k] = xa[b, t*dW + k, c]."""
+    s = xa.strides
+    B, _, C = xa.shape
+    return _strided(xp, xa, (B, nout, C, kW), (s[0], s[1] * dW, s[2], s[1]))
+
+
+def conv_rowconv_fwd(out: Tensor, x: Any, w: Tensor, b: Any, kW: int, dW: int,
+                     feat_first: bool) -> None:
+    """out[t, c] = bias[c] + sum_k weight[c][1][k] * input[t*dW + k, c]."""
+    xa, batch, nout = _row_geom(x, w, kW, dW, feat_first)
+    xp = w.xp
+    B, _, C = xa.shape
+    oa = _row_out(out, batch, feat_first, B, nout, C)
+    wa = w.a.reshape(C, kW)
+    ba = _opt(b, w, "bias")
+    tmp = xp.empty((B, nout, C), dtype=w.dtype)
+    for k in range(kW):
+        src = xa[:, _window(k, dW, nout)]
+        if k == 0:
+            xp.multiply(src, wa[:, 0], out=oa)
+        else:
+            xp.multiply(src, wa[:, k], out=tmp)
+            xp.add(oa, tmp, out=oa)
+    if ba is not None:
+        xp.add(oa, ba, out=oa)
+
+
+def conv_rowconv_bwd(gi: Tensor, x: Any, gout: Any, w: Tensor, kW: int, dW: int,
+                     feat_first: bool) -> None:
+    """TemporalRowConvolution gradInput."""
+    xa, batch, nout = _row_geom(x, w, kW, dW, feat_first)
+    xp = w.xp
+    C = xa.shape[2]
+    ga = _row_gout(gout, w, batch, feat_first, nout)
+    gia = _fit(gi, tuple(x.size))
+    gia = gia if batch else gia.reshape((1,) + gia.shape)
+    if feat_first:
+        gia = gia.transpose(0, 2, 1)
+    gia[...] = 0
+    wa = w.a.reshape(C, kW)
+    tmp = xp.empty(ga.shape, dtype=w.dtype)
+    for k in range(kW):
+        dst = gia[:, _window(k, dW, nout)]
+        xp.multiply(ga, wa[:, k], out=tmp)
+        xp.add(dst, tmp, out=dst)
+
+
+def conv_rowconv_acc(x: Any, gout: Any, gw: Tensor, gb: Any, kW: int, dW: int,
+                     feat_first: bool, scale: float) -> None:
+    """TemporalRowConvolution gradWeight / gradBias accumulation."""
+    xa, batch, nout = _row_geom(x, gw, kW, dW, feat_first)
+    xp = gw.xp
+    ga = _row_gout(gout, gw, batch, feat_first, nout)
+    win = _row_window(xp, xa, kW, dW, nout)
+    _acc(gw.a, xp.einsum("btck,btc->ck", win, ga), scale)
+    gba = _opt(gb, gw, "gradBias")
+    if gba is not None:
+        _acc(gba, ga.sum(axis=(0, 1)), scale)
+
+
+EXPORTS = {
+    "conv_spatial_fwd": conv_spatial_fwd,
+    "conv_spatial_bwd": conv_spatial_bwd,
+    "conv_spatial_acc": conv_spatial_acc,
+    "conv_volumetric_fwd": conv_volumetric_fwd,
+    "conv_volumetric_bwd": conv_volumetric_bwd,
+    "conv_volumetric_acc": conv_volumetric_acc,
+    "conv_full2d_fwd": conv_full2d_fwd,
+    "conv_full2d_bwd": conv_full2d_bwd,
+    "conv_full2d_acc": conv_full2d_acc,
+    "conv_full3d_fwd": conv_full3d_fwd,
+    "conv_full3d_bwd": conv_full3d_bwd,
+    "conv_full3d_acc": conv_full3d_acc,
+    "conv_temporal_fwd": conv_temporal_fwd,
+    "conv_temporal_bwd": conv_temporal_bwd,
+    "conv_temporal_acc": conv_temporal_acc,
+    "conv_local_fwd": conv_local_fwd,
+    "conv_local_bwd": conv_local_bwd,
+    "conv_local_acc": conv_local_acc,
+    "conv_map_fwd": conv_map_fwd,
+    "conv_map_bwd": conv_map_bwd,
+    "conv_map_acc": conv_map_acc,
+    "conv_depthwise_fwd": conv_depthwise_fwd,
+    "conv_depthwise_bwd": conv_depthwise_bwd,
+    "conv_depthwise_acc": conv_depthwise_acc,
+    "conv_subsample2d_fwd": conv_subsample2d_fwd,
+    "conv_subsample2d_bwd": conv_subsample2d_bwd,
+    "conv_subsample2d_acc": conv_subsample2d_acc,
+    "conv_subsample1d_fwd": conv_subsample1d_fwd,
+    "conv_subsample1d_bwd": conv_subsample1d_bwd,
+    "conv_subsample1d_acc": conv_subsample1d_acc,
+    "conv_tmaxpool_fwd": conv_tmaxpool_fwd,
+    "conv_tmaxpool_bwd": conv_tmaxpool_bwd,
+    "conv_rowconv_fwd": conv_rowconv_fwd,
+    "conv_rowconv_bwd": conv_rowconv_bwd,
+    "conv_rowconv_acc": conv_rowconv_acc,
+}

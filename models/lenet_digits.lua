@@ -1,0 +1,85 @@
+-- A LeNet-style convnet learns real handwritten digits (the UCI 8x8 digits, stored in
+-- models/data/digits.t7) and must reach at least 95% accuracy on held-out digits.
+require 'nn'
+require 'optim'
+
+local cmd = torch.CmdLine()
+cmd:text('LeNet on the UCI handwritten digits')
+cmd:option('-epochs', 30, 'training epochs')
+cmd:option('-batch', 32, 'mini-batch size')
+cmd:option('-lr', 0.1, 'learning rate')
+cmd:option('-lrDecay', 1e-3, 'learning rate decay per step')
+cmd:option('-seed', 1, 'random seed')
+cmd:option('-threads', 1, 'BLAS threads')
+local opt = cmd:parse(arg or {})
+
+torch.manualSeed(opt.seed)
+torch.setnumthreads(opt.threads)
+torch.setdefaulttensortype('torch.FloatTensor')
+
+local here = arg and arg[0] and arg[0]:match('^(.*)[/\\]') or '.'
+local data = torch.load(here .. '/data/digits.t7')
+local images = data.images:float():div(16)       -- 1797 x 8 x 8, values 0..16
+local labels = data.labels:long()                -- 1797, classes 1..10
+local n = images:size(1)
+
+-- a fixed shuffle, then 1500 digits to train on and the rest held out
+local perm = torch.randperm(n):long()
+local nTrain = 1500
+local trainX = images:index(1, perm:narrow(1, 1, nTrain)):view(nTrain, 1, 8, 8)
+local trainY = labels:index(1, perm:narrow(1, 1, nTrain))
+local testX = images:index(1, perm:narrow(1, nTrain + 1, n - nTrain)):view(n - nTrain, 1, 8, 8)
+local testY = labels:index(1, perm:narrow(1, nTrain + 1, n - nTrain))
+
+local model = nn.Sequential()
+model:add(nn.SpatialConvolution(1, 16, 3, 3, 1, 1, 1, 1))   -- 16 x 8 x 8
+model:add(nn.ReLU())
+model:add(nn.SpatialMaxPooling(2, 2, 2, 2))                 -- 16 x 4 x 4
+model:add(nn.SpatialConvolution(16, 32, 3, 3, 1, 1, 1, 1))  -- 32 x 4 x 4
+model:add(nn.ReLU())
+model:add(nn.SpatialMaxPooling(2, 2, 2, 2))                 -- 32 x 2 x 2
+model:add(nn.View(32 * 2 * 2))
+model:add(nn.Linear(128, 64))
+model:add(nn.ReLU())
+model:add(nn.Linear(64, 10))
+model:add(nn.LogSoftMax())
+local criterion = nn.ClassNLLCriterion()
+print(model)
+
+local params, gradParams = model:getParameters()
+local config = {learningRate = opt.lr, momentum = 0.9, learningRateDecay = opt.lrDecay}
+
+local function evaluate(X, Y)
+   model:evaluate()
+   local confusion = optim.ConfusionMatrix(10)
+   confusion:batchAdd(model:forward(X), Y)
+   confusion:updateValids()
+   model:training()
+   return confusion.totalValid, confusion
+end
+
+local timer = torch.Timer()
+for epoch = 1, opt.epochs do
+   local order = torch.randperm(nTrain):long()
+   local total = 0
+   for start = 1, nTrain, opt.batch do
+      local idx = order:narrow(1, start, math.min(opt.batch, nTrain - start + 1))
+      local x, y = trainX:index(1, idx), trainY:index(1, idx)
+      local _, fs = optim.sgd(function()
+         gradParams:zero()
+         local out = model:forward(x)
+         local loss = criterion:forward(out, y)
+         model:backward(x, criterion:backward(out, y))
+         return loss, gradParams
+      end, params, config)
+      total = total + fs[1] * idx:size(1)
+   end
+   local acc = evaluate(testX, testY)
+   print(string.format('epoch %2d  loss %.4f  test accuracy %.2f%%', epoch, total / nTrain,
+      acc * 100))
+end
+
+local acc, confusion = evaluate(testX, testY)
+print(confusion)
+print(string.format('trained in %.1f s; test accuracy %.2f%%', timer:time().real, acc * 100))
+assert(acc >= 0.95, string.format('test accuracy %.2f%% is below 95%%', acc * 100))
