@@ -130,8 +130,10 @@ class Runtime:
         if script_dir:
             paths += [f"{script_dir}/?.lua", f"{script_dir}/?/init.lua"]
         paths += [f"{p}/?.lua" for p in extra_paths]
+        # LuaJIT's own default ('./?.lua;...'); ';;' in LUA_PATH stands for it, as in Lua
+        default = str(g.package.path)
         env_path = os.environ.get("LUA_PATH")
-        tail = env_path if env_path else ";;"
+        tail = env_path.replace(";;", ";" + default + ";") if env_path else default
         g.package.path = ";".join(paths) + ";" + tail
         # NOTE: scripts reach Python only through the door; lupa's `python` table is removed.
         g.python = None

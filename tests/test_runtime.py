@@ -44,3 +44,8 @@ def test_python_exception_becomes_torch_style_lua_error(rt):
 
 def test_error_tables_pass_through_pcall(rt):
     assert rt.eval("select(2, pcall(error, {code = 7})).code") == 7
+
+
+def test_default_path_keeps_current_directory(rt):
+    # regression: assigning package.path dropped LuaJIT's default './?.lua', which th had
+    assert "./?.lua" in rt.eval("package.path")

@@ -1,0 +1,38 @@
+-- A ResNet-20 (fb.resnet.torch's CIFAR recipe, shortcut type A) takes a few SGD steps on
+-- random 32x32 images and must lower its loss on them; also builds the ImageNet ResNet-18.
+require 'nn'
+require 'optim'
+local createModel = require 'resnet.resnet'
+
+torch.manualSeed(1)
+torch.setdefaulttensortype('torch.FloatTensor')
+
+local model = createModel({depth = 20, dataset = 'cifar10', shortcutType = 'A'})
+local criterion = nn.CrossEntropyCriterion()
+local params, grads = model:getParameters()
+print(string.format('ResNet-20 (CIFAR): %d parameters', params:nElement()))
+
+local x = torch.randn(8, 3, 32, 32)
+local y = torch.LongTensor(8):random(10)
+local config = {learningRate = 0.05, momentum = 0.9}
+local first, last
+for step = 1, 10 do
+   local _, fs = optim.sgd(function()
+      grads:zero()
+      local out = model:forward(x)
+      local loss = criterion:forward(out, y)
+      model:backward(x, criterion:backward(out, y))
+      return loss, grads
+   end, params, config)
+   first = first or fs[1]
+   last = fs[1]
+   print(string.format('step %2d  loss %.4f', step, fs[1]))
+end
+assert(last < first, 'the loss did not go down')
+
+local r18 = createModel({depth = 18, dataset = 'imagenet', shortcutType = 'B'})
+local p18 = r18:getParameters()
+print(string.format('ResNet-18 (ImageNet): %d parameters', p18:nElement()))
+-- torchvision's 11,689,512 plus the 4,800 convolution biases fb.resnet.torch's layers carry
+assert(p18:nElement() == 11694312, 'ResNet-18 should have 11,694,312 parameters')
+print('ok')
