@@ -9,25 +9,25 @@ function Copy:__init(intype, outtype, forceCopy, dontCast)
    parent.__init(self)
    self.gradInput = torch.getmetatable(intype).new()
    self.output = torch.getmetatable(outtype).new()
-   if (not forceCopy) and intype == outtype then
-      -- same type: pass the tensors through without copying
-      self.updateOutput = function(self, input)
-         self.output:set(input)
-         return input
-      end
-      self.updateGradInput = function(self, input, gradOutput)
-         self.gradInput:set(gradOutput)
-         return gradOutput
-      end
-   end
+   -- same type: pass the tensors through without copying.  A flag, not per-instance functions
+   -- as Torch7 had, so a saved Copy loads without trusting serialized functions.
+   self.passThrough = (not forceCopy) and intype == outtype or nil
 end
 
 function Copy:updateOutput(input)
+   if self.passThrough then
+      self.output:set(input)
+      return input
+   end
    self.output:resize(input:size()):copy(input)
    return self.output
 end
 
 function Copy:updateGradInput(input, gradOutput)
+   if self.passThrough then
+      self.gradInput:set(gradOutput)
+      return gradOutput
+   end
    self.gradInput:resize(gradOutput:size()):copy(gradOutput)
    return self.gradInput
 end
