@@ -62,4 +62,28 @@ function Criterion:__tostring__()
    return torch.type(self)
 end
 
+--- Define `class` (a subclass of nn.Criterion) as an element-wise criterion: its loss and its
+--- gradient are each one kernel call, fwd(input, target, sizeAverage) -> number and
+--- bwd(gradInput, input, target, sizeAverage).
+function Criterion._elementwise(class, fwd, bwd)
+   local H = torch._H
+   local parent = Criterion
+   function class:__init(sizeAverage)
+      parent.__init(self)
+      if sizeAverage ~= nil then
+         self.sizeAverage = sizeAverage
+      else
+         self.sizeAverage = true
+      end
+   end
+   function class:updateOutput(input, target)
+      self.output = fwd(H[input] or input, H[target] or target, self.sizeAverage)
+      return self.output
+   end
+   function class:updateGradInput(input, target)
+      bwd(H[self.gradInput], H[input] or input, H[target] or target, self.sizeAverage)
+      return self.gradInput
+   end
+end
+
 return Criterion
