@@ -44,10 +44,11 @@ def _line_loop(rt) -> None:
         if not line.strip():
             continue
         # an expression prints its values, as th does; otherwise run the line as a statement
-        printer = ("local __r = {" + line + "} for __i = 1, table.maxn(__r) do "
-                   "print(__r[__i]) end")
-        fn = rt.lua.eval("loadstring")(printer)
-        code = printer if not isinstance(fn, tuple) and fn is not None else line
+        # (`return LINE` compiles only for expressions: `x = 1` stays an assignment)
+        fn = rt.lua.eval("loadstring")("return " + line)
+        is_expr = fn is not None and not isinstance(fn, tuple)
+        code = ("local __r = {" + line + "} for __i = 1, table.maxn(__r) do "
+                "print(__r[__i]) end") if is_expr else line
         try:
             rt.execute(code, "=stdin")
         except LuaError as e:

@@ -90,3 +90,10 @@ def test_info(tmp_path):
     r = run(["info"], tmp_path)
     assert r.returncode == 0
     assert "LuaJIT 2.1" in r.stdout and "numpy" in r.stdout
+
+
+def test_line_loop_assignment_is_a_statement(tmp_path):
+    # regression: `x = ...` was taken for the expression `{x = ...}` and assigned nothing
+    r = run(["repl"], tmp_path, stdin="x = 21\nprint(x * 2)\n")
+    assert r.returncode == 0, r.stderr
+    assert "42" in r.stdout and "attempt to" not in r.stderr
