@@ -121,76 +121,32 @@ define('addcmul', {{'TTT', function(r, a, b, c) return k_addcmul(r, a, 1, b, c) 
 define('addcdiv', {{'TTT', function(r, a, b, c) return k_addcdiv(r, a, 1, b, c) end},
    {'TnTT', k_addcdiv}})
 
--- Fast paths for the commonest in-place calls (x:add(y), x:add(v), x:mul(v), x:cmul(y)):
+-- Fast paths for the commonest in-place calls (x:add(y), x:add(v), x:mul(v), x:cmul(y), ...):
 -- one table lookup and one crossing; anything else goes through the general dispatch.
-local function add(self, ...)
-   local a1, a2 = ...
-   if a2 == nil then
-      local mt = getmetatable(self)
-      if tensor_mts[mt] then
-         if getmetatable(a1) == mt then
-            k_add(H[self], H[self], H[a1])
-            return self
-         elseif type(a1) == 'number' then
-            k_adds(H[self], H[self], a1)
-            return self
+-- ktensor handles x:f(y) with y of x's type, knumber handles x:f(v); either may be nil.
+local function fastpath(name, ktensor, knumber, general)
+   install(name, function(self, ...)
+      local a1, a2 = ...
+      if a2 == nil then
+         local mt = getmetatable(self)
+         if tensor_mts[mt] then
+            if ktensor and getmetatable(a1) == mt then
+               ktensor(H[self], H[self], H[a1])
+               return self
+            elseif knumber and type(a1) == 'number' then
+               knumber(H[self], H[self], a1)
+               return self
+            end
          end
       end
-   end
-   return add_m(self, ...)
+      return general(self, ...)
+   end)
 end
-install('add', add)
-
-local function mul(self, ...)
-   local a1, a2 = ...
-   if a2 == nil and type(a1) == 'number' and tensor_mts[getmetatable(self)] then
-      k_mul(H[self], H[self], a1)
-      return self
-   end
-   return mul_m(self, ...)
-end
-install('mul', mul)
-
-local function cmul(self, ...)
-   local a1, a2 = ...
-   if a2 == nil then
-      local mt = getmetatable(self)
-      if tensor_mts[mt] and getmetatable(a1) == mt then
-         k_cmul(H[self], H[self], H[a1])
-         return self
-      end
-   end
-   return cmul_m(self, ...)
-end
-install('cmul', cmul)
-
-local function div(self, ...)
-   local a1, a2 = ...
-   if a2 == nil and type(a1) == 'number' and tensor_mts[getmetatable(self)] then
-      k_div(H[self], H[self], a1)
-      return self
-   end
-   return div_m(self, ...)
-end
-install('div', div)
-
-local function csub(self, ...)
-   local a1, a2 = ...
-   if a2 == nil then
-      local mt = getmetatable(self)
-      if tensor_mts[mt] then
-         if getmetatable(a1) == mt then
-            k_sub(H[self], H[self], H[a1])
-            return self
-         elseif type(a1) == 'number' then
-            k_subs(H[self], H[self], a1)
-            return self
-         end
-      end
-   end
-   return csub_m(self, ...)
-end
-install('csub', csub)
+fastpath('add', k_add, k_adds, add_m)
+fastpath('mul', nil, k_mul, mul_m)
+fastpath('cmul', k_cmul, nil, cmul_m)
+fastpath('div', nil, k_div, div_m)
+fastpath('csub', k_sub, k_subs, csub_m)
 
 -------------------------------------------------------------------------------------------------
 -- Comparisons: x:lt(v|y) and torch.lt(x, v|y) give a new ByteTensor; r:lt(x, v|y) and
