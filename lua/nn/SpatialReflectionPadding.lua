@@ -3,39 +3,6 @@
 -- image at the border (the border row or column itself is not repeated); pads must be smaller
 -- than the input, negative pads crop.
 
-local SpatialReflectionPadding, parent = torch.class('nn.SpatialReflectionPadding', 'nn.Module')
+local SpatialReflectionPadding = torch.class('nn.SpatialReflectionPadding', 'nn.Module')
 
-local H = torch._H
-local door = torch._door
-local k_fwd, k_bwd = door.sp_pad_fwd, door.sp_pad_bwd
-
-function SpatialReflectionPadding:__init(pad_l, pad_r, pad_t, pad_b)
-   parent.__init(self)
-   self.pad_l = pad_l
-   self.pad_r = pad_r or self.pad_l
-   self.pad_t = pad_t or self.pad_l
-   self.pad_b = pad_b or self.pad_l
-end
-
-local function handle(t, what)
-   local h = H[t]
-   if not h then torch._error(what .. ': tensor expected, got ' .. torch.type(t)) end
-   return h
-end
-
-function SpatialReflectionPadding:updateOutput(input)
-   k_fwd(H[self.output], handle(input, 'input'), 'reflect', 2, self.pad_l, self.pad_r,
-      self.pad_t, self.pad_b)
-   return self.output
-end
-
-function SpatialReflectionPadding:updateGradInput(input, gradOutput)
-   k_bwd(H[self.gradInput], handle(input, 'input'), handle(gradOutput, 'gradOutput'),
-      'reflect', 2, self.pad_l, self.pad_r, self.pad_t, self.pad_b)
-   return self.gradInput
-end
-
-function SpatialReflectionPadding:__tostring__()
-   return torch.type(self) .. string.format('(l=%d, r=%d, t=%d, b=%d)', self.pad_l, self.pad_r,
-      self.pad_t, self.pad_b)
-end
+nn.utils.spatialPadding(SpatialReflectionPadding, 'reflect')

@@ -209,4 +209,39 @@ function utils.tableSize(t)
    return n
 end
 
+--- Define `class` (an nn.Module subclass) as a spatial padding layer: the constructor
+--- (padLeft [, padRight, padTop, padBottom]), one kernel call per method with `mode`
+--- ('reflect' or 'replicate'), and Torch7's printing.
+function utils.spatialPadding(class, mode)
+   local H = torch._H
+   local k_fwd, k_bwd = torch._door.sp_pad_fwd, torch._door.sp_pad_bwd
+   local parent = nn.Module
+   local function handle(t, what)
+      local h = H[t]
+      if not h then torch._error(what .. ': tensor expected, got ' .. torch.type(t)) end
+      return h
+   end
+   function class:__init(pad_l, pad_r, pad_t, pad_b)
+      parent.__init(self)
+      self.pad_l = pad_l
+      self.pad_r = pad_r or self.pad_l
+      self.pad_t = pad_t or self.pad_l
+      self.pad_b = pad_b or self.pad_l
+   end
+   function class:updateOutput(input)
+      k_fwd(H[self.output], handle(input, 'input'), mode, 2, self.pad_l, self.pad_r,
+         self.pad_t, self.pad_b)
+      return self.output
+   end
+   function class:updateGradInput(input, gradOutput)
+      k_bwd(H[self.gradInput], handle(input, 'input'), handle(gradOutput, 'gradOutput'),
+         mode, 2, self.pad_l, self.pad_r, self.pad_t, self.pad_b)
+      return self.gradInput
+   end
+   function class:__tostring__()
+      return torch.type(self) .. string.format('(l=%d, r=%d, t=%d, b=%d)', self.pad_l,
+         self.pad_r, self.pad_t, self.pad_b)
+   end
+end
+
 return utils
