@@ -8,6 +8,7 @@ local SpatialConvolution, parent = torch.class('nn.SpatialConvolution', 'nn.Modu
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd, k_acc = door.conv_spatial_fwd, door.conv_spatial_bwd, door.conv_spatial_acc
+local k_both = door.conv_spatial_backward
 
 function SpatialConvolution:__init(nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH)
    parent.__init(self)
@@ -89,6 +90,23 @@ function SpatialConvolution:accGradParameters(input, gradOutput, scale)
    k_acc(H[input] or input, H[gradOutput] or gradOutput, H[self.gradWeight],
       gradBias and H[gradBias], finput, fgrad, self.kW, self.kH, self.dW, self.dH,
       self.padW, self.padH, 1, 1, scale or 1)
+end
+
+-- One door call for both halves of the backward pass (the kernel shares work between them),
+-- unless an instance or a subclass replaced either half (freezing a layer by overriding
+-- accGradParameters, say): then the halves run one after the other, as in nn.Module.
+function SpatialConvolution:backward(input, gradOutput, scale)
+   local cls = SpatialConvolution
+   if self.updateGradInput ~= cls.updateGradInput
+      or self.accGradParameters ~= cls.accGradParameters then
+      return parent.backward(self, input, gradOutput, scale)
+   end
+   local finput, fgrad = buffers(self)
+   local gradInput, gradBias = self.gradInput, self.gradBias
+   k_both(gradInput and H[gradInput], H[input] or input, H[gradOutput] or gradOutput,
+      H[self.weight], H[self.gradWeight], gradBias and H[gradBias], finput, fgrad,
+      self.kW, self.kH, self.dW, self.dH, self.padW, self.padH, 1, 1, scale or 1)
+   return gradInput
 end
 
 function SpatialConvolution:type(type, tensorCache)

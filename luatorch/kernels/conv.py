@@ -31,6 +31,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as _np
 
+from luatorch.kernels import conv_dft
 from luatorch.tensor import DTYPE_NAME, Storage, Tensor, TorchError, size_str
 
 # channels-last columns from this many input planes on (below, the channels-first layout)
@@ -215,12 +216,31 @@ def _unfold_cl(xp: Any, img: Any, col: Any, k: tuple, st: tuple, dil: tuple, osz
 
 
 def _fold_cl(xp: Any, fcol: Any, img: Any, k: tuple, st: tuple, dil: tuple, osz: tuple) -> None:
-    """img[b, o*st + k*dil..., c] += fcol[k..., b, o..., c]: one strided add per kernel offset."""
-    fc = fcol.reshape(k + (img.shape[0],) + osz + (img.shape[-1],))
-    head, tail = (slice(None),), (slice(None),)
+    """img[b, o*st + k*dil..., c] += fcol[b, o..., k..., c] (the adjoint of _unfold_cl).
+
+    One strided add per kernel offset, whose contiguous runs are one pixel's planes; with unit
+    stride and dilation along the last axis, one add per (leading offsets, output column)
+    instead: its runs are a whole kernel row of planes, kW times longer and kW times fewer."""
+    nd = len(k)
+    B, C = img.shape[0], img.shape[-1]
+    fc = fcol.reshape((B,) + osz + k + (C,))
+    if st[-1] == 1 and dil[-1] == 1 and osz[-1] <= 4 * k[-1]:
+        kw, ow = k[-1], osz[-1]
+        rows = fc.reshape((B,) + osz + k[:-1] + (kw * C,))
+        flat = img.reshape(img.shape[:-2] + (img.shape[-2] * C,))
+        per = [[_window(j * dil[i], st[i], osz[i]) for j in range(k[i])] for i in range(nd - 1)]
+        lead = (slice(None),) * nd
+        for off in _offsets(k[:-1]):
+            win = tuple(per[i][j] for i, j in enumerate(off))
+            for o in range(ow):
+                dst = flat[(slice(None),) + win + (slice(o * C, (o + kw) * C),)]
+                src = rows[lead + (o,) + off]
+                xp.add(dst, src, out=dst)
+        return
+    lead, tail = (slice(None),) * (1 + nd), (slice(None),)
     for off, win in _windows(k, st, dil, osz):
-        dst = img[head + win + tail]
-        xp.add(dst, fc[off], out=dst)
+        dst = img[(slice(None),) + win + tail]
+        xp.add(dst, fc[lead + off], out=dst)
 
 
 def _unfold_cf(xp: Any, img: Any, col: Any, k: tuple, st: tuple, dil: tuple, osz: tuple) -> None:
@@ -316,7 +336,7 @@ class _Conv:
     """
 
     __slots__ = ("nd", "k", "st", "pad", "dil", "batch", "B", "C", "S", "Co", "osz", "P", "L",
-                 "Sp", "xa", "wa", "xp", "dtype", "cl", "cl_fwd", "chunk")
+                 "Sp", "xa", "wa", "xp", "dtype", "cl", "cl_fwd", "chunk", "spec")
 
     def __init__(self, x: Any, w: Tensor, nd: int, k: tuple, st: tuple, pad: tuple, dil: tuple,
                  weight_dims: tuple, planes: Optional[int] = None, nout: Optional[int] = None):
@@ -353,6 +373,20 @@ class _Conv:
         self.cl = C >= CL_MIN_PLANES
         # a single chunk keeps the forward's columns for accGradParameters: same layout then
         self.cl_fwd = self.cl and not (self.chunk < self.B and _long_rows(st, dil, osz))
+        self.spec: Any = None
+
+    def spectral(self) -> bool:
+        """Use the transform route (kernels.conv_dft) when it is cheaper for this geometry."""
+        plain = self.nd == 2 and all(v == 1 for v in self.st + self.dil)
+        if plain and conv_dft.worth_it(self.B, self.C, self.Co, self.Sp, self.k, self.osz,
+                                       self.dtype):
+            self.spec = conv_dft.Spectral(self.xp, self.B, self.C, self.Co, self.S, self.Sp,
+                                          self.pad, self.k, self.osz, self.dtype)
+        return self.spec is not None
+
+    def spec_scratch(self, fgrad: Tensor, *extra: tuple) -> list:
+        """The transform route's scratch arrays (plus `extra` shapes), out of fgrad."""
+        return _scratch(fgrad, self.dtype, *self.spec.scratch_shapes(), *extra)
 
     def batched(self, t: Any) -> Any:
         """A (B, ...) view of an array given with or without its batch dimension."""
@@ -373,48 +407,73 @@ class _Conv:
             return (n * self.L, self.P * self.C)
         return (n, self.C * self.P + aug, self.L)
 
-    def columns(self, col: Any, i0: int, i1: int, fgrad: Tensor, cl: bool,
-                aug: bool = True) -> None:
-        """col = columns of samples i0..i1-1 (scratch from fgrad for the padded image)."""
-        xp, C = self.xp, self.C
-        xa = self.xa[i0:i1]
-        n = i1 - i0
+    def img_shape(self, n: int, cl: bool) -> Optional[tuple]:
+        """Shape of the padded-image scratch that columns() needs for n samples (None: none)."""
         if cl:
-            (img,) = _scratch(fgrad, self.dtype, (n,) + self.Sp + (C,))
+            return (n,) + self.Sp + (self.C,)
+        return (n, self.C) + self.Sp if any(self.pad) else None
+
+    def img_scratch(self, fgrad: Tensor, n: int, cl: bool) -> Any:
+        """The padded-image scratch of columns() alone, carved out of fgrad (None: none)."""
+        shape = self.img_shape(n, cl)
+        return None if shape is None else _scratch(fgrad, self.dtype, shape)[0]
+
+    def columns(self, col: Any, i0: int, i1: int, img: Any, cl: bool, aug: bool = True) -> None:
+        """col = columns of samples i0..i1-1; `img`: scratch of img_shape() for the padded image."""
+        xp = self.xp
+        xa = self.xa[i0:i1]
+        if cl:
             _padded(xp, _last(xa), img, 1, self.pad)
             _unfold_cl(xp, img, col, self.k, self.st, self.dil, self.osz)
         else:
-            img = xa
-            if any(self.pad):
-                (img,) = _scratch(fgrad, self.dtype, (n, C) + self.Sp)
+            if img is not None:
                 _padded(xp, xa, img, 2, self.pad)
-            K = C * self.P
+            else:
+                img = xa
+            K = self.C * self.P
             if aug:
                 col[:, K] = 1
             _unfold_cf(xp, img, col[:, :K], self.k, self.st, self.dil, self.osz)
 
+    def weight_kc(self, wa: Any, dst: Any) -> Any:
+        """dst (Co x P*C) = the weight with its columns ordered (kernel offset, plane), the order
+        of channels-last columns.  A 3-D transpose: far cheaper than moving one axis of 4."""
+        Co, C, P = self.Co, self.C, self.P
+        self.xp.copyto(dst.reshape(Co, P, C), wa.reshape(Co, C, P).transpose(0, 2, 1))
+        return dst
+
     def forward(self, out: Tensor, wa: Any, ba: Any, finput: Tensor, fgrad: Tensor) -> None:
-        """out = conv(input, wa) + ba; the last chunk's columns stay in finput."""
+        """out = conv(input, wa) + ba; the last chunk's columns stay in finput (the input's
+        spectrum on the transform route)."""
         xp, C, Co, P, L = self.xp, self.C, self.Co, self.P, self.L
         oa = self.batched(_fit(out, self.out_shape(Co)))
-        cl = self.cl_fwd
-        col = _fit(finput, self.col_shape(self.chunk, cl))
+        if self.spec is not None:
+            sc = self.spec_scratch(fgrad)
+            xs = self.spec.input_spectrum(self.xa, sc[0],
+                                          _fit(finput, self.spec.spectrum_shape(self.B, C)))
+            self.spec.forward(xs, wa, oa, ba, sc[:4])
+            return
+        cl, c = self.cl_fwd, self.chunk
+        col = _fit(finput, self.col_shape(c, cl))
+        ishape = self.img_shape(c, cl)
         if cl:
-            wcl = xp.ascontiguousarray(xp.moveaxis(wa.reshape((Co, C) + self.k), 1, -1))
-            wcl = wcl.reshape(Co, P * C)
+            wcl, img, ocl = _scratch(fgrad, self.dtype, (Co, P * C), ishape, (c * L, Co))
+            self.weight_kc(wa, wcl)
         else:
-            w2 = xp.empty((Co, C * P + 1), dtype=self.dtype)  # [weight | bias]
+            shapes = ((Co, C * P + 1),) + ((ishape,) if ishape else ())
+            w2, *rest = _scratch(fgrad, self.dtype, *shapes)  # [weight | bias]
+            img = rest[0] if rest else None
             w2[:, :C * P] = wa.reshape(Co, C * P)
             w2[:, C * P] = 0 if ba is None else ba
         for i0, i1 in self.spans():
             n = i1 - i0
             cn = col[:n * L] if cl else col[:n]
-            self.columns(cn, i0, i1, fgrad, cl)
+            self.columns(cn, i0, i1, img[:n] if img is not None else None, cl)
             if cl:
-                (ocl,) = _scratch(fgrad, self.dtype, (n * L, Co))
-                xp.matmul(cn, wcl.T, out=ocl)
+                o = ocl[:n * L]
+                xp.matmul(cn, wcl.T, out=o)
                 dst = _last(oa[i0:i1])
-                src = ocl.reshape((n,) + self.osz + (Co,))
+                src = o.reshape((n,) + self.osz + (Co,))
                 if ba is None:
                     xp.copyto(dst, src)
                 else:
@@ -422,74 +481,173 @@ class _Conv:
             else:
                 xp.matmul(w2, cn, out=oa[i0:i1].reshape(n, Co, L))
 
+    def spectral_backward(self, gi: Any, ga: Any, wa: Any, gwa: Any, gba: Any, finput: Tensor,
+                          fgrad: Tensor, scale: float) -> None:
+        """gradInput (gi: a tensor or None) and the parameters' gradients on the transform route,
+        gradOutput's spectrum shared."""
+        sp, B, C, Co = self.spec, self.B, self.C, self.Co
+        xshape, gshape = sp.spectrum_shape(B, C), sp.spectrum_shape(B, Co)
+        *sc, gs, dw = self.spec_scratch(fgrad, gshape, (Co, C * self.P))
+        ga = self.batched(ga)
+        gs = sp.gout_spectrum(ga, sc, gs)
+        if gi is not None:
+            gia = self.batched(_fit(gi, ((B,) if self.batch else ()) + (C,) + self.S))
+            sp.grad_input(ga, wa, gia, sc, gs, have_spectrum=True)
+        xs = self.input_spectrum_for_params(finput, sc, xshape)
+        sp.grad_weight(ga, xs, sc, gs, dw, have_spectrum=True)
+        _acc(gwa, dw, scale)
+        if gba is not None:
+            _acc(gba, ga.sum(axis=(0, 2, 3)), scale)
+
+    def input_spectrum_for_params(self, finput: Tensor, sc: list, xshape: tuple) -> Any:
+        """The forward's input spectrum kept in finput, or computed again when it is not."""
+        sp = self.spec
+        if finput.size == xshape and finput.a.flags.c_contiguous:
+            return finput.a.view(sp.ct).reshape(sp.F, self.B, self.C)
+        return sp.input_spectrum(self.xa, sc[0], _fit(finput, xshape))
+
+    def spectral_grad_params(self, ga: Any, gwa: Any, gba: Any, finput: Tensor, fgrad: Tensor,
+                             scale: float) -> None:
+        """grad_params on the transform route; the forward's input spectrum is reused."""
+        sp, B, C, Co = self.spec, self.B, self.C, self.Co
+        xshape, gshape = sp.spectrum_shape(B, C), sp.spectrum_shape(B, Co)
+        *sc, gs, dw = self.spec_scratch(fgrad, gshape, (Co, C * self.P))
+        xs = self.input_spectrum_for_params(finput, sc, xshape)
+        sp.grad_weight(ga, xs, sc, gs, dw)
+        _acc(gwa, dw, scale)
+        if gba is not None:
+            _acc(gba, ga.sum(axis=(0, 2, 3)), scale)
+
+    def transposable(self) -> bool:
+        """Whether gradInput is better computed as a convolution of gradOutput (unit strides,
+        padding within the kernel's reach, about as many input as output positions): one
+        gather and one product, instead of a product and kH*kW strided adds (col2im)."""
+        if any(s != 1 for s in self.st) or self.Co < CL_MIN_PLANES:
+            return False
+        if any(p > d * (k - 1) for p, d, k in zip(self.pad, self.dil, self.k)):
+            return False
+        return _prod(self.S) <= 1.25 * self.L
+
+    def grad_input_t(self, gia: Any, ga: Any, wa: Any, fgrad: Tensor) -> None:
+        """gia = gradOutput convolved (channels-last columns, padding dil*(k-1) - pad) with the
+        kernel flipped and its planes swapped."""
+        xp, C, Co, P, nd = self.xp, self.C, self.Co, self.P, self.nd
+        S, k, dil = self.S, self.k, self.dil
+        Sl = _prod(S)
+        gpad = tuple(d * (kk - 1) - p for d, kk, p in zip(dil, k, self.pad))
+        Sg = tuple(o + 2 * p for o, p in zip(self.osz, gpad))
+        per = Sl * P * Co
+        c = self.B if self.B * per <= 2 * CHUNK_ELEMS else max(1, min(self.B, CHUNK_ELEMS // per))
+        wt, img, col, gcl = _scratch(fgrad, self.dtype, (P, Co, C), (c,) + Sg + (Co,),
+                                     (c * Sl, P * Co), (c * Sl, C))
+        flip = (slice(None), slice(None)) + (slice(None, None, -1),) * nd
+        wk = wa.reshape((Co, C) + k)[flip]
+        xp.copyto(wt.reshape(k + (Co, C)), wk.transpose(tuple(range(2, 2 + nd)) + (0, 1)))
+        w2 = wt.reshape(P * Co, C)
+        ones = (1,) * nd
+        for i0 in range(0, self.B, c):
+            i1 = min(i0 + c, self.B)
+            n = i1 - i0
+            im, cn, gn = img[:n], col[:n * Sl], gcl[:n * Sl]
+            _padded(xp, _last(ga[i0:i1]), im, 1, gpad)
+            _unfold_cl(xp, im, cn, k, ones, dil, S)
+            xp.matmul(cn, w2, out=gn)
+            xp.copyto(gia[i0:i1], _second(gn.reshape((n,) + S + (C,))))
+
     def grad_input(self, gi: Tensor, ga: Any, wa: Any, fgrad: Tensor) -> None:
         """gi = d<out, ga>/d input."""
-        xp, C, Co, P, L = self.xp, self.C, self.Co, self.P, self.L
+        xp, C, Co, P, L, c = self.xp, self.C, self.Co, self.P, self.L, self.chunk
         gia = self.batched(_fit(gi, ((self.B,) if self.batch else ()) + (C,) + self.S))
         ga = self.batched(ga)
+        if self.spec is not None:
+            *sc, gs = self.spec_scratch(fgrad, self.spec.spectrum_shape(self.B, Co))
+            self.spec.grad_input(ga, wa, gia, sc, gs)
+            return
+        if self.transposable():
+            self.grad_input_t(gia, ga, wa, fgrad)
+            return
         padded = any(self.pad)
         if self.cl:
-            wp = xp.ascontiguousarray(wa.reshape(Co, C, P).transpose(2, 0, 1))
+            # one product gives every kernel offset's contribution: rows (sample, position),
+            # columns (offset, plane), the layout of the forward's columns; col2im folds them
+            wcl, go, fcol, img = _scratch(fgrad, self.dtype, (Co, P * C), (Co, c * L),
+                                          (c * L, P * C), (c,) + self.Sp + (C,))
+            self.weight_kc(wa, wcl)
         else:
             w2t = wa.reshape(Co, C * P).T
+            shapes = ((c, C * P, L),) + (((c, C) + self.Sp,) if padded else ())
+            fcol, *rest = _scratch(fgrad, self.dtype, *shapes)
         for i0, i1 in self.spans():
             n = i1 - i0
             g = ga[i0:i1].reshape(n, Co, L)
             if self.cl:
-                go, fcol, img = _scratch(fgrad, self.dtype, (Co, n * L), (P, n * L, C),
-                                         (n,) + self.Sp + (C,))
-                xp.copyto(go.reshape(Co, n, L), g.transpose(1, 0, 2))
-                xp.matmul(go.T, wp, out=fcol)
-                img[...] = 0
-                _fold_cl(xp, fcol, img, self.k, self.st, self.dil, self.osz)
-                xp.copyto(gia[i0:i1], _second(_inner(img, 1, self.pad, self.S)))
+                gn, fn, im = go[:, :n * L], fcol[:n * L], img[:n]
+                xp.copyto(gn.reshape(Co, n, L), g.transpose(1, 0, 2))
+                xp.matmul(gn.T, wcl, out=fn)
+                im[...] = 0
+                _fold_cl(xp, fn, im, self.k, self.st, self.dil, self.osz)
+                xp.copyto(gia[i0:i1], _second(_inner(im, 1, self.pad, self.S)))
             else:
+                fn = fcol[:n]
+                im = rest[0][:n] if padded else gia[i0:i1]
+                xp.matmul(w2t, g, out=fn)
+                im[...] = 0
+                _fold_cf(xp, fn, im, self.k, self.st, self.dil, self.osz)
                 if padded:
-                    fcol, img = _scratch(fgrad, self.dtype, (n, C * P, L), (n, C) + self.Sp)
-                else:
-                    (fcol,) = _scratch(fgrad, self.dtype, (n, C * P, L))
-                    img = gia[i0:i1]
-                xp.matmul(w2t, g, out=fcol)
-                img[...] = 0
-                _fold_cf(xp, fcol, img, self.k, self.st, self.dil, self.osz)
-                if padded:
-                    xp.copyto(gia[i0:i1], _inner(img, 2, self.pad, self.S))
+                    xp.copyto(gia[i0:i1], _inner(im, 2, self.pad, self.S))
 
     def grad_params(self, ga: Any, gwa: Any, gba: Any, finput: Tensor, fgrad: Tensor,
                     scale: float) -> None:
         """gwa += scale * d<out, ga>/d weight; gba += scale * d<out, ga>/d bias.
 
         With a single chunk the forward's columns (finput) are reused, as Torch7 does."""
-        xp, C, Co, P, L = self.xp, self.C, self.Co, self.P, self.L
+        xp, C, Co, P, L, c, cl = self.xp, self.C, self.Co, self.P, self.L, self.chunk, self.cl
         ga = self.batched(ga)
+        if self.spec is not None:
+            self.spectral_grad_params(ga, gwa, gba, finput, fgrad, scale)
+            return
         spans = self.spans()
-        reuse = len(spans) == 1 and self.cl == self.cl_fwd and \
-            finput.size == self.col_shape(self.B, self.cl) and finput.a.flags.c_contiguous
-        col = finput.a if reuse else _fit(finput, self.col_shape(self.chunk, self.cl))
-        dw = xp.zeros((Co, P * C) if self.cl else (Co, C * P + 1), dtype=self.dtype)
-        db = xp.zeros(Co, dtype=self.dtype) if gba is not None and self.cl else None
-        for i0, i1 in spans:
-            n = i1 - i0
-            cn = col[:n * L] if self.cl else col[:n]
-            if not reuse:
-                self.columns(cn, i0, i1, fgrad, self.cl)
-            g = ga[i0:i1].reshape(n, Co, L)
-            if self.cl:
-                go, tmp = _scratch(fgrad, self.dtype, (Co, n * L), (Co, P * C))
-                xp.copyto(go.reshape(Co, n, L), g.transpose(1, 0, 2))
-                xp.matmul(go, cn, out=tmp)
-                xp.add(dw, tmp, out=dw)
-                if db is not None:
-                    xp.add(db, go.sum(axis=1), out=db)
-            else:  # the ones row of the columns gives the bias gradient
-                (tmp,) = _scratch(fgrad, self.dtype, (n, Co, C * P + 1))
-                xp.matmul(g, cn.transpose(0, 2, 1), out=tmp)
-                xp.add(dw, tmp.sum(axis=0), out=dw)
-        if self.cl:
-            dw = xp.moveaxis(dw.reshape((Co,) + self.k + (C,)), -1, 1)
+        reuse = len(spans) == 1 and cl == self.cl_fwd and \
+            finput.size == self.col_shape(self.B, cl) and finput.a.flags.c_contiguous
+        col = finput.a if reuse else _fit(finput, self.col_shape(c, cl))
+        ishape = None if reuse else self.img_shape(c, cl)
+        if cl:
+            shapes = ((Co, P * C), (Co, P * C), (Co, c * L)) + ((ishape,) if ishape else ())
+            dw, tmp, go, *rest = _scratch(fgrad, self.dtype, *shapes)
         else:
-            dw, db = dw[:, :C * P], (dw[:, C * P] if gba is not None else None)
-        _acc(gwa, dw, scale)
+            shapes = ((Co, C * P + 1), (c, Co, C * P + 1)) + ((ishape,) if ishape else ())
+            dw, tmp, *rest = _scratch(fgrad, self.dtype, *shapes)
+        img = rest[0] if rest else None
+        db = xp.zeros(Co, dtype=self.dtype) if gba is not None and cl else None
+        for j, (i0, i1) in enumerate(spans):
+            n = i1 - i0
+            cn = col[:n * L] if cl else col[:n]
+            if not reuse:
+                self.columns(cn, i0, i1, img[:n] if img is not None else None, cl)
+            g = ga[i0:i1].reshape(n, Co, L)
+            d = dw if j == 0 else tmp
+            if cl:
+                gn = go[:, :n * L]
+                xp.copyto(gn.reshape(Co, n, L), g.transpose(1, 0, 2))
+                xp.matmul(gn, cn, out=d)
+                if db is not None:
+                    xp.add(db, gn.sum(axis=1), out=db)
+            else:  # the ones row of the columns gives the bias gradient
+                tn = tmp[:n]
+                xp.matmul(g, cn.transpose(0, 2, 1), out=tn)
+                if j == 0:
+                    tn.sum(axis=0, out=dw)
+                else:
+                    xp.add(dw, tn.sum(axis=0), out=dw)
+                continue
+            if j:
+                xp.add(dw, tmp, out=dw)
+        if cl:
+            _acc(gwa, dw.reshape(Co, P, C).transpose(0, 2, 1), scale)
+        else:
+            _acc(gwa, dw[:, :C * P], scale)
+            if gba is not None:
+                db = dw[:, C * P]
         if db is not None:
             _acc(gba, db, scale)
 
@@ -504,6 +662,7 @@ def _check_bias(b: Any, w: Tensor) -> Any:
 def _conv_fwd(nd: int, out: Tensor, x: Any, w: Tensor, b: Any, finput: Tensor, fgrad: Tensor,
               k: tuple, st: tuple, pad: tuple, dil: tuple) -> None:
     g = _Conv(x, w, nd, k, st, pad, dil, (2, nd + 2))
+    g.spectral()
     ba = _check_bias(b, w)
     g.forward(out, w.a, ba, finput, fgrad)
 
@@ -511,6 +670,7 @@ def _conv_fwd(nd: int, out: Tensor, x: Any, w: Tensor, b: Any, finput: Tensor, f
 def _conv_bwd(nd: int, gi: Tensor, x: Any, gout: Any, w: Tensor, fgrad: Tensor,
               k: tuple, st: tuple, pad: tuple, dil: tuple) -> None:
     g = _Conv(x, w, nd, k, st, pad, dil, (2, nd + 2))
+    g.spectral()
     ga = _arr(gout, w, "gradOutput")
     _check_gout(gout, g.batch, g.Co, g.osz)
     g.grad_input(gi, ga, w.a, fgrad)
@@ -519,11 +679,32 @@ def _conv_bwd(nd: int, gi: Tensor, x: Any, gout: Any, w: Tensor, fgrad: Tensor,
 def _conv_acc(nd: int, x: Any, gout: Any, gw: Tensor, gb: Any, finput: Tensor, fgrad: Tensor,
               k: tuple, st: tuple, pad: tuple, dil: tuple, scale: float) -> None:
     g = _Conv(x, gw, nd, k, st, pad, dil, (2, nd + 2))
+    g.spectral()
     ga = _arr(gout, gw, "gradOutput")
     _check_gout(gout, g.batch, g.Co, g.osz)
     gba = _opt(gb, gw, "gradBias")
     if gba is not None:
         _need("gradBias", gb, 1, 0, gw.size[0])
+    g.grad_params(ga, gw.a, gba, finput, fgrad, scale)
+
+
+def _conv_backward(nd: int, gi: Any, x: Any, gout: Any, w: Tensor, gw: Tensor, gb: Any,
+                   finput: Tensor, fgrad: Tensor, k: tuple, st: tuple, pad: tuple, dil: tuple,
+                   scale: float) -> None:
+    """gradInput (unless gi is None) and the parameters' gradients in one call: the transform
+    route computes gradOutput's spectrum once for both."""
+    g = _Conv(x, w, nd, k, st, pad, dil, (2, nd + 2))
+    ga = _arr(gout, w, "gradOutput")
+    _check_gout(gout, g.batch, g.Co, g.osz)
+    _arr(gw, w, "gradWeight")
+    gba = _opt(gb, w, "gradBias")
+    if gba is not None:
+        _need("gradBias", gb, 1, 0, w.size[0])
+    if g.spectral():
+        g.spectral_backward(gi, ga, w.a, gw.a, gba, finput, fgrad, scale)
+        return
+    if gi is not None:
+        g.grad_input(gi, ga, w.a, fgrad)
     g.grad_params(ga, gw.a, gba, finput, fgrad, scale)
 
 
@@ -540,6 +721,14 @@ def conv_spatial_bwd(gi: Tensor, x: Any, gout: Any, w: Tensor, fgrad: Tensor,
                      dilW: int = 1, dilH: int = 1) -> None:
     """2-D convolution gradInput."""
     _conv_bwd(2, gi, x, gout, w, fgrad, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW))
+
+
+def conv_spatial_backward(gi: Any, x: Any, gout: Any, w: Tensor, gw: Tensor, gb: Any,
+                          finput: Tensor, fgrad: Tensor, kW: int, kH: int, dW: int, dH: int,
+                          padW: int, padH: int, dilW: int, dilH: int, scale: float) -> None:
+    """2-D convolution backward: gradInput (gi, unless nil) then gradWeight / gradBias."""
+    _conv_backward(2, gi, x, gout, w, gw, gb, finput, fgrad, (kH, kW), (dH, dW), (padH, padW),
+                   (dilH, dilW), scale)
 
 
 def conv_spatial_acc(x: Any, gout: Any, gw: Tensor, gb: Any, finput: Tensor, fgrad: Tensor,
@@ -633,11 +822,11 @@ class _Full:
     def forward(self, out: Tensor, wa: Any, ba: Any, fgrad: Tensor) -> None:
         xp, B, Cin, Co, P, L = self.xp, self.B, self.Cin, self.Co, self.P, self.L
         oa = self.batched(_fit(out, ((B,) if self.batch else ()) + (Co,) + self.osz))
-        xcl, wp, fcol, img = _scratch(fgrad, self.dtype, (B * L, Cin), (P, Cin, Co),
-                                      (P, B * L, Co), (B,) + self.Sc + (Co,))
+        xcl, wkc, fcol, img = _scratch(fgrad, self.dtype, (B * L, Cin), (Cin, P, Co),
+                                       (B * L, P * Co), (B,) + self.Sc + (Co,))
         xp.copyto(xcl.reshape((B,) + self.S + (Cin,)), _last(self.xa))
-        xp.copyto(wp, wa.reshape(Cin, Co, P).transpose(2, 0, 1))
-        xp.matmul(xcl, wp, out=fcol)
+        xp.copyto(wkc, wa.reshape(Cin, Co, P).transpose(0, 2, 1))
+        xp.matmul(xcl, wkc.reshape(Cin, P * Co), out=fcol)
         img[...] = 0
         _fold_cl(xp, fcol, img, self.k, self.st, (1,) * self.nd, self.S)
         src = _inner(img, 1, self.pad, self.osz)
@@ -792,9 +981,8 @@ def conv_temporal_bwd(gi: Tensor, x: Any, gout: Any, w: Tensor, fgrad: Tensor,
     B = xa.shape[0]
     gia = _fit(gi, tuple(x.size))
     gia = gia if batch else gia.reshape((1,) + gia.shape)
-    wp, fcol = _scratch(fgrad, w.dtype, (kW, Co, C), (kW, B * nout, C))
-    xp.copyto(wp, w.a.reshape(Co, kW, C).transpose(1, 0, 2))
-    xp.matmul(ga.reshape(B * nout, Co), wp, out=fcol)
+    (fcol,) = _scratch(fgrad, w.dtype, (B * nout, kW * C))
+    xp.matmul(ga.reshape(B * nout, Co), w.a.reshape(Co, kW * C), out=fcol)
     gia[...] = 0
     _fold_cl(xp, fcol, gia, (kW,), (dW,), (1,), (nout,))
 
@@ -1049,7 +1237,7 @@ def conv_depthwise_fwd(out: Tensor, x: Any, w: Tensor, b: Any, finput: Tensor, f
     M = w.size[0]
     oa = g.batched(_fit(out, g.out_shape(C * M)))
     col = _fit(finput, g.col_shape(B, False, False))
-    g.columns(col, 0, B, fgrad, False, False)
+    g.columns(col, 0, B, g.img_scratch(fgrad, B, False), False, False)
     col = col.reshape(B, C, P, L)
     o4 = oa.reshape(B, C, M, L)
     xp.matmul(w.a.reshape(M, C, P).transpose(1, 0, 2), col, out=o4)
@@ -1095,7 +1283,7 @@ def conv_depthwise_acc(x: Any, gout: Any, gw: Tensor, gb: Any, finput: Tensor, f
         col = finput.a
     else:
         col = _fit(finput, g.col_shape(B, False, False))
-        g.columns(col, 0, B, fgrad, False, False)
+        g.columns(col, 0, B, g.img_scratch(fgrad, B, False), False, False)
     col = col.reshape(B, C, P, L)
     (tmp,) = _scratch(fgrad, g.dtype, (B, C, M, P))
     xp.matmul(ga, col.transpose(0, 1, 3, 2), out=tmp)
@@ -1388,6 +1576,7 @@ EXPORTS = {
     "conv_spatial_fwd": conv_spatial_fwd,
     "conv_spatial_bwd": conv_spatial_bwd,
     "conv_spatial_acc": conv_spatial_acc,
+    "conv_spatial_backward": conv_spatial_backward,
     "conv_volumetric_fwd": conv_volumetric_fwd,
     "conv_volumetric_bwd": conv_volumetric_bwd,
     "conv_volumetric_acc": conv_volumetric_acc,

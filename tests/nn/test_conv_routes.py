@@ -1,0 +1,158 @@
+"""The convolution kernel's alternative routes give the im2col results: the transform route
+(kernels.conv_dft), gradInput as a convolution of gradOutput (unit strides), the row-wise col2im,
+and the one-call backward of nn.SpatialConvolution."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from luatorch.kernels import conv, conv_dft
+from luatorch.runtime import Runtime
+from luatorch.tensor import Tensor
+
+from .gradcheck import check_module, get, load_nn, put
+from .test_conv import WB, ref_conv, rnd
+
+
+@pytest.fixture(scope="module")
+def nnrt() -> Runtime:
+    return load_nn(Runtime())
+
+
+# (B, C, Co, H, W, kH, kW, padH, padW, dH, dW)
+GEOMETRIES = [
+    (4, 6, 5, 8, 8, 5, 5, 0, 0, 1, 1),     # LeNet's second layer, smaller
+    (3, 4, 7, 7, 9, 3, 5, 1, 2, 1, 1),     # odd plane, non-square kernel and padding
+    (2, 5, 4, 6, 6, 3, 3, 1, 1, 1, 1),     # ResNet-style 3x3, same padding
+    (2, 4, 4, 5, 5, 2, 2, 1, 1, 1, 1),     # even kernel: padding beyond half of it
+    (2, 4, 6, 5, 6, 1, 1, 0, 0, 1, 1),     # 1x1
+    (2, 4, 4, 9, 9, 3, 3, 1, 1, 2, 2),     # strided: im2col only
+]
+
+
+def run_all(x: Tensor, w: Tensor, b: Tensor, g: Tensor, geo: tuple) -> list:
+    """Output, gradInput (separate and one-call backward) and parameter gradients."""
+    kH, kW, padH, padW, dH, dW = geo[5:]
+    args = (kW, kH, dW, dH, padW, padH, 1, 1)
+    dt = w.dtype
+    out, gi, gi2 = (Tensor.empty((), dt) for _ in range(3))
+    fin, fg = Tensor.empty((), dt), Tensor.empty((), dt)
+    gw, gb = Tensor.from_array(np.zeros(w.size), dt), Tensor.from_array(np.zeros(b.size), dt)
+    gw2, gb2 = Tensor.from_array(np.ones(w.size), dt), Tensor.from_array(np.ones(b.size), dt)
+    conv.conv_spatial_fwd(out, x, w, b, fin, fg, *args)
+    conv.conv_spatial_bwd(gi, x, g, w, fg, *args)
+    conv.conv_spatial_acc(x, g, gw, gb, fin, fg, *args, 0.5)
+    conv.conv_spatial_backward(gi2, x, g, w, gw2, gb2, fin, fg, *args, 0.5)
+    return [out.a.copy(), gi.a.copy(), gw.a.copy(), gb.a.copy(), gi2.a.copy(),
+            gw2.a - 1, gb2.a - 1]
+
+
+@pytest.mark.parametrize("geo", GEOMETRIES)
+@pytest.mark.parametrize("batch", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_routes_agree(monkeypatch: pytest.MonkeyPatch, geo: tuple, batch: bool,
+                      dtype: type) -> None:
+    B, C, Co, Hh, Ww, kH, kW, padH, padW, dH, dW = geo
+    xa = rnd(B, C, Hh, Ww)
+    oh, ow = (Hh + 2 * padH - kH) // dH + 1, (Ww + 2 * padW - kW) // dW + 1
+    ga = rnd(B, Co, oh, ow, seed=3)
+    w = Tensor.from_array(rnd(Co, C, kH, kW, seed=1), dtype)
+    b = Tensor.from_array(rnd(Co, seed=2), dtype)
+    x = Tensor.from_array(xa if batch else xa[0], dtype)
+    g = Tensor.from_array(ga if batch else ga[0], dtype)
+    results = {}
+    for spectral in (False, True):
+        for transposed in (False, True):
+            with monkeypatch.context() as m:
+                m.setattr(conv_dft, "worth_it", lambda *a, s=spectral: s)
+                if not transposed:
+                    m.setattr(conv._Conv, "transposable", lambda self: False)
+                results[spectral, transposed] = run_all(x, w, b, g, geo)
+    tol = dict(rtol=1e-10, atol=1e-10) if dtype == np.float64 else dict(rtol=2e-4, atol=2e-4)
+    ref = ref_conv(xa, w.a.astype(np.float64), b.a.astype(np.float64), (dH, dW), (padH, padW))
+    base = results[False, False]
+    np.testing.assert_allclose(base[0], ref if batch else ref[0], **tol)
+    for key, res in results.items():
+        for name, a, c in zip(("out", "gi", "gw", "gb", "gi2", "gw2", "gb2"), base, res):
+            np.testing.assert_allclose(c, a, **tol, err_msg=f"{name} {key}")
+    # the one-call backward gives what the two halves give
+    for i, j in ((1, 4), (2, 5), (3, 6)):
+        np.testing.assert_allclose(base[j], base[i], **tol)
+
+
+def test_worth_it() -> None:
+    """The transform route is taken for LeNet's second layer, not for ResNet's layers or
+    large planes."""
+    f32 = np.float32
+    assert conv_dft.worth_it(64, 32, 64, (12, 12), (5, 5), (8, 8), f32)
+    assert conv_dft.worth_it(64, 32, 64, (12, 12), (5, 5), (8, 8), np.float64)
+    assert not conv_dft.worth_it(32, 256, 256, (10, 10), (3, 3), (8, 8), f32)
+    assert not conv_dft.worth_it(32, 512, 512, (6, 6), (3, 3), (4, 4), f32)
+    assert not conv_dft.worth_it(64, 1, 32, (28, 28), (5, 5), (24, 24), f32)
+    assert not conv_dft.worth_it(64, 32, 64, (12, 12), (5, 5), (8, 8), np.int32)
+
+
+@pytest.mark.parametrize("ttype", ["Double", "Float"])
+@pytest.mark.parametrize("shape", [(3, 4, 7, 7), (4, 7, 7)])
+def test_spectral_gradients(monkeypatch: pytest.MonkeyPatch, nnrt: Runtime, ttype: str,
+                            shape: tuple) -> None:
+    monkeypatch.setattr(conv_dft, "worth_it", lambda *a: True)
+    check_module(nnrt, "nn.SpatialConvolution(4, 5, 3, 5, 1, 1, 1, 2)", rnd(*shape), ttype,
+                 params=WB)
+
+
+def test_spectral_accgrad_without_forward(monkeypatch: pytest.MonkeyPatch,
+                                          nnrt: Runtime) -> None:
+    """accGradParameters recomputes the input's spectrum when finput does not hold it."""
+    monkeypatch.setattr(conv_dft, "worth_it", lambda *a: True)
+    put(nnrt, "_x", rnd(2, 4, 6, 6))
+    put(nnrt, "_g", rnd(2, 3, 4, 4, seed=2))
+    nnrt.execute("_m = nn.SpatialConvolution(4, 3, 3, 3) _m:forward(_x) _m:zeroGradParameters()"
+                 " _m:accGradParameters(_x, _g) _gw = _m.gradWeight:clone()"
+                 " _m.finput:set() _m:zeroGradParameters() _m:backward(_x, _g)")
+    np.testing.assert_allclose(get(nnrt, "_m.gradWeight"), get(nnrt, "_gw"), rtol=1e-12)
+
+
+def test_backward_is_both_halves(nnrt: Runtime) -> None:
+    put(nnrt, "_x", rnd(2, 3, 6, 6))
+    put(nnrt, "_g", rnd(2, 4, 6, 6, seed=2))
+    nnrt.execute("_m = nn.SpatialConvolution(3, 4, 3, 3, 1, 1, 1, 1) _m:forward(_x)"
+                 " _m:zeroGradParameters() _gi = _m:updateGradInput(_x, _g):clone()"
+                 " _m:accGradParameters(_x, _g, 0.5) _gw = _m.gradWeight:clone()"
+                 " _gb = _m.gradBias:clone() _m:zeroGradParameters()"
+                 " _r = _m:backward(_x, _g, 0.5)")
+    assert nnrt.eval("_r == _m.gradInput")
+    for a, c in (("_r", "_gi"), ("_m.gradWeight", "_gw"), ("_m.gradBias", "_gb")):
+        np.testing.assert_allclose(get(nnrt, a), get(nnrt, c), rtol=1e-12)
+    # without gradInput (a first layer), only the parameters' gradients
+    nnrt.execute("_m:zeroGradParameters() _m.gradInput = nil _r = _m:backward(_x, _g, 0.5)")
+    assert nnrt.eval("_r == nil")
+    np.testing.assert_allclose(get(nnrt, "_m.gradWeight"), get(nnrt, "_gw"), rtol=1e-12)
+
+
+def test_backward_respects_overrides(nnrt: Runtime) -> None:
+    """A layer frozen the Torch7 way (accGradParameters replaced) keeps its gradients at zero."""
+    put(nnrt, "_x", rnd(2, 3, 6, 6))
+    put(nnrt, "_g", rnd(2, 4, 4, 4, seed=2))
+    nnrt.execute("_m = nn.SpatialConvolution(3, 4, 3, 3) _m:forward(_x) _m:zeroGradParameters()"
+                 " _m.accGradParameters = function() end _r = _m:backward(_x, _g)")
+    assert not get(nnrt, "_m.gradWeight").any()
+    assert get(nnrt, "_r").any()
+
+
+def test_row_fold_matches_offset_fold() -> None:
+    """col2im by kernel rows (unit stride, narrow output) equals one add per kernel offset."""
+    rng = np.random.default_rng(0)
+    for S, C, k, nd in ((12, 3, 5, 2), (7, 2, 3, 3), (10, 4, 4, 1)):
+        osz = (S - k + 1,) * nd
+        fcol = rng.standard_normal((2 * int(np.prod(osz)), k ** nd * C))
+        img = np.zeros((2,) + (S,) * nd + (C,))
+        conv._fold_cl(np, fcol, img, (k,) * nd, (1,) * nd, (1,) * nd, osz)
+        ref = np.zeros_like(img)
+        fc = fcol.reshape((2,) + osz + (k,) * nd + (C,))
+        for o in np.ndindex(*osz):
+            for off in np.ndindex(*(k,) * nd):
+                pos = tuple(a + b for a, b in zip(o, off))
+                ref[(slice(None),) + pos] += fc[(slice(None),) + o + off]
+        np.testing.assert_allclose(img, ref, rtol=1e-12, atol=1e-12)
