@@ -92,21 +92,53 @@ def _slope_grad(o: Any, a: Any, ga: Any, slope: Any) -> None:
 
 
 # -- Threshold / ReLU ----------------------------------------------------------------------------
+_BITS = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def _bits_type(o: Any, a: Any) -> Any:
+    """The integer type of `o`'s float width (None unless `o` and `a` share one float type)."""
+    if o.dtype.kind != "f" or a.dtype != o.dtype:
+        return None
+    return _BITS.get(o.dtype.itemsize)
+
+
+def _select(o: Any, a: Any, mask: Any) -> None:
+    """o = mask ? a : 0, exactly: +0 where the mask is off, even for a = inf, NaN or -x.
+
+    The bits are multiplied as integers by the 0/1 mask: a float product would give NaN for
+    inf * 0 and -0 for negatives, and it measured slower (bool -> float cast in the loop)."""
+    it = _bits_type(o, a)
+    if it is None:
+        np.multiply(a, mask, out=o)
+    else:
+        np.multiply(a.view(it), mask, out=o.view(it))
+
+
 def act_threshold_fwd(out: Tensor, x: Tensor, th: float, val: float, inplace: bool) -> None:
-    """y = x > th ? x : val."""
+    """y = x > th ? x : val (a NaN input stays NaN, as np.maximum leaves it for ReLU)."""
     o = _unary(out, x, inplace)
     if o is None:
         return
     a = x.a
     if val == 0 and th == 0:
         np.maximum(a, 0, out=o)
-    elif val == 0:
-        np.multiply(a, a > th, out=o)
-        np.add(o, 0, out=o)  # -0 (negative times False) becomes 0
+        return
+    keep = a <= th
+    np.logical_not(keep, out=keep)
+    it = _bits_type(o, a)
+    if val == 0:
+        _select(o, a, keep)
+    elif it is not None:
+        # y = ((x ^ v) * keep) ^ v on the bits: x where kept, v's exact bits elsewhere
+        v = real(x, val).view(it)
+        oi = o.view(it)
+        np.bitwise_xor(a.view(it), v, out=oi)
+        np.multiply(oi, keep, out=oi)
+        np.bitwise_xor(oi, v, out=oi)
     else:
-        keep = a > th
         tmp = a * keep
-        np.multiply(~keep, real(x, val), out=o)
+        np.logical_not(keep, out=keep)
+        np.multiply(keep, real(x, val), out=o)
         np.add(o, tmp, out=o)
 
 
@@ -115,7 +147,7 @@ def act_threshold_bwd(gi: Tensor, x: Tensor, g: Tensor, th: float, inplace: bool
     o, ga = _grad(gi, x, g, inplace)
     if o is None:
         return
-    np.multiply(ga, x.a > th, out=o)
+    _select(o, ga, x.a > th)
 
 
 # -- HardTanh / ReLU6 ----------------------------------------------------------------------------

@@ -6,7 +6,10 @@ Pooling is separable: the max (or sum) over a box is the max (or sum) over its r
 (padded) planes, one view per kernel offset: the Python work is a loop over kernel offsets, never
 over pixels, planes or batch elements.  The argmax rides along as a flat position inside the
 plane; window slabs later in the scan hold strictly larger positions, so "position of the first
-strict maximum" (Torch7's tie rule) is a running `max(position, mask * candidate)`.
+strict maximum" (Torch7's tie rule) is a running `max(position, mask * candidate)`.  Windows
+that tile the planes (stride = kernel, no padding, dilation 1: LeNet's 2 x 2 pooling) take a
+faster path through the same scan: the column offsets become single long strided views and the
+argmax is kept as a small in-window code until one final add of the windows' base positions.
 
 Indices are kept as Torch7 keeps them, in a LongTensor shaped like the output: spatial max
 pooling (and adaptive / fractional max pooling) stores the 1-based flat position of the maximum
@@ -269,12 +272,96 @@ def _ints(*vals: Any) -> tuple:
 
 
 # -- SpatialMaxPooling / SpatialDilatedMaxPooling ----------------------------------------------
+def _tiled_cols(a: Any, kh: int, kw: int, oh: int, ow: int) -> list:
+    """The kw column offsets of the windows' rows of tiling kh x kw windows over planes `a`.
+
+    When the windows span whole rows of contiguous planes, every offset is one 1-D view of
+    stride kw through the windows' rows (P x kh*oh*ow): the ufuncs then run one long inner loop
+    instead of one loop of ow elements per image row."""
+    npl, _, W = a.shape
+    if W == kw * ow and a.flags.c_contiguous:
+        v = a.reshape(npl, -1, kw)[:, :kh * oh * ow]
+        return [v[:, :, c] for c in range(kw)]
+    rows = a[:, :kh * oh, :kw * ow]
+    return [rows[:, :, c::kw] for c in range(kw)]
+
+
+def _tiled_max2d(xp: Any, a: Any, kh: int, kw: int, oh: int, ow: int, o: Any, ia: Any) -> None:
+    """Max pooling of planes `a` (P x H x W) by windows that tile them (stride = kernel, no
+    padding, dilation 1): values into `o`, 1-based flat positions into `ia` (P x oh x ow each).
+
+    The same separable scan as the general engine (columns first, then rows, a later offset
+    winning only when strictly greater, np.maximum carrying NaN), so values, tie-breaking and
+    NaN results are identical; but it keeps small per-window codes (row * W + column, in the
+    narrowest integer type) and adds the windows' base positions once at the end."""
+    npl, H, W = a.shape
+    ct = _index_dtype(xp, (H, W))
+    cols = _tiled_cols(a, kh, kw, oh, ow)
+    # columns: running max over the kw offsets of every window row, and the winning column
+    if kw == 1:
+        m = cols[0]
+        ci = xp.zeros(m.shape, dtype=ct)
+    else:
+        m = xp.maximum(cols[0], cols[1])
+        ci = xp.greater(cols[1], cols[0])  # 0/1: the column for kw == 2, no conversion needed
+        if kw > 2:
+            ci = ci.astype(ct)
+            mask = xp.empty(m.shape, dtype=bool)
+            tmp = xp.empty(m.shape, dtype=ct)
+            for c in range(2, kw):
+                xp.greater(cols[c], m, out=mask)
+                xp.maximum(m, cols[c], out=m)
+                xp.multiply(mask, c, out=tmp, dtype=ct)
+                xp.maximum(ci, tmp, out=ci)
+    m = m.reshape(npl, oh, kh, ow)
+    ci = ci.reshape(npl, oh, kh, ow)
+    # rows: running max over the kh window rows; code = row * W + column of the winner (a later
+    # row's codes are all larger, so "take the later row's code" is a max of mask * code)
+    if kh == 1:
+        o[...] = m[:, :, 0]
+        code = ci[:, :, 0].astype(ct)
+    else:
+        m0 = m[:, :, 0]
+        xp.maximum(m0, m[:, :, 1], out=o)
+        # o > m0 is m1 > m0 (o is one of them; a NaN makes both false) and reads a contiguous o
+        mask = xp.greater(o, m0)
+        code = xp.add(ci[:, :, 1], W, dtype=ct)
+        xp.multiply(code, mask, out=code)
+        xp.maximum(code, ci[:, :, 0], out=code)
+        if kh > 2:
+            tmp = xp.empty(code.shape, dtype=ct)
+            for r in range(2, kh):
+                mr = m[:, :, r]
+                xp.greater(mr, o, out=mask)
+                xp.maximum(o, mr, out=o)
+                xp.add(ci[:, :, r], r * W, out=tmp, dtype=ct)
+                xp.multiply(tmp, mask, out=tmp)
+                xp.maximum(code, tmp, out=code)
+    base = _cached(("tilebase", xp.__name__, H, W, kh, kw, oh, ow, ct), lambda: (
+        (xp.arange(oh) * (kh * W)).reshape(-1, 1) + xp.arange(ow) * kw + 1).astype(ct))
+    xp.add(code, base, out=code)
+    ia[...] = code
+
+
+def _tiles(ks: tuple, ds: tuple, dils: tuple, padded: bool) -> bool:
+    """Whether the windows tile the planes: stride = kernel, dilation 1, nothing past the edge
+    (padding or a ceil-mode overhang makes `padded`)."""
+    return not padded and ks == ds and all(d == 1 for d in dils)
+
+
 def pool_max2d_fwd(out: Tensor, ind: Tensor, x: Tensor, kW: int, kH: int, dW: int, dH: int,
                    padW: int, padH: int, dilW: int, dilH: int, ceil: bool) -> tuple:
     """Max over kH x kW windows (stride, padding, dilation, ceil mode); `ind` gets the 1-based
     flat positions of the maxima.  Returns the input height and width."""
-    f, lead, sizes, outs = _max_forward(x, out, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW),
-                                        ceil)
+    ks, ds, ps, dils = (kH, kW), (dH, dW), (padH, padW), (dilH, dilW)
+    lead, sizes, outs, padded, _, _, _, geo = _max_plan(x, ks, ds, ps, dils, ceil)
+    if _tiles(geo[0], geo[1], geo[3], padded):
+        o = fit(out, lead + outs)
+        ia = fit(ind, lead + outs)
+        _tiled_max2d(x.xp, _planes(x.a, 2), geo[0][0], geo[0][1], outs[0], outs[1],
+                     _planes(o, 2), _planes(ia, 2))
+        return sizes[0], sizes[1]
+    f, lead, sizes, outs = _max_forward(x, out, ks, ds, ps, dils, ceil)
     ia = fit(ind, lead + outs)
     x.xp.add(f, 1, out=_planes(ia, 2))
     return sizes[0], sizes[1]

@@ -3,8 +3,9 @@
 - `snorm_bn_*`: BatchNormalization over every dimension but the feature one (N x C x ...), as
   SpatialBatchNormalization (4-D) and VolumetricBatchNormalization (5-D) use it, plus the
   non-batch input Torch7 accepts in evaluation.  The input is viewed N x C x M; per-channel
-  sums go through einsum (one pass, no temporary) and are accumulated across the batch in
-  double precision; the element-wise work is a few ufunc passes with out=.
+  sums go through a gemv (one pass, no temporary), per-channel sums of products through
+  einsum, both accumulated across the batch in double precision; the element-wise work is a
+  few in-place ufunc passes with out= against per-channel coefficients.
 - `snorm_lrn_*`: SpatialCrossMapLRN (across-channel local response normalization).
 - `snorm_nll*`: SpatialClassNLLCriterion (weights, sizeAverage, ignoreIndex).
 - `snorm_chanmask`: the per-plane mask product of SpatialDropout / VolumetricDropout.
@@ -41,9 +42,18 @@ def _bn_view(x: Tensor, nf: int, ndim: int, train: bool, what: str = "input") ->
     return a.reshape(a.shape[0], nf, -1)
 
 
+def _row_sums(xp: Any, a3: Any) -> Any:
+    """Sum over M of every (n, c) row of an N x C x M array, as N x C.
+
+    A BLAS gemv against a ones vector: as fast as einsum on big planes, and several times
+    faster on small ones (4 x 4), where einsum's per-row overhead dominates."""
+    nb, nc, m = a3.shape
+    return (a3.reshape(nb * nc, m) @ xp.ones(m, dtype=a3.dtype)).reshape(nb, nc)
+
+
 def _chan_sum(xp: Any, a3: Any) -> Any:
     """Per-channel sum of an N x C x M array (double precision across the batch)."""
-    return xp.einsum("ncm->nc", a3).sum(axis=0, dtype=np.float64)
+    return _row_sums(xp, a3).sum(axis=0, dtype=np.float64)
 
 
 def _chan_dot(xp: Any, a3: Any, b3: Any) -> Any:
@@ -51,9 +61,20 @@ def _chan_dot(xp: Any, a3: Any, b3: Any) -> Any:
     return xp.einsum("ncm,ncm->nc", a3, b3).sum(axis=0, dtype=np.float64)
 
 
-def _col(v: Any, dtype: Any) -> Any:
-    """A per-channel vector as a C x 1 column of the data's type (broadcasts over N x C x M)."""
-    return v.astype(dtype, copy=False).reshape(-1, 1)
+# Per-channel coefficients are expanded to a C x M block when it stays cache-sized: a (C, 1)
+# column broadcast over the planes makes NumPy's binary loops run at half speed (measured
+# 0.69 ms against 0.35 ms for an in-place multiply of 32 x 64 x 1024 float32), while a
+# contiguous C x M operand lets the loop run over whole samples.  Past this size the block
+# would fall out of cache and the column is the faster form again.
+_FULL_MAX = 1 << 17
+
+
+def _coef(xp: Any, v: Any, dtype: Any, m: int) -> Any:
+    """A per-channel vector shaped to broadcast over N x C x M, in the data's type."""
+    col = v.astype(dtype, copy=False).reshape(-1, 1)
+    if m == 1 or col.shape[0] * m > _FULL_MAX:
+        return col
+    return xp.ascontiguousarray(xp.broadcast_to(col, (col.shape[0], m)))
 
 
 def snorm_bn_fwd(out: Tensor, x: Tensor, w: Any, b: Any, rmean: Tensor, rvar: Tensor,
@@ -68,14 +89,16 @@ def snorm_bn_fwd(out: Tensor, x: Tensor, w: Any, b: Any, rmean: Tensor, rvar: Te
     nf = rmean.a.size
     a3 = _bn_view(x, nf, ndim, train)
     xp, dt = x.xp, a3.dtype
-    n = a3.shape[0] * a3.shape[2]
+    m = a3.shape[2]
+    n = a3.shape[0] * m
     o3 = fit(out, x.size).reshape(a3.shape)
     w, b = _opt(w), _opt(b)
     if train:
         if n == 0:
             raise TorchError("BatchNormalization: empty input")
         mean = _chan_sum(xp, a3) / n
-        np.subtract(a3, _col(mean, dt), out=o3)
+        # the variance comes from the centred values (E[x^2] - E[x]^2 cancels for large means)
+        np.subtract(a3, _coef(xp, mean, dt, m), out=o3)
         ssq = _chan_dot(xp, o3, o3)
         invstd = 1.0 / xp.sqrt(ssq / n + eps)
         ra, va = rmean.a, rvar.a
@@ -87,16 +110,16 @@ def snorm_bn_fwd(out: Tensor, x: Tensor, w: Any, b: Any, rmean: Tensor, rvar: Te
         fit(smean, (nf,))[...] = mean
         fit(sstd, (nf,))[...] = invstd
         k = invstd if w is None else invstd * w.a
-        np.multiply(o3, _col(k, dt), out=o3)
+        np.multiply(o3, _coef(xp, k, dt, m), out=o3)
         if b is not None:
-            np.add(o3, _col(b.a, dt), out=o3)
+            np.add(o3, _coef(xp, b.a, dt, m), out=o3)
     else:
         mean = rmean.a.astype(np.float64)
         invstd = 1.0 / xp.sqrt(rvar.a.astype(np.float64) + eps)
         k = invstd if w is None else invstd * w.a
         shift = -mean * k if b is None else b.a - mean * k
-        np.multiply(a3, _col(k, dt), out=o3)
-        np.add(o3, _col(shift, dt), out=o3)
+        np.multiply(a3, _coef(xp, k, dt, m), out=o3)
+        np.add(o3, _coef(xp, shift, dt, m), out=o3)
 
 
 def snorm_bn_bwd(x: Tensor, g: Tensor, gi: Any, gw: Any, gb: Any, w: Any, rmean: Tensor,
@@ -108,7 +131,8 @@ def snorm_bn_bwd(x: Tensor, g: Tensor, gi: Any, gw: Any, gb: Any, w: Any, rmean:
     _bn_view(g, nf, ndim, train, "gradOutput")
     g3 = nelement_check(x, g).reshape(a3.shape)
     xp, dt = x.xp, a3.dtype
-    n = a3.shape[0] * a3.shape[2]
+    m = a3.shape[2]
+    n = a3.shape[0] * m
     gi, gw, gb, w = _opt(gi), _opt(gw), _opt(gb), _opt(w)
     if train:
         if smean.a.size != nf or sstd.a.size != nf:
@@ -119,23 +143,24 @@ def snorm_bn_bwd(x: Tensor, g: Tensor, gi: Any, gw: Any, gb: Any, w: Any, rmean:
         invstd = 1.0 / xp.sqrt(rvar.a.astype(np.float64) + eps)
     k = invstd if w is None else invstd * w.a
     need_dot = (gw is not None and scale != 0) or (gi is not None and train)
-    gsum = _chan_sum(xp, g3)
+    need_gsum = (gb is not None and scale != 0) or (gi is not None and train)
+    gsum = _chan_sum(xp, g3) if need_gsum else None
     o3 = fit(gi, x.size).reshape(a3.shape) if gi is not None else None
     dotp = None
     if need_dot:
         # sum((x - mean) * g) per channel, from the centred input (no cancellation)
         c3 = o3 if o3 is not None else xp.empty_like(a3)
-        np.subtract(a3, _col(mean, dt), out=c3)
+        np.subtract(a3, _coef(xp, mean, dt, m), out=c3)
         dotp = _chan_dot(xp, c3, g3)
     if o3 is not None:
         if train:
-            # gradInput = (g - mean(g) - c * mean(c g) / var) * invstd * w, c in o3 already
-            np.multiply(o3, _col(-dotp * invstd * invstd / n, dt), out=o3)
+            # gradInput = (g - c * mean(c g) / var - mean(g)) * invstd * w, c in o3 already
+            np.multiply(o3, _coef(xp, -dotp * invstd * invstd / n, dt, m), out=o3)
             np.add(o3, g3, out=o3)
-            np.subtract(o3, _col(gsum / n, dt), out=o3)
-            np.multiply(o3, _col(k, dt), out=o3)
+            np.multiply(o3, _coef(xp, k, dt, m), out=o3)
+            np.add(o3, _coef(xp, -gsum / n * k, dt, m), out=o3)
         else:
-            np.multiply(g3, _col(k, dt), out=o3)
+            np.multiply(g3, _coef(xp, k, dt, m), out=o3)
     if gw is not None and scale != 0:
         gw.a[...] += (scale * dotp * invstd).astype(gw.a.dtype, copy=False)
     if gb is not None and scale != 0:

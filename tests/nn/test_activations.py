@@ -286,3 +286,77 @@ def test_hardtanh_bounds_as_thnn(nnrt: Runtime) -> None:
     np.testing.assert_array_equal(get(nnrt, "nn.HardTanh():backward(_x, _g)"), [1, 1, 1, 0, 0])
     nnrt.execute("_m = nn.HardTanh(-1, 1, true); _m:forward(_x); _gi = _m:backward(_x, _g)")
     np.testing.assert_array_equal(get(nnrt, "_gi"), [0, 0, 1, 0, 0])
+
+
+# -- Threshold / ReLU on special values (the kernels copy bits under a mask) ----------------------
+SPECIAL = np.array([-0.0, 0.0, 0.25, 0.5, 0.75, -1.5, 2.0, np.nan, np.inf, -np.inf, 1e-7, -1e-30])
+SPECIAL_G = np.array([-3.0, np.nan, -np.inf, 4.0, -0.0, -2.0, np.inf, -5.0, -6.0, np.nan, -7.0,
+                      8.0])
+
+
+@pytest.mark.parametrize("ttype", ["Double", "Float"])
+@pytest.mark.parametrize("ctor, th", [("nn.ReLU", 0.0), ("nn.Threshold(0.5, 0)", 0.5),
+                                      ("nn.Threshold(-1, -1)", -1.0)])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_threshold_backward_passes_exact_values(nnrt: Runtime, ttype: str, ctor: str, th: float,
+                                                inplace: bool) -> None:
+    """gradInput = x > th ? gradOutput : 0 as Torch7 assigns it: a +0 where the mask is off,
+    even for a NaN, infinite or negative gradOutput (never NaN from inf * 0, never -0); NaN and
+    -0 inputs take the `x > th` branch Torch7's comparison gives them."""
+    dt = np.float32 if ttype == "Float" else np.float64
+    x, g = SPECIAL.astype(dt), SPECIAL_G.astype(dt)
+    put(nnrt, "_x", x, ttype)
+    put(nnrt, "_g", g, ttype)
+    if ctor == "nn.ReLU":
+        ctor = "nn.ReLU(true)" if inplace else "nn.ReLU()"
+    elif inplace:
+        ctor = ctor[:-1] + ", true)"
+    nnrt.execute(f"_m = {ctor}:{ttype.lower()}(); _y = _m:forward(_x):clone()"
+                 "; _gi = _m:backward(_x, _g)")
+    gi = get(nnrt, "_gi")
+    # in place the mask comes from the output (x > th ? x : val), as in THNN
+    seen = get(nnrt, "_y") if inplace else x
+    want = np.where(seen > dt(th), g, dt(0))
+    assert gi.dtype == dt
+    np.testing.assert_array_equal(gi, want)
+    off = ~(seen > dt(th))
+    assert not np.signbit(gi[off]).any()
+    np.testing.assert_array_equal(np.signbit(gi[~off]), np.signbit(g[~off]))
+
+
+@pytest.mark.parametrize("ttype", ["Double", "Float"])
+@pytest.mark.parametrize("th, val", [(0.0, 0.0), (0.5, 0.0), (1e-6, 0.0), (0.5, -1.0),
+                                     (0.25, np.inf), (-1.0, 3.0)])
+def test_threshold_forward_special_values(nnrt: Runtime, ttype: str, th: float,
+                                          val: float) -> None:
+    """y = x > th ? x : val with val's exact bits (also for an infinite val or x = -inf) and +0
+    for val = 0; a NaN input stays NaN, as np.maximum leaves it for ReLU."""
+    dt = np.float32 if ttype == "Float" else np.float64
+    x = SPECIAL.astype(dt)
+    put(nnrt, "_x", x, ttype)
+    lval = "math.huge" if val == np.inf else repr(val)
+    y = get(nnrt, f"nn.Threshold({th!r}, {lval}):{ttype.lower()}():forward(_x)")
+    want = np.where(x > dt(th), x, dt(val))
+    want[np.isnan(x)] = np.nan
+    assert y.dtype == dt
+    np.testing.assert_array_equal(y, want)
+    np.testing.assert_array_equal(np.signbit(y), np.signbit(want))
+    # in place (allowed when val <= th) gives the same, in the input's storage
+    if val <= th:
+        put(nnrt, "_z", x, ttype)
+        nnrt.execute(f"_m = nn.Threshold({th!r}, {lval}, true):{ttype.lower()}()"
+                     "; _o = _m:forward(_z)")
+        np.testing.assert_array_equal(get(nnrt, "_z"), want)
+        assert nnrt.eval("torch.pointer(_o:storage()) == torch.pointer(_z:storage())")
+
+
+@pytest.mark.parametrize("ttype", ["Double", "Float"])
+def test_threshold_backward_strided_gradient(nnrt: Runtime, ttype: str) -> None:
+    """A non-contiguous gradOutput (a transposed view) goes through the bit view unchanged."""
+    x = np.random.default_rng(31).standard_normal((5, 4))
+    g = np.random.default_rng(32).standard_normal((4, 5))
+    put(nnrt, "_x", x, ttype)
+    put(nnrt, "_g", g, ttype)
+    gi = get(nnrt, "nn.ReLU():forward(_x) and nn.ReLU():backward(_x, _g:t())")
+    dt = np.float32 if ttype == "Float" else np.float64
+    np.testing.assert_array_equal(gi, np.where(x > 0, g.T, 0).astype(dt))

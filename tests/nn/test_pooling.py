@@ -325,6 +325,103 @@ def test_max_pooling_errors(nnrt: Runtime) -> None:
     assert "tensor expected" in msg
 
 
+# -- max pooling by tiling windows (stride = kernel): the fast path -------------------------------
+def maxpool2d_tiled_ref(x, kW, kH):
+    """Direct loops of the separable scan the kernels use: along each window row a later column
+    wins only when strictly greater than the running max, np.maximum carrying a NaN; then the
+    same over the rows' maxima.  Without NaN this is THNN's first maximum in raster order."""
+    H, W = x.shape[-2:]
+    oH, oW = H // kH, W // kW
+    xs = x.reshape(-1, H, W)
+    out = np.zeros((xs.shape[0], oH, oW), x.dtype)
+    ind = np.zeros((xs.shape[0], oH, oW), np.int64)
+    for p in range(xs.shape[0]):
+        for i in range(oH):
+            for j in range(oW):
+                best, pos = None, -1
+                for r in range(kH):
+                    y = i * kH + r
+                    rm, rc = xs[p, y, j * kW], 0
+                    for c in range(1, kW):
+                        v = xs[p, y, j * kW + c]
+                        if v > rm:
+                            rc = c
+                        rm = np.maximum(rm, v)
+                    if best is None or rm > best:
+                        pos = y * W + j * kW + rc
+                    best = rm if best is None else np.maximum(best, rm)
+                out[p, i, j], ind[p, i, j] = best, pos + 1
+    shape = x.shape[:-2] + (oH, oW)
+    return out.reshape(shape), ind.reshape(shape)
+
+
+def _special_grid(rng, shape: tuple, dt) -> np.ndarray:
+    """Small integers (many ties) with NaN, +-inf and -0 sprinkled in."""
+    x = rng.integers(-2, 3, shape).astype(dt)
+    u = rng.random(shape)
+    x[u < 0.08] = np.nan
+    x[(u >= 0.08) & (u < 0.12)] = np.inf
+    x[(u >= 0.12) & (u < 0.16)] = -np.inf
+    x[(u >= 0.16) & (u < 0.24)] = -0.0
+    return x
+
+
+TILED = [(2, 2, 6, 8), (2, 2, 7, 9), (3, 3, 9, 7), (3, 2, 8, 6), (1, 2, 3, 6), (2, 1, 6, 3),
+         (1, 1, 3, 4), (4, 3, 9, 13)]
+
+
+@pytest.mark.parametrize("case", TILED)
+@pytest.mark.parametrize("ttype", TTYPES)
+def test_tiled_max_pooling_matches_reference(nnrt: Runtime, case: tuple, ttype: str) -> None:
+    """Windows that tile the input (kW = dW, kH = dH, no padding): values, indices and NaN
+    handling against the loop reference; ties keep the first maximum; gradients go back to
+    the recorded positions.  Leftover rows and columns (7 x 9 by 2 x 2) belong to no window."""
+    kW, kH, H, W = case
+    dt = np.float32 if ttype == "Float" else np.float64
+    rng = np.random.default_rng(sum(case))
+    for x in (rng.standard_normal((2, 3, H, W)).astype(dt), _special_grid(rng, (2, 3, H, W), dt),
+              _special_grid(rng, (3, H, W), dt)):
+        out = fwd(nnrt, f"nn.SpatialMaxPooling({kW}, {kH})", x, ttype)
+        ref, ind = maxpool2d_tiled_ref(x, kW, kH)
+        assert out.dtype == dt
+        np.testing.assert_array_equal(out, ref)
+        np.testing.assert_array_equal(get(nnrt, "_m.indices"), ind)
+        assert nnrt.eval("torch.type(_m.indices)") == "torch.LongTensor"
+        if not np.isnan(x).any():
+            np.testing.assert_array_equal(ind, maxpool2d_ref(x, kW, kH, kW, kH)[1])
+        g = rng.standard_normal(out.shape)
+        put(nnrt, "_g", g, ttype)
+        gi = get(nnrt, "_m:backward(_x, _g)")
+        planes = ind.shape[0] * ind.shape[1] if ind.ndim == 4 else ind.shape[0]
+        want = np.zeros((planes, H * W), dt)
+        np.put_along_axis(want, ind.reshape(planes, -1) - 1, g.astype(dt).reshape(planes, -1), 1)
+        np.testing.assert_array_equal(gi.reshape(planes, -1), want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tiled_max_pooling_is_the_general_engine(dtype) -> None:
+    """The tiling fast path gives bit for bit what the general strided engine gives (values,
+    NaN payloads, -0, indices), on contiguous, transposed and sliced inputs."""
+    from luatorch.kernels import pooling
+    from luatorch.tensor import Tensor
+
+    rng = np.random.default_rng(40)
+    for kH, kW, H, W, ceil in [(2, 2, 8, 10, False), (2, 2, 9, 11, False), (3, 2, 9, 8, True),
+                               (2, 3, 5, 9, False)]:
+        a = _special_grid(rng, (2, 4, H, W), dtype)
+        for arr in (a, a.swapaxes(2, 3).copy().swapaxes(2, 3), np.pad(a, 1)[1:-1, 1:-1, 1:-1,
+                                                                              1:-1]):
+            x = Tensor.wrap(arr)
+            o1, i1 = Tensor.empty((1,), dtype), Tensor.empty((1,), np.int64)
+            pooling.pool_max2d_fwd(o1, i1, x, kW, kH, kW, kH, 0, 0, 1, 1, ceil)
+            o2 = Tensor.empty((1,), dtype)
+            f, _, _, _ = pooling._max_forward(x, o2, (kH, kW), (kH, kW), (0, 0), (1, 1), ceil)
+            assert o1.size == o2.size == i1.size
+            np.testing.assert_array_equal(o1.a.view(np.uint8), o2.a.view(np.uint8))
+            np.testing.assert_array_equal(i1.a, f.reshape(i1.a.shape) + 1)
+            assert i1.a.dtype == np.int64
+
+
 # -- volumetric max pooling ----------------------------------------------------------------------
 VOL_CASES = [
     (2, 2, 2, 2, 2, 2, 0, 0, 0, False, (4, 4, 5)),

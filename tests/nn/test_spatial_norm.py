@@ -144,6 +144,80 @@ def test_spatial_bn_errors_and_init(nnrt: Runtime) -> None:
     assert nnrt.eval("_p:nElement()") == 8
 
 
+def _bn_grad_ref(x, g, w, eps):
+    """Training-mode gradients (input, weight, bias) in double precision."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    invstd = 1 / np.sqrt(x.var(axes) + eps)
+    xhat = (x - x.mean(axes).reshape(shape)) * invstd.reshape(shape)
+    gi = (w * invstd).reshape(shape) * (g - g.mean(axes).reshape(shape)
+                                        - xhat * (g * xhat).mean(axes).reshape(shape))
+    return gi, (g * xhat).sum(axes), g.sum(axes)
+
+
+def _bn_run(nnrt: Runtime, x, g, w, b, ttype: str) -> dict:
+    nf = x.shape[1]
+    nnrt.execute(f"_m = nn.SpatialBatchNormalization({nf}, 1e-5, 0.1):{ttype.lower()}()"
+                 "; _m:zeroGradParameters()")
+    put(nnrt, "_w", w, ttype)
+    put(nnrt, "_b", b, ttype)
+    put(nnrt, "_x", x, ttype)
+    put(nnrt, "_g", g, ttype)
+    nnrt.execute("_m.weight:copy(_w); _m.bias:copy(_b); _y = _m:forward(_x):clone()"
+                 "; _gi = _m:backward(_x, _g):clone()")
+    return {k: get(nnrt, f"_m.{k}") if k != "y" and k != "gi" else get(nnrt, f"_{k}")
+            for k in ("y", "gi", "gradWeight", "gradBias", "running_var", "save_std")}
+
+
+def test_spatial_bn_large_mean_float32(nnrt: Runtime) -> None:
+    """Float32 data of mean 1000 and std 1: the statistics come from centred values, so the
+    output and gradients keep float32 accuracy (E[x^2] - E[x]^2 in float32 would lose every
+    digit of the variance here)."""
+    rng = np.random.default_rng(21)
+    x = (1000 + rng.standard_normal((4, 3, 6, 7))).astype(np.float32).astype(np.float64)
+    g = rng.standard_normal(x.shape).astype(np.float32).astype(np.float64)
+    w, b = np.array([0.5, 1.5, -2.0]), np.array([0.25, -1.0, 3.0])
+    r = _bn_run(nnrt, x, g, w, b, "Float")
+    assert r["y"].dtype == np.float32
+    # the float32 mean alone is off by up to ulp(1000) / 2 = 3e-5, times |w| / std here
+    np.testing.assert_allclose(r["y"], _bn_ref(x, w, b, 1e-5), rtol=0, atol=4e-4)
+    gi, gw, gb = _bn_grad_ref(x, g, w, 1e-5)
+    np.testing.assert_allclose(r["gi"], gi, rtol=0, atol=2e-4)
+    np.testing.assert_allclose(r["gradWeight"], gw, rtol=1e-4, atol=2e-3)
+    np.testing.assert_allclose(r["gradBias"], gb, rtol=1e-5, atol=1e-4)
+    axes = (0, 2, 3)
+    np.testing.assert_allclose(r["running_var"], 0.9 + 0.1 * x.var(axes, ddof=1), rtol=1e-5)
+    np.testing.assert_allclose(r["save_std"], 1 / np.sqrt(x.var(axes) + 1e-5), rtol=1e-4)
+
+
+@pytest.mark.parametrize("ttype", TTYPES)
+@pytest.mark.parametrize("shape", [(2, 2, 300, 240), (5, 3, 1, 1), (3, 4, 1, 7)])
+def test_spatial_bn_plane_sizes(nnrt: Runtime, ttype: str, shape: tuple) -> None:
+    """Per-channel coefficients are expanded to C x M blocks or kept as C x 1 columns
+    depending on the plane size (big planes, 1 x 1 planes): both give the same results."""
+    rng = np.random.default_rng(22)
+    x = rng.standard_normal(shape) * 2 - 0.5
+    g = rng.standard_normal(shape)
+    w, b = rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+    if ttype == "Float":
+        x, g = x.astype(np.float32).astype(np.float64), g.astype(np.float32).astype(np.float64)
+    r = _bn_run(nnrt, x, g, w, b, ttype)
+    tol = 1e-9 if ttype == "Double" else 2e-4
+    np.testing.assert_allclose(r["y"], _bn_ref(x, w, b, 1e-5), rtol=tol, atol=tol)
+    gi, gw, gb = _bn_grad_ref(x, g, w, 1e-5)
+    scale = max(1.0, float(np.abs(gw).max()))
+    np.testing.assert_allclose(r["gi"], gi, rtol=tol, atol=tol)
+    np.testing.assert_allclose(r["gradWeight"], gw, rtol=tol, atol=tol * scale)
+    np.testing.assert_allclose(r["gradBias"], gb, rtol=tol, atol=tol * scale)
+    # evaluation (the running estimates) through the same coefficient layouts
+    nnrt.execute("_m:evaluate(); _e = _m:forward(_x):clone(); _ge = _m:backward(_x, _g)")
+    rm, rv = get(nnrt, "_m.running_mean"), get(nnrt, "_m.running_var")
+    np.testing.assert_allclose(get(nnrt, "_e"), _bn_ref(x, w, b, 1e-5, rm, rv), rtol=tol,
+                               atol=tol)
+    want = g * (w / np.sqrt(rv + 1e-5)).reshape(1, -1, 1, 1)
+    np.testing.assert_allclose(get(nnrt, "_ge"), want, rtol=tol, atol=tol)
+
+
 # -- SpatialCrossMapLRN --------------------------------------------------------------------------
 def _lrn_ref(x, size, alpha, beta, k):
     xb = x if x.ndim == 4 else x[None]
