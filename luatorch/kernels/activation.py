@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from luatorch.backend import array_module
 from luatorch.random import get_generator
 from luatorch.tensor import Tensor, TorchError, size_str
 
@@ -496,7 +497,7 @@ def rowsum(a: Any, ax: int) -> Any:
     """Sum along `ax`, keeping the dimension (a matrix-vector product for rows: much faster
     than a reduction over a short last axis)."""
     if ax == a.ndim - 1 and a.ndim <= 2 and a.dtype.kind == "f":
-        xp = np if isinstance(a, np.ndarray) else a.__array_namespace__()
+        xp = np if isinstance(a, np.ndarray) else array_module(a)
         return (a @ _ones(a.shape[-1], a.dtype, xp))[..., None]
     return a.sum(axis=ax, keepdims=True)
 

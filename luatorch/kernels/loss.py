@@ -22,6 +22,8 @@ _EPS = 1e-12
 # -- helpers -------------------------------------------------------------------------------------
 def _ret(x: Tensor, v: Any) -> float:
     """A loss as Torch7 returns it: stored in the input's element type, read as a double."""
+    if hasattr(v, "get"):  # a CuPy 0-d array: NumPy's scalar types refuse it, .item() reads it
+        v = v.item()
     return float(x.a.dtype.type(v)) if x.a.dtype.kind == "f" else float(v)
 
 

@@ -96,7 +96,9 @@ def _idiv(a: Any, b: Any, unsigned: bool) -> Any:
     q = np.floor_divide(a, b)
     if not unsigned:
         m = np.remainder(a, b)
-        q += (m != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0))
+        # compare the operands as they are: np.asarray would pull a CuPy array to the host
+        # (CuPy refuses that); `a` is an array, `b` an array or a Python number
+        q += (m != 0) & ((a < 0) != (b < 0))
     return q
 
 
@@ -333,7 +335,10 @@ def pw_cremainder(r: Tensor, a: Tensor, b: Tensor) -> None:
 
 def _ipow(base: Any, expo: Any) -> Any:
     """Integer powers computed as C's pow() in double precision."""
-    return np.power(np.asarray(base, dtype=_F64), expo)
+    # astype keeps a CuPy base on its device (np.asarray would need it on the host); a number
+    # becomes a NumPy double, which CuPy's ufuncs take as a scalar
+    base = base.astype(_F64) if hasattr(base, "astype") else _F64.type(base)
+    return np.power(base, expo)
 
 
 def pw_pow(r: Tensor, a: Tensor, v: Any) -> None:
