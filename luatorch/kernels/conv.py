@@ -39,6 +39,8 @@ CL_MIN_PLANES = 4
 # elements of columns handled at once (a chunk of samples; 8 MB of float32) when the whole
 # batch has more than twice that
 CHUNK_ELEMS = 1 << 21
+# input planes from which gradInput may be computed as a convolution of gradOutput
+TRANSPOSED_MIN_PLANES = 16
 # output width from which the forward gathers channels-first columns whatever the planes
 CF_MIN_WIDTH = 16
 _ALIGN = 16  # scratch arrays start on 64-byte boundaries (float32)
@@ -521,8 +523,12 @@ class _Conv:
     def transposable(self) -> bool:
         """Whether gradInput is better computed as a convolution of gradOutput (unit strides,
         padding within the kernel's reach, about as many input as output positions): one
-        gather and one product, instead of a product and kH*kW strided adds (col2im)."""
+        gather and one product, instead of a product and kH*kW strided adds (col2im).  Not
+        for few input planes (a first layer): the product would have as few columns, and the
+        gathered gradOutput would dwarf col2im's columns."""
         if any(s != 1 for s in self.st) or self.Co < CL_MIN_PLANES:
+            return False
+        if self.C < TRANSPOSED_MIN_PLANES or 2 * self.C < self.Co:
             return False
         if any(p > d * (k - 1) for p, d, k in zip(self.pad, self.dil, self.k)):
             return False

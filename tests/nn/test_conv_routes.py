@@ -66,6 +66,7 @@ def test_routes_agree(monkeypatch: pytest.MonkeyPatch, geo: tuple, batch: bool,
         for transposed in (False, True):
             with monkeypatch.context() as m:
                 m.setattr(conv_dft, "worth_it", lambda *a, s=spectral: s)
+                m.setattr(conv, "TRANSPOSED_MIN_PLANES", 1)  # these tests use few planes
                 if not transposed:
                     m.setattr(conv._Conv, "transposable", lambda self: False)
                 results[spectral, transposed] = run_all(x, w, b, g, geo)
@@ -79,6 +80,16 @@ def test_routes_agree(monkeypatch: pytest.MonkeyPatch, geo: tuple, batch: bool,
     # the one-call backward gives what the two halves give
     for i, j in ((1, 4), (2, 5), (3, 6)):
         np.testing.assert_allclose(base[j], base[i], **tol)
+
+
+def test_transposed_grad_input_needs_planes() -> None:
+    """A first layer (3 planes) keeps col2im: its gradOutput columns would dwarf the image."""
+    w = Tensor.from_array(rnd(64, 3, 3, 3), np.float32)
+    x = Tensor.from_array(rnd(2, 3, 8, 8), np.float32)
+    assert not conv._Conv(x, w, 2, (3, 3), (1, 1), (1, 1), (1, 1), (2, 4)).transposable()
+    w = Tensor.from_array(rnd(64, 64, 3, 3), np.float32)
+    x = Tensor.from_array(rnd(2, 64, 8, 8), np.float32)
+    assert conv._Conv(x, w, 2, (3, 3), (1, 1), (1, 1), (1, 1), (2, 4)).transposable()
 
 
 def test_worth_it() -> None:
