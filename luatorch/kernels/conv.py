@@ -534,9 +534,14 @@ class _Conv:
             return False
         return _prod(self.S) <= 1.25 * self.L
 
-    def grad_input_t(self, gia: Any, ga: Any, wa: Any, fgrad: Tensor) -> None:
+    def grad_input_t(self, gia: Any, ga: Any, wa: Any, fgrad: Tensor, gwa: Any = None,
+                     scale: float = 1.0) -> None:
         """gia = gradOutput convolved (channels-last columns, padding dil*(k-1) - pad) with the
-        kernel flipped and its planes swapped."""
+        kernel flipped and its planes swapped.
+
+        With `gwa`, gwa += scale * the weight's gradient from the same gradOutput columns: the
+        input's planes (channels-last) times the columns, one more product and no gather of
+        the input's own columns."""
         xp, C, Co, P, nd = self.xp, self.C, self.Co, self.P, self.nd
         S, k, dil = self.S, self.k, self.dil
         Sl = _prod(S)
@@ -544,8 +549,10 @@ class _Conv:
         Sg = tuple(o + 2 * p for o, p in zip(self.osz, gpad))
         per = Sl * P * Co
         c = self.B if self.B * per <= 2 * CHUNK_ELEMS else max(1, min(self.B, CHUNK_ELEMS // per))
-        wt, img, col, gcl = _scratch(fgrad, self.dtype, (P, Co, C), (c,) + Sg + (Co,),
-                                     (c * Sl, P * Co), (c * Sl, C))
+        shapes = [(P, Co, C), (c,) + Sg + (Co,), (c * Sl, P * Co), (c * Sl, C)]
+        if gwa is not None:
+            shapes += [(c * Sl, C), (C, P * Co), (C, P * Co)]
+        wt, img, col, gcl, *rest = _scratch(fgrad, self.dtype, *shapes)
         flip = (slice(None), slice(None)) + (slice(None, None, -1),) * nd
         wk = wa.reshape((Co, C) + k)[flip]
         xp.copyto(wt.reshape(k + (Co, C)), wk.transpose(tuple(range(2, 2 + nd)) + (0, 1)))
@@ -559,6 +566,17 @@ class _Conv:
             _unfold_cl(xp, im, cn, k, ones, dil, S)
             xp.matmul(cn, w2, out=gn)
             xp.copyto(gia[i0:i1], _second(gn.reshape((n,) + S + (C,))))
+            if gwa is not None:
+                xcl, dwf, tmp = rest
+                xn = xcl[:n * Sl]
+                xp.copyto(xn.reshape((n,) + S + (C,)), _last(self.xa[i0:i1]))
+                xp.matmul(xn.T, cn, out=dwf if i0 == 0 else tmp)
+                if i0:
+                    xp.add(dwf, tmp, out=dwf)
+        if gwa is not None:
+            # dwf[c, k', o] belongs to weight[o, c, k] with k' = k flipped on every axis
+            dw = rest[1].reshape((C,) + k + (Co,))[(slice(None),) + flip[2:]]
+            _acc(gwa, dw.transpose((nd + 1, 0) + tuple(range(1, nd + 1))), scale)
 
     def grad_input(self, gi: Tensor, ga: Any, wa: Any, fgrad: Tensor) -> None:
         """gi = d<out, ga>/d input."""
@@ -602,6 +620,12 @@ class _Conv:
                 if padded:
                     xp.copyto(gia[i0:i1], _inner(im, 2, self.pad, self.S))
 
+    def reusable(self, finput: Tensor) -> bool:
+        """Whether finput holds the forward's columns of the whole batch, in grad_params'
+        layout (a single chunk): then the weight's gradient needs no gather."""
+        return self.chunk >= self.B and self.cl == self.cl_fwd and \
+            finput.size == self.col_shape(self.B, self.cl) and finput.a.flags.c_contiguous
+
     def grad_params(self, ga: Any, gwa: Any, gba: Any, finput: Tensor, fgrad: Tensor,
                     scale: float) -> None:
         """gwa += scale * d<out, ga>/d weight; gba += scale * d<out, ga>/d bias.
@@ -613,8 +637,7 @@ class _Conv:
             self.spectral_grad_params(ga, gwa, gba, finput, fgrad, scale)
             return
         spans = self.spans()
-        reuse = len(spans) == 1 and cl == self.cl_fwd and \
-            finput.size == self.col_shape(self.B, cl) and finput.a.flags.c_contiguous
+        reuse = self.reusable(finput)
         col = finput.a if reuse else _fit(finput, self.col_shape(c, cl))
         ishape = None if reuse else self.img_shape(c, cl)
         if cl:
@@ -708,6 +731,15 @@ def _conv_backward(nd: int, gi: Any, x: Any, gout: Any, w: Tensor, gw: Tensor, g
         _need("gradBias", gb, 1, 0, w.size[0])
     if g.spectral():
         g.spectral_backward(gi, ga, w.a, gw.a, gba, finput, fgrad, scale)
+        return
+    if gi is not None and g.transposable() and not g.reusable(finput):
+        # gradInput's gradOutput columns serve the weight's gradient too (instead of gathering
+        # the input's columns again)
+        gia = g.batched(_fit(gi, ((g.B,) if g.batch else ()) + (g.C,) + g.S))
+        gab = g.batched(ga)
+        g.grad_input_t(gia, gab, w.a, fgrad, gw.a, scale)
+        if gba is not None:
+            _acc(gba, gab.sum(axis=(0,) + tuple(range(2, 2 + nd))), scale)
         return
     if gi is not None:
         g.grad_input(gi, ga, w.a, fgrad)
@@ -850,6 +882,12 @@ class _Full:
         xp.copyto(wfc.reshape(P, Co, Cin), wa.reshape(Cin, Co, P).transpose(2, 1, 0))
         xp.matmul(col, wfc, out=gcl)
         xp.copyto(gia, xp.moveaxis(gcl.reshape((B,) + self.S + (Cin,)), -1, 1))
+
+    def reusable(self, finput: Tensor) -> bool:
+        """Whether finput holds the forward's columns of the whole batch, in grad_params'
+        layout (a single chunk): then the weight's gradient needs no gather."""
+        return self.chunk >= self.B and self.cl == self.cl_fwd and \
+            finput.size == self.col_shape(self.B, self.cl) and finput.a.flags.c_contiguous
 
     def grad_params(self, ga: Any, gwa: Any, gba: Any, finput: Tensor, fgrad: Tensor,
                     scale: float) -> None:

@@ -63,12 +63,14 @@ def test_routes_agree(monkeypatch: pytest.MonkeyPatch, geo: tuple, batch: bool,
     g = Tensor.from_array(ga if batch else ga[0], dtype)
     results = {}
     for spectral in (False, True):
-        for transposed in (False, True):
+        for transposed in (False, True, "chunked"):
             with monkeypatch.context() as m:
                 m.setattr(conv_dft, "worth_it", lambda *a, s=spectral: s)
                 m.setattr(conv, "TRANSPOSED_MIN_PLANES", 1)  # these tests use few planes
                 if not transposed:
                     m.setattr(conv._Conv, "transposable", lambda self: False)
+                if transposed == "chunked":  # one sample per chunk: the backward shares the
+                    m.setattr(conv, "CHUNK_ELEMS", 1)  # gradOutput columns (no reuse)
                 results[spectral, transposed] = run_all(x, w, b, g, geo)
     tol = dict(rtol=1e-10, atol=1e-10) if dtype == np.float64 else dict(rtol=2e-4, atol=2e-4)
     ref = ref_conv(xa, w.a.astype(np.float64), b.a.astype(np.float64), (dH, dW), (padH, padW))
