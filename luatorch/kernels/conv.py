@@ -6,8 +6,16 @@ Convolutions go through im2col: the (padded) image is read through ONE strided v
 (`as_strided`) copied into a column buffer kept on the module (`finput`), then ONE matrix product
 (BLAS, float32 stays float32) gives the result.  gradInput is the product of gradOutput with the
 weight followed by a col2im: one vectorised strided add per kernel offset (kH*kW adds, no loop
-over pixels or samples).  gradWeight is one product of gradOutput with the forward's columns
-(reused from `finput`, as Torch7 does), accumulated with `scale`.
+over pixels or samples; with unit stride along the rows, one add per kernel row and output
+column instead).  gradWeight is one product of gradOutput with the forward's columns (reused
+from `finput`, as Torch7 does), accumulated with `scale`.
+
+Two shortcuts, chosen per geometry:
+- unit strides and enough planes: gradInput is a convolution of gradOutput (padded by
+  dil*(k-1) - pad) with the kernel flipped, one gather and one product instead of a product and
+  kH*kW adds; in the one-call backward (conv_spatial_backward) the same gradOutput columns give
+  gradWeight when the forward's columns are not kept;
+- small planes and a large kernel (LeNet's 5x5 on 12x12): the Fourier route of kernels.conv_dft.
 
 Two column layouts:
 - channels-last: rows are (sample, output position), a row holds (kernel offsets..., input
