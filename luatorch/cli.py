@@ -106,6 +106,10 @@ def cli() -> None:
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(execs, libs, interactive, debug, trust_functions, script, args) -> None:
     """Run SCRIPT with ARGS (the global `arg`, as in Torch7's th)."""
+    if script and script.startswith("-") and not os.path.exists(script):
+        # options after the script belong to it; before it, an unknown one is a mistake
+        click.echo(f"luatorch run: unknown option {script} (see luatorch run --help)", err=True)
+        sys.exit(2)
     sys.exit(run_script(script, args, execs, libs, interactive, debug, trust_functions))
 
 

@@ -74,6 +74,16 @@ def test_missing_script(tmp_path):
     assert "cannot open nope.lua" in r.stderr
 
 
+def test_unknown_option_before_the_script(tmp_path):
+    r = run(["run", "--bogus", "x.lua"], tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.strip() == "luatorch run: unknown option --bogus (see luatorch run --help)"
+    # after the script, options are the script's own arguments
+    script = write(tmp_path, "s.lua", "print(arg[1])")
+    r = run(["run", script, "--bogus"], tmp_path)
+    assert r.returncode == 0 and r.stdout.strip() == "--bogus"
+
+
 def test_os_exit_code(tmp_path):
     write(tmp_path, "s.lua", "os.exit(3)\n")
     assert run(["run", "s.lua"], tmp_path).returncode == 3
