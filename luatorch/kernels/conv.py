@@ -97,6 +97,12 @@ def _fit(t: Tensor, shape: tuple) -> Any:
     return t.a
 
 
+def _chunk(B: int, per: int) -> int:
+    """Samples per chunk when each sample has `per` elements of columns: the whole batch up to
+    twice CHUNK_ELEMS, else about CHUNK_ELEMS."""
+    return B if B * per <= 2 * CHUNK_ELEMS else max(1, min(B, CHUNK_ELEMS // per))
+
+
 def _cdiv(a: int, b: int) -> int:
     """Integer division truncating toward zero, as C does (THNN's output-size arithmetic)."""
     q = abs(a) // b
@@ -377,9 +383,7 @@ class _Conv:
         self.xa, self.wa = xa, w.a
         self.xp = w.xp
         self.dtype = w.dtype
-        per = L * C * P
-        self.chunk = self.B if self.B * per <= 2 * CHUNK_ELEMS else \
-            max(1, min(self.B, CHUNK_ELEMS // per))
+        self.chunk = _chunk(self.B, L * C * P)
         self.cl = C >= CL_MIN_PLANES
         # a single chunk keeps the forward's columns for accGradParameters: same layout then
         self.cl_fwd = self.cl and not (self.chunk < self.B and _long_rows(st, dil, osz))
@@ -461,7 +465,7 @@ class _Conv:
             sc = self.spec_scratch(fgrad)
             xs = self.spec.input_spectrum(self.xa, sc[0],
                                           _fit(finput, self.spec.spectrum_shape(self.B, C)))
-            self.spec.forward(xs, wa, oa, ba, sc[:4])
+            self.spec.forward(xs, wa, oa, ba, sc)
             return
         cl, c = self.cl_fwd, self.chunk
         col = _fit(finput, self.col_shape(c, cl))
@@ -491,42 +495,34 @@ class _Conv:
             else:
                 xp.matmul(w2, cn, out=oa[i0:i1].reshape(n, Co, L))
 
-    def spectral_backward(self, gi: Any, ga: Any, wa: Any, gwa: Any, gba: Any, finput: Tensor,
-                          fgrad: Tensor, scale: float) -> None:
-        """gradInput (gi: a tensor or None) and the parameters' gradients on the transform route,
-        gradOutput's spectrum shared."""
+    def grad_array(self, gi: Tensor) -> Any:
+        """gradInput's array, resized to the input's shape, viewed with a batch dimension."""
+        return self.batched(_fit(gi, ((self.B,) if self.batch else ()) + (self.C,) + self.S))
+
+    def bias_grad(self, ga: Any, gba: Any, scale: float) -> None:
+        """gba += scale * the bias' gradient (gradOutput ga summed over samples and positions)."""
+        if gba is not None:
+            _acc(gba, ga.sum(axis=(0,) + tuple(range(2, 2 + self.nd))), scale)
+
+    def spectral_backward(self, gia: Any, ga: Any, wa: Any, gwa: Any, gba: Any,
+                          finput: Tensor, fgrad: Tensor, scale: float) -> None:
+        """On the transform route: gradInput into gia (unless None) and, unless gwa is None,
+        the parameters' gradients; gradOutput (batched) goes to the spectrum once for both."""
         sp, B, C, Co = self.spec, self.B, self.C, self.Co
-        xshape, gshape = sp.spectrum_shape(B, C), sp.spectrum_shape(B, Co)
-        *sc, gs, dw = self.spec_scratch(fgrad, gshape, (Co, C * self.P))
-        ga = self.batched(ga)
+        *sc, gs, dw = self.spec_scratch(fgrad, sp.spectrum_shape(B, Co), (Co, C * self.P))
         gs = sp.gout_spectrum(ga, sc, gs)
-        if gi is not None:
-            gia = self.batched(_fit(gi, ((B,) if self.batch else ()) + (C,) + self.S))
-            sp.grad_input(ga, wa, gia, sc, gs, have_spectrum=True)
-        xs = self.input_spectrum_for_params(finput, sc, xshape)
-        sp.grad_weight(ga, xs, sc, gs, dw, have_spectrum=True)
+        if gia is not None:
+            sp.grad_input(gs, wa, gia, sc)
+        if gwa is None:
+            return
+        xshape = sp.spectrum_shape(B, C)
+        if finput.size == xshape and finput.a.flags.c_contiguous:  # the forward's spectrum
+            xs = finput.a.view(sp.ct).reshape(sp.F, B, C)
+        else:
+            xs = sp.input_spectrum(self.xa, sc[0], _fit(finput, xshape))
+        sp.grad_weight(gs, xs, sc, dw)
         _acc(gwa, dw, scale)
-        if gba is not None:
-            _acc(gba, ga.sum(axis=(0, 2, 3)), scale)
-
-    def input_spectrum_for_params(self, finput: Tensor, sc: list, xshape: tuple) -> Any:
-        """The forward's input spectrum kept in finput, or computed again when it is not."""
-        sp = self.spec
-        if finput.size == xshape and finput.a.flags.c_contiguous:
-            return finput.a.view(sp.ct).reshape(sp.F, self.B, self.C)
-        return sp.input_spectrum(self.xa, sc[0], _fit(finput, xshape))
-
-    def spectral_grad_params(self, ga: Any, gwa: Any, gba: Any, finput: Tensor, fgrad: Tensor,
-                             scale: float) -> None:
-        """grad_params on the transform route; the forward's input spectrum is reused."""
-        sp, B, C, Co = self.spec, self.B, self.C, self.Co
-        xshape, gshape = sp.spectrum_shape(B, C), sp.spectrum_shape(B, Co)
-        *sc, gs, dw = self.spec_scratch(fgrad, gshape, (Co, C * self.P))
-        xs = self.input_spectrum_for_params(finput, sc, xshape)
-        sp.grad_weight(ga, xs, sc, gs, dw)
-        _acc(gwa, dw, scale)
-        if gba is not None:
-            _acc(gba, ga.sum(axis=(0, 2, 3)), scale)
+        self.bias_grad(ga, gba, scale)
 
     def transposable(self) -> bool:
         """Whether gradInput is better computed as a convolution of gradOutput (unit strides,
@@ -555,8 +551,7 @@ class _Conv:
         Sl = _prod(S)
         gpad = tuple(d * (kk - 1) - p for d, kk, p in zip(dil, k, self.pad))
         Sg = tuple(o + 2 * p for o, p in zip(self.osz, gpad))
-        per = Sl * P * Co
-        c = self.B if self.B * per <= 2 * CHUNK_ELEMS else max(1, min(self.B, CHUNK_ELEMS // per))
+        c = _chunk(self.B, Sl * P * Co)
         shapes = [(P, Co, C), (c,) + Sg + (Co,), (c * Sl, P * Co), (c * Sl, C)]
         if gwa is not None:
             shapes += [(c * Sl, C), (C, P * Co), (C, P * Co)]
@@ -589,11 +584,10 @@ class _Conv:
     def grad_input(self, gi: Tensor, ga: Any, wa: Any, fgrad: Tensor) -> None:
         """gi = d<out, ga>/d input."""
         xp, C, Co, P, L, c = self.xp, self.C, self.Co, self.P, self.L, self.chunk
-        gia = self.batched(_fit(gi, ((self.B,) if self.batch else ()) + (C,) + self.S))
+        gia = self.grad_array(gi)
         ga = self.batched(ga)
         if self.spec is not None:
-            *sc, gs = self.spec_scratch(fgrad, self.spec.spectrum_shape(self.B, Co))
-            self.spec.grad_input(ga, wa, gia, sc, gs)
+            self.spectral_backward(gia, ga, wa, None, None, None, fgrad, 1.0)
             return
         if self.transposable():
             self.grad_input_t(gia, ga, wa, fgrad)
@@ -642,51 +636,44 @@ class _Conv:
         xp, C, Co, P, L, c, cl = self.xp, self.C, self.Co, self.P, self.L, self.chunk, self.cl
         ga = self.batched(ga)
         if self.spec is not None:
-            self.spectral_grad_params(ga, gwa, gba, finput, fgrad, scale)
+            self.spectral_backward(None, ga, None, gwa, gba, finput, fgrad, scale)
             return
-        spans = self.spans()
         reuse = self.reusable(finput)
         col = finput.a if reuse else _fit(finput, self.col_shape(c, cl))
         ishape = None if reuse else self.img_shape(c, cl)
+        # dw: the gradient so far; part: one chunk's (the first chunk's goes to dw directly)
         if cl:
             shapes = ((Co, P * C), (Co, P * C), (Co, c * L)) + ((ishape,) if ishape else ())
-            dw, tmp, go, *rest = _scratch(fgrad, self.dtype, *shapes)
-        else:
-            shapes = ((Co, C * P + 1), (c, Co, C * P + 1)) + ((ishape,) if ishape else ())
-            dw, tmp, *rest = _scratch(fgrad, self.dtype, *shapes)
+            dw, part, go, *rest = _scratch(fgrad, self.dtype, *shapes)
+        else:  # the ones row of the columns gives the bias gradient
+            shapes = ((Co, C * P + 1), (Co, C * P + 1), (c, Co, C * P + 1)) + \
+                ((ishape,) if ishape else ())
+            dw, part, tmp, *rest = _scratch(fgrad, self.dtype, *shapes)
         img = rest[0] if rest else None
-        db = xp.zeros(Co, dtype=self.dtype) if gba is not None and cl else None
-        for j, (i0, i1) in enumerate(spans):
+        for j, (i0, i1) in enumerate(self.spans()):
             n = i1 - i0
             cn = col[:n * L] if cl else col[:n]
             if not reuse:
                 self.columns(cn, i0, i1, img[:n] if img is not None else None, cl)
             g = ga[i0:i1].reshape(n, Co, L)
-            d = dw if j == 0 else tmp
+            d = dw if j == 0 else part
             if cl:
                 gn = go[:, :n * L]
                 xp.copyto(gn.reshape(Co, n, L), g.transpose(1, 0, 2))
                 xp.matmul(gn, cn, out=d)
-                if db is not None:
-                    xp.add(db, gn.sum(axis=1), out=db)
-            else:  # the ones row of the columns gives the bias gradient
+            else:
                 tn = tmp[:n]
                 xp.matmul(g, cn.transpose(0, 2, 1), out=tn)
-                if j == 0:
-                    tn.sum(axis=0, out=dw)
-                else:
-                    xp.add(dw, tn.sum(axis=0), out=dw)
-                continue
+                tn.sum(axis=0, out=d)
             if j:
-                xp.add(dw, tmp, out=dw)
+                xp.add(dw, part, out=dw)
         if cl:
             _acc(gwa, dw.reshape(Co, P, C).transpose(0, 2, 1), scale)
+            self.bias_grad(ga, gba, scale)
         else:
             _acc(gwa, dw[:, :C * P], scale)
             if gba is not None:
-                db = dw[:, C * P]
-        if db is not None:
-            _acc(gba, db, scale)
+                _acc(gba, dw[:, C * P], scale)
 
 
 def _check_bias(b: Any, w: Tensor) -> Any:
@@ -738,16 +725,15 @@ def _conv_backward(nd: int, gi: Any, x: Any, gout: Any, w: Tensor, gw: Tensor, g
     if gba is not None:
         _need("gradBias", gb, 1, 0, w.size[0])
     if g.spectral():
-        g.spectral_backward(gi, ga, w.a, gw.a, gba, finput, fgrad, scale)
+        gia = None if gi is None else g.grad_array(gi)
+        g.spectral_backward(gia, g.batched(ga), w.a, gw.a, gba, finput, fgrad, scale)
         return
     if gi is not None and g.transposable() and not g.reusable(finput):
         # gradInput's gradOutput columns serve the weight's gradient too (instead of gathering
         # the input's columns again)
-        gia = g.batched(_fit(gi, ((g.B,) if g.batch else ()) + (g.C,) + g.S))
         gab = g.batched(ga)
-        g.grad_input_t(gia, gab, w.a, fgrad, gw.a, scale)
-        if gba is not None:
-            _acc(gba, gab.sum(axis=(0,) + tuple(range(2, 2 + nd))), scale)
+        g.grad_input_t(g.grad_array(gi), gab, w.a, fgrad, gw.a, scale)
+        g.bias_grad(gab, gba, scale)
         return
     if gi is not None:
         g.grad_input(gi, ga, w.a, fgrad)
@@ -890,12 +876,6 @@ class _Full:
         xp.copyto(wfc.reshape(P, Co, Cin), wa.reshape(Cin, Co, P).transpose(2, 1, 0))
         xp.matmul(col, wfc, out=gcl)
         xp.copyto(gia, xp.moveaxis(gcl.reshape((B,) + self.S + (Cin,)), -1, 1))
-
-    def reusable(self, finput: Tensor) -> bool:
-        """Whether finput holds the forward's columns of the whole batch, in grad_params'
-        layout (a single chunk): then the weight's gradient needs no gather."""
-        return self.chunk >= self.B and self.cl == self.cl_fwd and \
-            finput.size == self.col_shape(self.B, self.cl) and finput.a.flags.c_contiguous
 
     def grad_params(self, ga: Any, gwa: Any, gba: Any, finput: Tensor, fgrad: Tensor,
                     scale: float) -> None:

@@ -162,26 +162,21 @@ class Spectral:
         return self._to_freq(ga, self.t_out, B, Co, self._carve(scratch[0], B * Co, 2 * self.F),
                              out)
 
-    def grad_input(self, ga: Any, wa: Any, gia: Any, scratch: list, gs_out: Any,
-                   have_spectrum: bool = False) -> None:
-        """gia (B, C, S) from gradOutput ga (B, Co, L): its spectrum times the weight's (already
-        in gs_out when have_spectrum)."""
+    def grad_input(self, gs: Any, wa: Any, gia: Any, scratch: list) -> None:
+        """gia (B, C, S) from gradOutput's spectrum gs (gout_spectrum): times the weight's."""
         xp, B, C, Co, F = self.xp, self.B, self.C, self.Co, self.F
         rm, sp, wt, ws = scratch
-        gs = gs_out if have_spectrum else self.gout_spectrum(ga, scratch, gs_out)
         wf = self.weight_spectrum(wa, self._carve(wt, C * Co, 2 * F), ws, conj=False)
         gis = self._carve(sp, F, B, 2 * C).view(self.ct)
         xp.matmul(gs, wf, out=gis)
         self._from_freq(gis, self.i_in, self._carve(rm, B * C, 2 * F),
                         gia.reshape(B * C, self.Sn))
 
-    def grad_weight(self, ga: Any, xs: Any, scratch: list, gs_out: Any, dw: Any,
-                    have_spectrum: bool = False) -> None:
-        """dw (Co, C * P) = sum over the batch of gradOutput correlated with the input (the
-        spectrum of gradOutput already in gs_out when have_spectrum; conjugated in place)."""
+    def grad_weight(self, gs: Any, xs: Any, scratch: list, dw: Any) -> None:
+        """dw (Co, C * P) = sum over the batch of gradOutput correlated with the input, from
+        their spectra gs and xs (gs is conjugated in place: call grad_input first)."""
         xp, C, Co, F = self.xp, self.C, self.Co, self.F
         rm, sp, wt, ws = scratch
-        gs = gs_out if have_spectrum else self.gout_spectrum(ga, scratch, gs_out)
         xp.conjugate(gs, out=gs)
         dws = self._carve(ws, F, Co, 2 * C).view(self.ct)
         xp.matmul(gs.transpose(0, 2, 1), xs, out=dws)
