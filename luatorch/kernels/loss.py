@@ -22,7 +22,7 @@ _EPS = 1e-12
 # -- helpers -------------------------------------------------------------------------------------
 def _ret(x: Tensor, v: Any) -> float:
     """A loss as Torch7 returns it: stored in the input's element type, read as a double."""
-    if hasattr(v, "get"):  # a CuPy 0-d array: NumPy's scalar types refuse it, .item() reads it
+    if hasattr(v, "item"):  # a 0-d array or scalar (NumPy's scalar types refuse CuPy's arrays)
         v = v.item()
     return float(x.a.dtype.type(v)) if x.a.dtype.kind == "f" else float(v)
 
