@@ -37,18 +37,7 @@ function SpatialConvolutionLocal:__init(nInputPlane, nOutputPlane, iW, iH, kW, k
 end
 
 function SpatialConvolutionLocal:reset(stdv)
-   if stdv then
-      stdv = stdv * math.sqrt(3)
-   else
-      stdv = 1 / math.sqrt(self.kW * self.kH * self.nInputPlane)
-   end
-   if nn.oldSeed then
-      self.weight:apply(function() return torch.uniform(-stdv, stdv) end)
-      self.bias:apply(function() return torch.uniform(-stdv, stdv) end)
-   else
-      self.weight:uniform(-stdv, stdv)
-      self.bias:uniform(-stdv, stdv)
-   end
+   nn.utils.uniformInit(self, stdv, self.kW * self.kH * self.nInputPlane, true)
 end
 
 local function buffers(self)

@@ -42,20 +42,7 @@ function SpatialDepthWiseConvolution:noBias()
 end
 
 function SpatialDepthWiseConvolution:reset(stdv)
-   if stdv then
-      stdv = stdv * math.sqrt(3)
-   else
-      stdv = 1 / math.sqrt(self.kW * self.kH * self.nInputPlane)
-   end
-   if nn.oldSeed then
-      self.weight:apply(function() return torch.uniform(-stdv, stdv) end)
-      if self.bias then
-         self.bias:apply(function() return torch.uniform(-stdv, stdv) end)
-      end
-   else
-      self.weight:uniform(-stdv, stdv)
-      if self.bias then self.bias:uniform(-stdv, stdv) end
-   end
+   nn.utils.uniformInit(self, stdv, self.kW * self.kH * self.nInputPlane, true)
 end
 
 local function buffers(self)

@@ -42,13 +42,7 @@ function SpatialFullConvolution:noBias()
 end
 
 function SpatialFullConvolution:reset(stdv)
-   if stdv then
-      stdv = stdv * math.sqrt(3)
-   else
-      stdv = 1 / math.sqrt(self.kW * self.kH * self.nInputPlane)
-   end
-   self.weight:uniform(-stdv, stdv)
-   if self.bias then self.bias:uniform(-stdv, stdv) end
+   nn.utils.uniformInit(self, stdv, self.kW * self.kH * self.nInputPlane)
 end
 
 -- (input tensor, adjW, adjH) of a plain or {input, sizeTensor} input

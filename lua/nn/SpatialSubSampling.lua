@@ -24,18 +24,7 @@ function SpatialSubSampling:__init(nInputPlane, kW, kH, dW, dH)
 end
 
 function SpatialSubSampling:reset(stdv)
-   if stdv then
-      stdv = stdv * math.sqrt(3)
-   else
-      stdv = 1 / math.sqrt(self.kW * self.kH)
-   end
-   if nn.oldSeed then
-      self.weight:apply(function() return torch.uniform(-stdv, stdv) end)
-      self.bias:apply(function() return torch.uniform(-stdv, stdv) end)
-   else
-      self.weight:uniform(-stdv, stdv)
-      self.bias:uniform(-stdv, stdv)
-   end
+   nn.utils.uniformInit(self, stdv, self.kW * self.kH, true)
 end
 
 function SpatialSubSampling:updateOutput(input)

@@ -25,18 +25,7 @@ function TemporalConvolution:__init(inputFrameSize, outputFrameSize, kW, dW)
 end
 
 function TemporalConvolution:reset(stdv)
-   if stdv then
-      stdv = stdv * math.sqrt(3)
-   else
-      stdv = 1 / math.sqrt(self.kW * self.inputFrameSize)
-   end
-   if nn.oldSeed then
-      self.weight:apply(function() return torch.uniform(-stdv, stdv) end)
-      self.bias:apply(function() return torch.uniform(-stdv, stdv) end)
-   else
-      self.weight:uniform(-stdv, stdv)
-      self.bias:uniform(-stdv, stdv)
-   end
+   nn.utils.uniformInit(self, stdv, self.kW * self.inputFrameSize, true)
 end
 
 local function buffers(self)

@@ -31,13 +31,7 @@ function TemporalRowConvolution:noBias()
 end
 
 function TemporalRowConvolution:reset(stdv)
-   if stdv then
-      stdv = stdv * math.sqrt(3)
-   else
-      stdv = 1 / math.sqrt(self.kW * self.inputFrameSize)
-   end
-   self.weight:uniform(-stdv, stdv)
-   if self.bias then self.bias:uniform(-stdv, stdv) end
+   nn.utils.uniformInit(self, stdv, self.kW * self.inputFrameSize)
 end
 
 function TemporalRowConvolution:updateOutput(input)

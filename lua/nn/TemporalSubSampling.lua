@@ -22,18 +22,7 @@ function TemporalSubSampling:__init(inputFrameSize, kW, dW)
 end
 
 function TemporalSubSampling:reset(stdv)
-   if stdv then
-      stdv = stdv * math.sqrt(3)
-   else
-      stdv = 1 / math.sqrt(self.kW)
-   end
-   if nn.oldSeed then
-      self.weight:apply(function() return torch.uniform(-stdv, stdv) end)
-      self.bias:apply(function() return torch.uniform(-stdv, stdv) end)
-   else
-      self.weight:uniform(-stdv, stdv)
-      self.bias:uniform(-stdv, stdv)
-   end
+   nn.utils.uniformInit(self, stdv, self.kW, true)
 end
 
 function TemporalSubSampling:updateOutput(input)

@@ -48,13 +48,7 @@ function VolumetricFullConvolution:noBias()
 end
 
 function VolumetricFullConvolution:reset(stdv)
-   if stdv then
-      stdv = stdv * math.sqrt(3)
-   else
-      stdv = 1 / math.sqrt(self.kW * self.kH * self.kT * self.nInputPlane)
-   end
-   self.weight:uniform(-stdv, stdv)
-   if self.bias then self.bias:uniform(-stdv, stdv) end
+   nn.utils.uniformInit(self, stdv, self.kW * self.kH * self.kT * self.nInputPlane)
 end
 
 -- (input tensor, adjT, adjW, adjH) of a plain or {input, sizeTensor} input

@@ -203,6 +203,20 @@ function utils.clear(self, ...)
    return self
 end
 
+-- Torch7's default draw of a layer's weight and bias (when it has one): uniform in [-s, s],
+-- s = stdv * sqrt(3) when stdv is given, else 1 / sqrt(fanIn).  Under nn.oldSeed, layers that
+-- had it (`elementwise`) draw element by element, the order of older Torch7 versions.
+function utils.uniformInit(module, stdv, fanIn, elementwise)
+   local s = stdv and stdv * math.sqrt(3) or 1 / math.sqrt(fanIn)
+   for _, t in ipairs({module.weight, module.bias}) do
+      if elementwise and nn.oldSeed then
+         t:apply(function() return torch.uniform(-s, s) end)
+      else
+         t:uniform(-s, s)
+      end
+   end
+end
+
 function utils.tableSize(t)
    local n = 0
    for _ in pairs(t) do n = n + 1 end
