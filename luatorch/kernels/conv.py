@@ -293,10 +293,11 @@ def _axes(nd: int) -> tuple:
     return _AX3 if nd == 3 else _AX2
 
 
-def _long_rows(st: tuple, dil: tuple, osz: tuple) -> bool:
-    """Whether channels-first columns gather long contiguous rows (wide outputs, unit stride):
-    then the forward uses them even with many planes (no transposition of input or output)."""
-    return st[-1] == 1 and osz[-1] >= CF_MIN_WIDTH
+def _long_rows(osz: tuple) -> bool:
+    """Whether the output is wide enough for the forward to take channels-first columns even
+    with many planes: no transposition of input or output, and with unit stride the gather
+    copies long contiguous rows (with stride 2, ResNet's 64 -> 128 layer, it still wins)."""
+    return osz[-1] >= CF_MIN_WIDTH
 
 
 def _check_params(nd: int, k: tuple, st: tuple, dil: Optional[tuple] = None) -> None:
@@ -386,7 +387,7 @@ class _Conv:
         self.chunk = _chunk(self.B, L * C * P)
         self.cl = C >= CL_MIN_PLANES
         # a single chunk keeps the forward's columns for accGradParameters: same layout then
-        self.cl_fwd = self.cl and not (self.chunk < self.B and _long_rows(st, dil, osz))
+        self.cl_fwd = self.cl and not (self.chunk < self.B and _long_rows(osz))
         self.spec: Any = None
 
     def spectral(self) -> bool:
