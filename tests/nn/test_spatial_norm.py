@@ -190,6 +190,63 @@ def test_spatial_bn_large_mean_float32(nnrt: Runtime) -> None:
     np.testing.assert_allclose(r["save_std"], 1 / np.sqrt(x.var(axes) + 1e-5), rtol=1e-4)
 
 
+def _bn_check(r: dict, x, g, w, b, tol: float) -> None:
+    np.testing.assert_allclose(r["y"], _bn_ref(x, w, b, 1e-5), rtol=tol, atol=tol)
+    gi, gw, gb = _bn_grad_ref(x, g, w, 1e-5)
+    scale = max(1.0, float(np.abs(gw).max()))
+    np.testing.assert_allclose(r["gi"], gi, rtol=tol, atol=tol)
+    np.testing.assert_allclose(r["gradWeight"], gw, rtol=tol, atol=tol * scale)
+    np.testing.assert_allclose(r["gradBias"], gb, rtol=tol, atol=tol * scale)
+    axes = (0,) + tuple(range(2, x.ndim))
+    np.testing.assert_allclose(r["save_std"], 1 / np.sqrt(x.var(axes) + 1e-5), rtol=tol)
+
+
+@pytest.mark.parametrize("ttype", TTYPES)
+@pytest.mark.parametrize("raw_max", [None, 0.0, np.inf])
+def test_spatial_bn_raw_and_centred_statistics(nnrt: Runtime, monkeypatch, ttype: str,
+                                               raw_max) -> None:
+    """Statistics from raw sums (channels whose mean is small against their spread) and from
+    centred values (the others) agree with the double-precision reference, whichever route
+    each channel's data takes: the default bound (channels on both sides of it), every
+    channel centred (0), every channel raw (inf)."""
+    from luatorch.kernels import spatial_norm
+
+    if raw_max is not None:
+        monkeypatch.setattr(spatial_norm, "_RAW_MAX", raw_max)
+    rng = np.random.default_rng(23)
+    shape = (4, 5, 6, 7)
+    # mean / std per channel: 0, 0.5, 1.9 (mean^2 / var 3.6), 2.1 (4.4), -1.5
+    ratio = np.array([0.0, 0.5, 1.9, 2.1, -1.5])
+    std = np.array([1.0, 3.0, 0.5, 2.0, 1.5])
+    x = rng.standard_normal(shape)
+    axes = (0, 2, 3)
+    x = (x - x.mean(axes)[:, None, None]) / x.std(axes)[:, None, None]  # exact ratios
+    x = x * std[:, None, None] + (ratio * std)[:, None, None]
+    g = rng.standard_normal(shape) + 0.3
+    w, b = rng.standard_normal(5), rng.standard_normal(5)
+    if ttype == "Float":
+        x, g = x.astype(np.float32).astype(np.float64), g.astype(np.float32).astype(np.float64)
+    r = _bn_run(nnrt, x, g, w, b, ttype)
+    _bn_check(r, x, g, w, b, 1e-9 if ttype == "Double" else 2e-5)
+
+
+def test_spatial_bn_large_mean_needs_centring(nnrt: Runtime, monkeypatch) -> None:
+    """Raw sums on mean-1000 float32 data lose the variance (so the bound is not idle):
+    forced onto the raw route, the saved std is far off; by default it is right."""
+    from luatorch.kernels import spatial_norm
+
+    rng = np.random.default_rng(24)
+    x = (1000 + rng.standard_normal((4, 3, 6, 7))).astype(np.float32).astype(np.float64)
+    g = rng.standard_normal(x.shape)
+    w, b = np.ones(3), np.zeros(3)
+    want = 1 / np.sqrt(x.var((0, 2, 3)) + 1e-5)
+    good = _bn_run(nnrt, x, g, w, b, "Float")["save_std"]
+    np.testing.assert_allclose(good, want, rtol=1e-4)
+    monkeypatch.setattr(spatial_norm, "_RAW_MAX", np.inf)
+    bad = _bn_run(nnrt, x, g, w, b, "Float")["save_std"]
+    assert np.max(np.abs(bad / want - 1)) > 1e-2
+
+
 @pytest.mark.parametrize("ttype", TTYPES)
 @pytest.mark.parametrize("shape", [(2, 2, 300, 240), (5, 3, 1, 1), (3, 4, 1, 7)])
 def test_spatial_bn_plane_sizes(nnrt: Runtime, ttype: str, shape: tuple) -> None:
