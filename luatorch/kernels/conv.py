@@ -51,6 +51,8 @@ CHUNK_ELEMS = 1 << 21
 TRANSPOSED_MIN_PLANES = 16
 # output width from which the forward gathers channels-first columns whatever the planes
 CF_MIN_WIDTH = 16
+# output planes per block when the weight is rearranged for gradInput
+_WBLOCK = 16
 _ALIGN = 16  # scratch arrays start on 64-byte boundaries (float32)
 
 
@@ -558,8 +560,14 @@ class _Conv:
             shapes += [(c * Sl, C), (P * Co, C), (P * Co, C)]
         wt, img, col, gcl, *rest = _scratch(fgrad, self.dtype, *shapes)
         flip = (slice(None), slice(None)) + (slice(None, None, -1),) * nd
-        wk = wa.reshape((Co, C) + k)[flip]
-        xp.copyto(wt.reshape(k + (Co, C)), wk.transpose(tuple(range(2, 2 + nd)) + (0, 1)))
+        wk = wa.reshape((Co, C) + k)[flip].transpose(tuple(range(2, 2 + nd)) + (0, 1))
+        wt4 = wt.reshape(k + (Co, C))
+        lead = (slice(None),) * nd
+        # in blocks of output planes: each block of the weight is read from memory once and
+        # stays in cache while its kernel offsets are scattered (whole: it streams P times)
+        for o in range(0, Co, _WBLOCK):
+            blk = lead + (slice(o, o + _WBLOCK),)
+            xp.copyto(wt4[blk], wk[blk])
         w2 = wt.reshape(P * Co, C)
         ones = (1,) * nd
         for i0 in range(0, self.B, c):
