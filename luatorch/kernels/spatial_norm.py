@@ -168,9 +168,10 @@ def snorm_bn_bwd(x: Tensor, g: Tensor, gi: Any, gw: Any, gb: Any, w: Any, rmean:
     dotp = None
     centred = False
     if need_dot:
-        # sum((x - mean) * g) per channel: from the raw input when the mean is small enough
-        # against the spread (_RAW_MAX; invstd^2 is 1 / (var + eps)), else centred first
-        if need_gsum and _raw_ok(xp, mean * invstd, 1.0):
+        # sum((x - mean) * g) per channel: from the raw input when the batch's mean is small
+        # enough against its spread (_RAW_MAX; invstd^2 is 1 / (var + eps)), else centred
+        # first; in evaluation the running estimates say nothing of this input's spread
+        if train and need_gsum and _raw_ok(xp, mean * invstd, 1.0):
             dotp = _chan_dot(xp, a3, g3) - mean * gsum
         else:
             centred = True

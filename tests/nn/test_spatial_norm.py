@@ -247,6 +247,22 @@ def test_spatial_bn_large_mean_needs_centring(nnrt: Runtime, monkeypatch) -> Non
     assert np.max(np.abs(bad / want - 1)) > 1e-2
 
 
+def test_spatial_bn_eval_weight_gradient_centred(nnrt: Runtime) -> None:
+    """In evaluation the weight's gradient centres the input on the running mean: the running
+    variance says nothing of this input's spread, so raw sums (which cancel for float32 data
+    near a large mean) are not used even when running_mean^2 is small against running_var."""
+    rng = np.random.default_rng(25)
+    x = (1000 + rng.standard_normal((8, 3, 16, 16))).astype(np.float32).astype(np.float64)
+    g = rng.standard_normal(x.shape).astype(np.float32).astype(np.float64)
+    put(nnrt, "_x", x, "Float")
+    put(nnrt, "_g", g, "Float")
+    nnrt.execute("_m = nn.SpatialBatchNormalization(3):float(); _m:zeroGradParameters()"
+                 "; _m.running_mean:fill(1000); _m.running_var:fill(1e6); _m:evaluate()"
+                 "; _m:forward(_x); _m:backward(_x, _g)")
+    want = (g * (x - 1000)).sum((0, 2, 3)) / np.sqrt(1e6 + 1e-5)
+    np.testing.assert_allclose(get(nnrt, "_m.gradWeight"), want, rtol=1e-5)
+
+
 @pytest.mark.parametrize("ttype", TTYPES)
 @pytest.mark.parametrize("shape", [(2, 2, 300, 240), (5, 3, 1, 1), (3, 4, 1, 7)])
 def test_spatial_bn_plane_sizes(nnrt: Runtime, ttype: str, shape: tuple) -> None:
