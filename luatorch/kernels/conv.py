@@ -295,7 +295,7 @@ def _axes(nd: int) -> tuple:
     return _AX3 if nd == 3 else _AX2
 
 
-def _long_rows(osz: tuple) -> bool:
+def _wide_output(osz: tuple) -> bool:
     """Whether the output is wide enough for the forward to take channels-first columns even
     with many planes: no transposition of input or output, and with unit stride the gather
     copies long contiguous rows (with stride 2, ResNet's 64 -> 128 layer, it still wins)."""
@@ -389,7 +389,7 @@ class _Conv:
         self.chunk = _chunk(self.B, L * C * P)
         self.cl = C >= CL_MIN_PLANES
         # a single chunk keeps the forward's columns for accGradParameters: same layout then
-        self.cl_fwd = self.cl and not (self.chunk < self.B and _long_rows(osz))
+        self.cl_fwd = self.cl and not (self.chunk < self.B and _wide_output(osz))
         self.spec: Any = None
 
     def spectral(self) -> bool:

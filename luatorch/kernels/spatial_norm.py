@@ -105,6 +105,7 @@ def snorm_bn_fwd(out: Tensor, x: Tensor, w: Any, b: Any, rmean: Tensor, rvar: Te
     n = a3.shape[0] * m
     o3 = fit(out, x.size).reshape(a3.shape)
     w, b = _opt(w), _opt(b)
+    centred = False  # whether o3 holds x - mean already
     if train:
         if n == 0:
             raise TorchError("BatchNormalization: empty input")
@@ -123,21 +124,17 @@ def snorm_bn_fwd(out: Tensor, x: Tensor, w: Any, b: Any, rmean: Tensor, rvar: Te
         va += (momentum * unbiased).astype(va.dtype, copy=False)
         fit(smean, (nf,))[...] = mean
         fit(sstd, (nf,))[...] = invstd
-        k = invstd if w is None else invstd * w.a
-        if centred:
-            np.multiply(o3, _coef(xp, k, dt, m), out=o3)
-            if b is not None:
-                np.add(o3, _coef(xp, b.a, dt, m), out=o3)
-        else:
-            shift = -mean * k if b is None else b.a - mean * k
-            np.multiply(a3, _coef(xp, k, dt, m), out=o3)
-            np.add(o3, _coef(xp, shift, dt, m), out=o3)
     else:
         mean = rmean.a.astype(np.float64)
         invstd = 1.0 / xp.sqrt(rvar.a.astype(np.float64) + eps)
-        k = invstd if w is None else invstd * w.a
-        shift = -mean * k if b is None else b.a - mean * k
-        np.multiply(a3, _coef(xp, k, dt, m), out=o3)
+    # y = x k + (b - mean k), or (x - mean) k + b from the centred values
+    k = invstd if w is None else invstd * w.a
+    if centred:
+        src, shift = o3, (None if b is None else b.a)
+    else:
+        src, shift = a3, (-mean * k if b is None else b.a - mean * k)
+    np.multiply(src, _coef(xp, k, dt, m), out=o3)
+    if shift is not None:
         np.add(o3, _coef(xp, shift, dt, m), out=o3)
 
 
@@ -178,22 +175,23 @@ def snorm_bn_bwd(x: Tensor, g: Tensor, gi: Any, gw: Any, gb: Any, w: Any, rmean:
             c3 = o3 if o3 is not None else xp.empty_like(a3)
             np.subtract(a3, _coef(xp, mean, dt, m), out=c3)
             dotp = _chan_dot(xp, c3, g3)
-    if o3 is not None and train and not centred:
+    if o3 is None:
+        pass
+    elif not train:
+        np.multiply(g3, _coef(xp, k, dt, m), out=o3)
+    elif centred:
+        # gradInput = (g - c * mean(c g) / var - mean(g)) * invstd * w, c in o3 already
+        np.multiply(o3, _coef(xp, -dotp * invstd * invstd / n, dt, m), out=o3)
+        np.add(o3, g3, out=o3)
+        np.multiply(o3, _coef(xp, k, dt, m), out=o3)
+        np.add(o3, _coef(xp, -gsum / n * k, dt, m), out=o3)
+    else:
         # gradInput = k (g - mean(g) - (x - mean) mean(c g) / var) = k (g + alpha x + beta)
         alpha = -dotp * invstd * invstd / n
         np.multiply(a3, _coef(xp, alpha, dt, m), out=o3)
         np.add(o3, _coef(xp, -gsum / n - mean * alpha, dt, m), out=o3)
         np.add(o3, g3, out=o3)
         np.multiply(o3, _coef(xp, k, dt, m), out=o3)
-    elif o3 is not None:
-        if train:
-            # gradInput = (g - c * mean(c g) / var - mean(g)) * invstd * w, c in o3 already
-            np.multiply(o3, _coef(xp, -dotp * invstd * invstd / n, dt, m), out=o3)
-            np.add(o3, g3, out=o3)
-            np.multiply(o3, _coef(xp, k, dt, m), out=o3)
-            np.add(o3, _coef(xp, -gsum / n * k, dt, m), out=o3)
-        else:
-            np.multiply(g3, _coef(xp, k, dt, m), out=o3)
     if gw is not None and scale != 0:
         gw.a[...] += (scale * dotp * invstd).astype(gw.a.dtype, copy=False)
     if gb is not None and scale != 0:
