@@ -18,8 +18,8 @@ import pytest
 from luatorch import random as lt_random
 from luatorch.backend import cpu
 from luatorch.backend import cuda as cuda_backend
-from luatorch.kernels import (activation, blas, conv, conv_dft, indexing, linear, loss,
-                              pointwise, pooling, reduce, spatial_norm)
+from luatorch.kernels import (activation, blas, conv, conv_dft, conv_winograd, indexing,
+                              linear, loss, pointwise, pooling, reduce, spatial_norm)
 from luatorch.tensor import Tensor
 
 HAVE_GPU = cuda_backend.device_count() > 0
@@ -169,6 +169,17 @@ def test_conv_spatial_routes(gpu: Any, monkeypatch: pytest.MonkeyPatch, dtype: n
     check(conv2d_scenario(B=4, C=6, Co=5, H=8, W=8, k=(3, 3), pad=(1, 1)), dtype, gpu)
     monkeypatch.setattr(conv_dft, "worth_it", lambda *a: True)
     check(conv2d_scenario(B=4, C=6, Co=5, H=7, W=9, k=(3, 5), pad=(1, 2)), dtype, gpu)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_conv_spatial_winograd(gpu: Any, dtype: np.dtype) -> None:
+    """Winograd's route on a ResNet-style 128-plane layer, and on an odd plane in chunks."""
+    assert conv_winograd.worth_it(2, (3, 3), (1, 1), (1, 1), (1, 1), 128, 128)
+    check(conv2d_scenario(B=4, C=128, Co=128, H=8, W=8, k=(3, 3), pad=(1, 1)), dtype, gpu)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(conv_winograd, "MIN_PLANES", 1)
+        m.setattr(conv_winograd, "CHUNK_ELEMS", 1)
+        check(conv2d_scenario(B=3, C=6, Co=5, H=7, W=9, k=(3, 3), pad=(0, 2)), dtype, gpu)
 
 
 def volumetric_scenario(dev: Any, dt: np.dtype) -> Results:

@@ -1,13 +1,13 @@
-"""The convolution kernel's alternative routes give the im2col results: the transform route
-(kernels.conv_dft), gradInput as a convolution of gradOutput (unit strides), the row-wise col2im,
-and the one-call backward of nn.SpatialConvolution."""
+"""The convolution kernel's alternative routes give the im2col results: the transform routes
+(kernels.conv_dft, kernels.conv_winograd), gradInput as a convolution of gradOutput (unit
+strides), the row-wise col2im, and the one-call backward of nn.SpatialConvolution."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from luatorch.kernels import conv, conv_dft
+from luatorch.kernels import conv, conv_dft, conv_winograd
 from luatorch.runtime import Runtime
 from luatorch.tensor import Tensor
 
@@ -28,6 +28,10 @@ GEOMETRIES = [
     (2, 4, 4, 5, 5, 2, 2, 1, 1, 1, 1),     # even kernel: padding beyond half of it
     (2, 4, 6, 5, 6, 1, 1, 0, 0, 1, 1),     # 1x1
     (2, 4, 4, 9, 9, 3, 3, 1, 1, 2, 2),     # strided: im2col only
+    # 3x3 unit stride (Winograd's route too): odd output, every padding, a 1x1 output
+    (3, 5, 6, 7, 9, 3, 3, 0, 2, 1, 1),
+    (2, 6, 3, 5, 4, 3, 3, 2, 1, 1, 1),
+    (2, 3, 4, 3, 3, 3, 3, 0, 0, 1, 1),
 ]
 
 
@@ -62,15 +66,19 @@ def test_routes_agree(monkeypatch: pytest.MonkeyPatch, geo: tuple, batch: bool,
     x = Tensor.from_array(xa if batch else xa[0], dtype)
     g = Tensor.from_array(ga if batch else ga[0], dtype)
     results = {}
-    for spectral in (False, True):
+    winograd = conv_winograd.worth_it(2, (kH, kW), (dH, dW), (1, 1), (padH, padW), 1000, 1000)
+    for spectral in (False, True, "winograd") if winograd else (False, True):
         for transposed in (False, True, "chunked"):
             with monkeypatch.context() as m:
-                m.setattr(conv_dft, "worth_it", lambda *a, s=spectral: s)
-                m.setattr(conv, "TRANSPOSED_MIN_PLANES", 1)  # these tests use few planes
+                m.setattr(conv_dft, "worth_it", lambda *a, s=spectral: s is True)
+                # these tests use few planes
+                m.setattr(conv, "TRANSPOSED_MIN_PLANES", 1)
+                m.setattr(conv_winograd, "MIN_PLANES", 1 if spectral == "winograd" else 10 ** 9)
                 if not transposed:
                     m.setattr(conv._Conv, "transposable", lambda self: False)
                 if transposed == "chunked":  # one sample per chunk: the backward shares the
                     m.setattr(conv, "CHUNK_ELEMS", 1)  # gradOutput columns (no reuse)
+                    m.setattr(conv_winograd, "CHUNK_ELEMS", 1)
                 results[spectral, transposed] = run_all(x, w, b, g, geo)
     tol = dict(rtol=1e-10, atol=1e-10) if dtype == np.float64 else dict(rtol=2e-4, atol=2e-4)
     ref = ref_conv(xa, w.a.astype(np.float64), b.a.astype(np.float64), (dH, dW), (padH, padW))
@@ -169,3 +177,61 @@ def test_row_fold_matches_offset_fold() -> None:
                 pos = tuple(a + b for a, b in zip(o, off))
                 ref[(slice(None),) + pos] += fc[(slice(None),) + o + off]
         np.testing.assert_allclose(img, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_winograd_worth_it() -> None:
+    """Winograd's route: 3x3, unit stride, no dilation, padding up to 2, many planes."""
+    ok = conv_winograd.worth_it
+    assert ok(2, (3, 3), (1, 1), (1, 1), (1, 1), 128, 128)
+    assert ok(2, (3, 3), (1, 1), (1, 1), (0, 2), 512, 256)
+    assert not ok(2, (3, 3), (1, 1), (1, 1), (1, 1), 64, 64)     # transforms cost the savings
+    assert not ok(2, (3, 3), (1, 1), (1, 1), (1, 1), 3, 128)     # a first layer
+    assert not ok(2, (3, 3), (2, 2), (1, 1), (1, 1), 256, 256)   # strided
+    assert not ok(2, (3, 3), (1, 1), (2, 2), (2, 2), 256, 256)   # dilated
+    assert not ok(2, (3, 3), (1, 1), (1, 1), (3, 1), 256, 256)   # gradInput would crop
+    assert not ok(2, (5, 5), (1, 1), (1, 1), (2, 2), 256, 256)
+    assert not ok(3, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 256, 256)
+
+
+def test_winograd_on_resnet_layers() -> None:
+    """ResNet-18's 128- to 512-plane 3x3 layers take the route; the 64-plane ones do not."""
+    for C, S, expect in ((64, 32, False), (128, 16, True), (512, 4, True)):
+        w = Tensor.from_array(rnd(C, C, 3, 3), np.float32)
+        x = Tensor.from_array(rnd(2, C, S, S), np.float32)
+        g = conv._Conv(x, w, 2, (3, 3), (1, 1), (1, 1), (1, 1), (2, 4))
+        g.route()
+        assert (g.wino is not None) == expect
+
+
+@pytest.mark.parametrize("ttype", ["Double", "Float"])
+@pytest.mark.parametrize("shape", [(3, 4, 7, 6), (4, 5, 5)])
+def test_winograd_gradients(monkeypatch: pytest.MonkeyPatch, nnrt: Runtime, ttype: str,
+                            shape: tuple) -> None:
+    monkeypatch.setattr(conv_winograd, "MIN_PLANES", 1)
+    check_module(nnrt, "nn.SpatialConvolution(4, 5, 3, 3, 1, 1, 1, 1)", rnd(*shape), ttype,
+                 params=WB)
+
+
+def test_winograd_tiles_reused_or_recomputed(monkeypatch: pytest.MonkeyPatch,
+                                             nnrt: Runtime) -> None:
+    """gradWeight reads the input's tiles kept in finput by the forward, and transforms the
+    input again when finput does not hold them (cleared, or the forward never ran)."""
+    monkeypatch.setattr(conv_winograd, "MIN_PLANES", 1)
+    monkeypatch.setattr(conv_winograd, "CHUNK_ELEMS", 1)
+    put(nnrt, "_x", rnd(3, 4, 6, 5))
+    put(nnrt, "_g", rnd(3, 3, 6, 5, seed=2))
+    nnrt.execute("_m = nn.SpatialConvolution(4, 3, 3, 3, 1, 1, 1, 1) _m:forward(_x)"
+                 " _m:zeroGradParameters() _m:accGradParameters(_x, _g) _gw = _m.gradWeight:clone()"
+                 " _m:zeroGradParameters() _m:backward(_x, _g) _gw2 = _m.gradWeight:clone()"
+                 " _gi = _m.gradInput:clone()"
+                 " _m.finput:set() _m:zeroGradParameters() _m:backward(_x, _g)")
+    x, g = get(nnrt, "_x"), get(nnrt, "_g")
+    w = get(nnrt, "_m.weight")
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    ref = np.zeros_like(w)
+    for i in range(3):
+        for j in range(3):
+            ref[:, :, i, j] = np.einsum("bkhw,bchw->kc", g, xp[:, :, i:i + 6, j:j + 5])
+    for name in ("_gw", "_gw2", "_m.gradWeight"):
+        np.testing.assert_allclose(get(nnrt, name), ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(get(nnrt, "_m.gradInput"), get(nnrt, "_gi"), rtol=1e-12)
