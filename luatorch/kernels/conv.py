@@ -22,7 +22,8 @@ Two shortcuts, chosen per geometry:
 Two column layouts:
 - channels-last: rows are (sample, output position), a row holds (kernel offsets..., input
   planes).  Gathers copy contiguous (kW x planes) runs and the product is one large GEMM.  Used
-  when the image has enough planes (CL_MIN_PLANES).
+  when the image has enough planes (CL_MIN_PLANES), except for 1x1 kernels with enough output
+  positions (CF_MIN_POSITIONS), whose channels-first columns are the input's own rows.
 - channels-first (Torch7's finput: sample x (planes, kernel offsets) x positions, plus a row of
   ones that carries the bias through the products), used for few input planes (a grey-level
   first layer) where a channels-last gather would be element-wise, and for the forward of wide
@@ -53,6 +54,8 @@ CHUNK_ELEMS = 1 << 21
 TRANSPOSED_MIN_PLANES = 16
 # output width from which the forward gathers channels-first columns whatever the planes
 CF_MIN_WIDTH = 16
+# output positions from which a 1x1 kernel takes channels-first columns whatever the planes
+CF_MIN_POSITIONS = 64
 # output planes per block when the weight is rearranged for gradInput
 _WBLOCK = 16
 _ALIGN = 16  # scratch arrays start on 64-byte boundaries (float32)
@@ -389,7 +392,9 @@ class _Conv:
         self.xp = w.xp
         self.dtype = w.dtype
         self.chunk = _chunk(self.B, L * C * P)
-        self.cl = C >= CL_MIN_PLANES
+        # a 1x1 kernel's channels-first columns are a strided view of the input (no
+        # transposition of input or output), unless per-sample products would be tiny
+        self.cl = C >= CL_MIN_PLANES and (P > 1 or L < CF_MIN_POSITIONS)
         # a single chunk keeps the forward's columns for accGradParameters: same layout then
         self.cl_fwd = self.cl and not (self.chunk < self.B and _wide_output(osz))
         self.spec: Any = None

@@ -27,6 +27,8 @@ GEOMETRIES = [
     (2, 5, 4, 6, 6, 3, 3, 1, 1, 1, 1),     # ResNet-style 3x3, same padding
     (2, 4, 4, 5, 5, 2, 2, 1, 1, 1, 1),     # even kernel: padding beyond half of it
     (2, 4, 6, 5, 6, 1, 1, 0, 0, 1, 1),     # 1x1
+    (2, 5, 4, 9, 8, 1, 1, 0, 0, 1, 1),     # 1x1 on 64+ positions: channels-first columns
+    (2, 6, 4, 17, 16, 1, 1, 0, 0, 2, 2),   # a ResNet shortcut (1x1, stride 2), channels-first
     (2, 4, 4, 9, 9, 3, 3, 1, 1, 2, 2),     # strided: im2col only
     # 3x3 unit stride (Winograd's route too): odd output, every padding, a 1x1 output
     (3, 5, 6, 7, 9, 3, 3, 0, 2, 1, 1),
@@ -90,6 +92,15 @@ def test_routes_agree(monkeypatch: pytest.MonkeyPatch, geo: tuple, batch: bool,
     # the one-call backward gives what the two halves give
     for i, j in ((1, 4), (2, 5), (3, 6)):
         np.testing.assert_allclose(base[j], base[i], **tol)
+
+
+def test_1x1_layout() -> None:
+    """A 1x1 kernel takes channels-first columns (the input's own rows) from CF_MIN_POSITIONS
+    output positions on, channels-last below (per-sample products would be tiny)."""
+    w = Tensor.from_array(rnd(128, 64, 1, 1), np.float32)
+    for S, st, cl in ((32, 2, False), (8, 1, False), (8, 2, True)):
+        x = Tensor.from_array(rnd(2, 64, S, S), np.float32)
+        assert conv._Conv(x, w, 2, (1, 1), (st, st), (0, 0), (1, 1), (2, 4)).cl is cl
 
 
 def test_transposed_grad_input_needs_planes() -> None:
