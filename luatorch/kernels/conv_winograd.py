@@ -93,16 +93,18 @@ class Winograd:
     def scratch_shapes(self, weight: bool = False) -> list:
         """Shapes of the passes' scratch arrays (flat, the larger of output's and gradInput's),
         then the transformed weight (16, Co, C); with `weight`, gradWeight's own arrays too:
-        gradOutput's row transforms, its transformed tiles, the products (and a chunk's part
-        of them), the gradient and the padded input (when the forward's tiles are gone)."""
+        gradOutput's row transforms, its transformed tiles, the products, a chunk's part of
+        them (several chunks only) whose memory then holds the gradient, and the padded input
+        (when the forward's tiles are gone)."""
         C, Co = self.C, self.Co
         shapes = [(max(a, b),) for a, b in
                   zip(self._pass_sizes(C, Co, self.osz), self._pass_sizes(Co, C, self.S))]
         shapes.append((16, Co, C))
         if weight:
             c, (th, tw) = self.chunk, (_tiles(self.osz[0]), _tiles(self.osz[1]))
-            shapes += [(2, c, th, 2 * tw, Co), (16, c * th * tw, Co), (16, Co, C), (16, Co, C),
-                       (Co * C, 9), (c, 2 * th + 2, 2 * tw + 2, C)]
+            part = 16 if c < self.B else 9
+            shapes += [(2, c, th, 2 * tw, Co), (16, c * th * tw, Co), (16, Co, C),
+                       (part * Co * C,), (c, 2 * th + 2, 2 * tw + 2, C)]
         return shapes
 
     # -- transforms -------------------------------------------------------------------------------
@@ -226,7 +228,8 @@ class Winograd:
                 self._weight_chunk(xa, g, i0, i1, sc, kept, j == 0)
         if gwa is not None:
             # back to the 3x3 kernel: rows (output plane, input plane), columns the 9 offsets
-            xp, P, dw = self.xp, sc[7], sc[9]
+            xp, P = self.xp, sc[7]
+            dw = sc[8][:9 * self.Co * self.C].reshape(-1, 9)
             xp.matmul(P.reshape(16, -1).T, _matrices(xp, self.dtype)[2].T, out=dw)
             if scale != 1:
                 xp.multiply(dw, scale, out=dw)
@@ -243,7 +246,7 @@ class Winograd:
         th, tw = _tiles(self.osz[0]), _tiles(self.osz[1])
         T = n * th * tw
         if kept is None:
-            img = self._image(sc[10], xa[i0:i1], self.pad, self.osz)
+            img = self._image(sc[9], xa[i0:i1], self.pad, self.osz)
             V = sc[2][:16 * T * C].reshape(16, n, th, tw, C)
             self._input_tiles(img, sc[1], V, th, tw)
         else:
@@ -252,14 +255,16 @@ class Winograd:
         r = rows[:, :n]
         xp.add(h0, h1, out=r[0])
         xp.subtract(h0, h1, out=r[1])
-        Hn = H[:, :T].reshape(16, n, th, tw, Co)
+        # a contiguous prefix: the transforms write through this view (a reshape of a
+        # strided slice may copy on some array modules)
+        Hn = H.reshape(-1)[:16 * T * Co].reshape(16, n, th, tw, Co)
         for i, src in enumerate((h0, r[0], r[1], h1)):
             c0, c1 = src[:, :, 0::2], src[:, :, 1::2]
             xp.copyto(Hn[4 * i], c0)
             xp.add(c0, c1, out=Hn[4 * i + 1])
             xp.subtract(c0, c1, out=Hn[4 * i + 2])
             xp.copyto(Hn[4 * i + 3], c1)
-        d = P if first else part
-        xp.matmul(H[:, :T].transpose(0, 2, 1), V.reshape(16, T, C), out=d)
+        d = P if first else part.reshape(P.shape)
+        xp.matmul(Hn.reshape(16, T, Co).transpose(0, 2, 1), V.reshape(16, T, C), out=d)
         if not first:
-            xp.add(P, part, out=P)
+            xp.add(P, d, out=P)
