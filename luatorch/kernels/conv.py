@@ -10,7 +10,7 @@ over pixels or samples; with unit stride along the rows, one add per kernel row 
 column instead).  gradWeight is one product of gradOutput with the forward's columns (reused
 from `finput`, as Torch7 does), accumulated with `scale`.
 
-Two shortcuts, chosen per geometry:
+Shortcuts, chosen per geometry:
 - unit strides and enough planes: gradInput is a convolution of gradOutput (padded by
   dil*(k-1) - pad) with the kernel flipped, one gather and one product instead of a product and
   kH*kW adds; in the one-call backward (conv_spatial_backward) the same gradOutput columns give

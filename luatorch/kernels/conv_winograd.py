@@ -93,18 +93,19 @@ class Winograd:
     def scratch_shapes(self, weight: bool = False) -> list:
         """Shapes of the passes' scratch arrays (flat, the larger of output's and gradInput's),
         then the transformed weight (16, Co, C); with `weight`, gradWeight's own arrays too:
-        gradOutput's row transforms, its transformed tiles, the products, a chunk's part of
-        them (several chunks only) whose memory then holds the gradient, and the padded input
-        (when the forward's tiles are gone)."""
+        gradOutput's row transforms, its transformed tiles, the products (none with a single
+        chunk: the transformed weight's memory is free by then), a chunk's part of them
+        (several chunks only) whose memory then holds the gradient, and the padded input (when
+        the forward's tiles are gone)."""
         C, Co = self.C, self.Co
         shapes = [(max(a, b),) for a, b in
                   zip(self._pass_sizes(C, Co, self.osz), self._pass_sizes(Co, C, self.S))]
         shapes.append((16, Co, C))
         if weight:
             c, (th, tw) = self.chunk, (_tiles(self.osz[0]), _tiles(self.osz[1]))
-            part = 16 if c < self.B else 9
-            shapes += [(2, c, th, 2 * tw, Co), (16, c * th * tw, Co), (16, Co, C),
-                       (part * Co * C,), (c, 2 * th + 2, 2 * tw + 2, C)]
+            one = c >= self.B
+            shapes += [(2, c, th, 2 * tw, Co), (16, c * th * tw, Co), (0,) if one else (16, Co, C),
+                       ((9 if one else 16) * Co * C,), (c, 2 * th + 2, 2 * tw + 2, C)]
         return shapes
 
     # -- transforms -------------------------------------------------------------------------------
@@ -228,12 +229,17 @@ class Winograd:
                 self._weight_chunk(xa, g, i0, i1, sc, kept, j == 0)
         if gwa is not None:
             # back to the 3x3 kernel: rows (output plane, input plane), columns the 9 offsets
-            xp, P = self.xp, sc[7]
+            xp, P = self.xp, self._products(sc)
             dw = sc[8][:9 * self.Co * self.C].reshape(-1, 9)
             xp.matmul(P.reshape(16, -1).T, _matrices(xp, self.dtype)[2].T, out=dw)
             if scale != 1:
                 xp.multiply(dw, scale, out=dw)
             xp.add(gwa, dw.reshape(gwa.shape), out=gwa)
+
+    def _products(self, sc: list) -> Any:
+        """gradWeight's products (16, Co, C): in the transformed weight's memory with a single
+        chunk (gradInput's pass, its only reader, is over when they are written)."""
+        return sc[4] if self.chunk >= self.B else sc[7]
 
     def _weight_chunk(self, xa: Any, g: Any, i0: int, i1: int, sc: list, kept: Any,
                       first: bool) -> None:
@@ -241,7 +247,8 @@ class Winograd:
         added to it: the input's tiles (`kept` by the forward, else transformed again) against
         gradOutput's 2x2 tiles g (A h A^T), summed over tiles."""
         xp, C, Co = self.xp, self.C, self.Co
-        rows, H, P, part = sc[5:9]
+        rows, H, part = sc[5], sc[6], sc[8]
+        P = self._products(sc)
         n = i1 - i0
         th, tw = _tiles(self.osz[0]), _tiles(self.osz[1])
         T = n * th * tw
