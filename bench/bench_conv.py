@@ -5,9 +5,9 @@
    View(1024), Linear(1024,10), LogSoftMax, ClassNLL; forward, backward, SGD update.
 2. ResNet-18 with CIFAR widths (64-128-256-512, basic blocks, shortcut B) forward+backward at
    batch 32 on 32x32.
-Prints seconds per step (best of repeats, with the spread), the ratio luatorch / PyTorch, and the
-achieved GFLOP/s of the LeNet step (1.44 GFLOP) and of the ResNet step (106.7 GFLOP) against
-NumPy's single-thread matmul peak.
+Prints seconds per step (best of repeats, the two sides timed alternately, with the spread),
+the ratio luatorch / PyTorch, and the achieved GFLOP/s of the LeNet step (1.44 GFLOP) and of the
+ResNet step (106.7 GFLOP) against NumPy's single-thread matmul peak.
 Peak memory: run with --memory to measure each side in its own process (VmHWM).
 Run: python bench/bench_conv.py [--memory]
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -198,6 +199,17 @@ def report(name: str, lt: list, pt: list) -> float:
     return lt[0] / pt[0]
 
 
+def interleaved(ours: Callable[[], float], theirs: Optional[Callable[[], float]]) -> tuple:
+    """REPEATS timings of each side, taken alternately (the shared machine's slow spells then
+    hit both sides alike), each sorted; [None] for a missing side."""
+    lt, pt = [], []
+    for _ in range(REPEATS):
+        lt.append(ours())
+        if theirs is not None:
+            pt.append(theirs())
+    return sorted(lt), sorted(pt) or [None]
+
+
 def main() -> None:
     th_set_num_threads(1)
     try:
@@ -206,14 +218,14 @@ def main() -> None:
         have_torch = True
     except ImportError:
         have_torch = False
-    lt = sorted(lua_time(LENET_LUA, 10) for _ in range(REPEATS))
-    pt = sorted(torch_lenet(10) for _ in range(REPEATS)) if have_torch else [None]
+    lt, pt = interleaved(lambda: lua_time(LENET_LUA, 10),
+                         (lambda: torch_lenet(10)) if have_torch else None)
     report("LeNet step, batch 64", lt, pt)
     peak = numpy_peak()
     print(f"  LeNet: {LENET_GFLOP / lt[0]:.1f} GFLOP/s achieved; NumPy single-thread float32 "
           f"matmul peak {peak:.1f} GFLOP/s ({LENET_GFLOP / lt[0] / peak:.0%} of peak)")
-    lt = sorted(lua_time(RESNET_LUA, 2) for _ in range(REPEATS))
-    pt = sorted(torch_resnet(2) for _ in range(REPEATS)) if have_torch else [None]
+    lt, pt = interleaved(lambda: lua_time(RESNET_LUA, 2),
+                         (lambda: torch_resnet(2)) if have_torch else None)
     report("ResNet-18 (CIFAR widths) fwd+bwd, batch 32", lt, pt)
     print(f"  ResNet-18: {RESNET_GFLOP / lt[0]:.1f} GFLOP/s achieved "
           f"({RESNET_GFLOP / lt[0] / peak:.0%} of NumPy's peak)"
