@@ -47,16 +47,23 @@ def worth_it(nd: int, k: tuple, st: tuple, dil: tuple, pad: tuple, C: int, Co: i
             and all(0 <= p <= 2 for p in pad) and min(C, Co) >= MIN_PLANES)
 
 
-def _matrices(xp: Any, dtype: Any) -> tuple:
-    """(kernel transform, flipped-kernel transform, gradWeight's way back): 16x9, 16x9, 9x16."""
-    key = (xp.__name__, _np.dtype(dtype).str)
+def _matrices(xp: Any, like: Any) -> tuple:
+    """(kernel transform, flipped-kernel transform, gradWeight's way back): 16x9, 16x9, 9x16,
+    in `like`'s type, on its device."""
+    dev = None if xp is _np else like.device
+    key = (xp.__name__, like.dtype.str, getattr(dev, "id", None))
     got = _mats.get(key)
     if got is None:
         g, gf = _np.kron(_G, _G), _np.kron(_G[:, ::-1], _G[:, ::-1])
         # gradOutput's tiles go through A with its last row's sign flipped ([0, 1] instead of
         # [0, -1]: a copy instead of a negation); G^T's last column undoes it
         back = _G.T * _np.array([1, 1, 1, -1])
-        got = tuple(xp.asarray(m.astype(dtype)) for m in (g, gf, _np.kron(back, back)))
+        mats = (g, gf, _np.kron(back, back))
+        if dev is None:
+            got = tuple(m.astype(like.dtype) for m in mats)
+        else:
+            with dev:
+                got = tuple(xp.asarray(m.astype(like.dtype)) for m in mats)
         _mats[key] = got
     return got
 
@@ -112,7 +119,7 @@ class Winograd:
     def transformed_weight(self, wa: Any, dst: Any, flip: bool) -> Any:
         """dst (16, Co, C): G w G^T per (output, input) plane pair, for the kernel as it is or
         flipped (gradInput's)."""
-        g, gf, _ = _matrices(self.xp, self.dtype)
+        g, gf, _ = _matrices(self.xp, dst)
         Co, C = self.Co, self.C
         self.xp.matmul(gf if flip else g, wa.reshape(Co * C, 9).T, out=dst.reshape(16, Co * C))
         return dst
@@ -231,7 +238,7 @@ class Winograd:
             # back to the 3x3 kernel: rows (output plane, input plane), columns the 9 offsets
             xp, P = self.xp, self._products(sc)
             dw = sc[8][:9 * self.Co * self.C].reshape(-1, 9)
-            xp.matmul(P.reshape(16, -1).T, _matrices(xp, self.dtype)[2].T, out=dw)
+            xp.matmul(P.reshape(16, -1).T, _matrices(xp, dw)[2].T, out=dw)
             if scale != 1:
                 xp.multiply(dw, scale, out=dw)
             xp.add(gwa, dw.reshape(gwa.shape), out=gwa)
