@@ -226,7 +226,7 @@ def test_winograd_gradients(monkeypatch: pytest.MonkeyPatch, nnrt: Runtime, ttyp
 def test_winograd_tiles_reused_or_recomputed(monkeypatch: pytest.MonkeyPatch,
                                              nnrt: Runtime) -> None:
     """gradWeight reads the input's tiles kept in finput by the forward, and transforms the
-    input again when finput does not hold them (cleared, or the forward never ran)."""
+    input again when finput does not hold them (here, cleared), in chunks of one sample."""
     monkeypatch.setattr(conv_winograd, "MIN_PLANES", 1)
     monkeypatch.setattr(conv_winograd, "CHUNK_ELEMS", 1)
     put(nnrt, "_x", rnd(3, 4, 6, 5))
