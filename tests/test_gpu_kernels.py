@@ -172,14 +172,16 @@ def test_conv_spatial_routes(gpu: Any, monkeypatch: pytest.MonkeyPatch, dtype: n
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_conv_spatial_winograd(gpu: Any, dtype: np.dtype) -> None:
-    """Winograd's route on a ResNet-style 128-plane layer, and on an odd plane in chunks."""
+def test_conv_spatial_winograd(gpu: Any, monkeypatch: pytest.MonkeyPatch,
+                               dtype: np.dtype) -> None:
+    """Winograd's route (on both sides: one BLAS thread for the CPU's rule) on a ResNet-style
+    128-plane layer, and on an odd plane in chunks of one sample."""
+    monkeypatch.setattr(conv, "th_get_num_threads", lambda: 1)
     assert conv_winograd.worth_it(2, (3, 3), (1, 1), (1, 1), (1, 1), 128, 128)
     check(conv2d_scenario(B=4, C=128, Co=128, H=8, W=8, k=(3, 3), pad=(1, 1)), dtype, gpu)
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(conv_winograd, "MIN_PLANES", 1)
-        m.setattr(conv_winograd, "CHUNK_ELEMS", 1)
-        check(conv2d_scenario(B=3, C=6, Co=5, H=7, W=9, k=(3, 3), pad=(0, 2)), dtype, gpu)
+    monkeypatch.setattr(conv_winograd, "MIN_PLANES", 1)
+    monkeypatch.setattr(conv_winograd, "CHUNK_ELEMS", 1)
+    check(conv2d_scenario(B=3, C=6, Co=5, H=7, W=9, k=(3, 3), pad=(0, 2)), dtype, gpu)
 
 
 def volumetric_scenario(dev: Any, dt: np.dtype) -> Results:

@@ -44,6 +44,7 @@ import numpy as _np
 
 from luatorch.kernels import conv_dft, conv_winograd
 from luatorch.tensor import DTYPE_NAME, Storage, Tensor, TorchError, size_str
+from luatorch.threads import th_get_num_threads
 
 # channels-last columns from this many input planes on (below, the channels-first layout)
 CL_MIN_PLANES = 4
@@ -403,8 +404,9 @@ class _Conv:
     def route(self) -> None:
         """Pick a transform route when one beats im2col for this geometry: the Fourier one
         (kernels.conv_dft) or Winograd's (kernels.conv_winograd)."""
+        threads = th_get_num_threads() if self.xp is _np else 1
         if not self.spectral() and conv_winograd.worth_it(self.nd, self.k, self.st, self.dil,
-                                                          self.pad, self.C, self.Co):
+                                                          self.pad, self.C, self.Co, threads):
             self.wino = conv_winograd.Winograd(self.xp, self.dtype, self.B, self.C, self.Co,
                                                self.S, self.pad, self.osz)
 

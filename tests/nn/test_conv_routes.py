@@ -76,6 +76,7 @@ def test_routes_agree(monkeypatch: pytest.MonkeyPatch, geo: tuple, batch: bool,
                 # these tests use few planes
                 m.setattr(conv, "TRANSPOSED_MIN_PLANES", 1)
                 m.setattr(conv_winograd, "MIN_PLANES", 1 if spectral == "winograd" else 10 ** 9)
+                m.setattr(conv, "th_get_num_threads", lambda: 1)
                 if not transposed:
                     m.setattr(conv._Conv, "transposable", lambda self: False)
                 if transposed == "chunked":  # one sample per chunk: the backward shares the
@@ -202,16 +203,22 @@ def test_winograd_worth_it() -> None:
     assert not ok(2, (3, 3), (1, 1), (1, 1), (3, 1), 256, 256)   # gradInput would crop
     assert not ok(2, (5, 5), (1, 1), (1, 1), (2, 2), 256, 256)
     assert not ok(3, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 256, 256)
+    # more BLAS threads shorten the products, not the transforms
+    assert not ok(2, (3, 3), (1, 1), (1, 1), (1, 1), 128, 128, threads=2)
+    assert ok(2, (3, 3), (1, 1), (1, 1), (1, 1), 256, 512, threads=2)
 
 
-def test_winograd_on_resnet_layers() -> None:
-    """ResNet-18's 128- to 512-plane 3x3 layers take the route; the 64-plane ones do not."""
-    for C, S, expect in ((64, 32, False), (128, 16, True), (512, 4, True)):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_winograd_on_resnet_layers(monkeypatch: pytest.MonkeyPatch, threads: int) -> None:
+    """On one BLAS thread ResNet-18's 128- to 512-plane 3x3 layers take the route, the
+    64-plane ones do not; on two, from 256 planes on."""
+    monkeypatch.setattr(conv, "th_get_num_threads", lambda: threads)
+    for C, S in ((64, 32), (128, 16), (256, 8), (512, 4)):
         w = Tensor.from_array(rnd(C, C, 3, 3), np.float32)
         x = Tensor.from_array(rnd(2, C, S, S), np.float32)
         g = conv._Conv(x, w, 2, (3, 3), (1, 1), (1, 1), (1, 1), (2, 4))
         g.route()
-        assert (g.wino is not None) == expect
+        assert (g.wino is not None) == (C >= 128 * threads)
 
 
 @pytest.mark.parametrize("ttype", ["Double", "Float"])
@@ -219,6 +226,7 @@ def test_winograd_on_resnet_layers() -> None:
 def test_winograd_gradients(monkeypatch: pytest.MonkeyPatch, nnrt: Runtime, ttype: str,
                             shape: tuple) -> None:
     monkeypatch.setattr(conv_winograd, "MIN_PLANES", 1)
+    monkeypatch.setattr(conv, "th_get_num_threads", lambda: 1)
     check_module(nnrt, "nn.SpatialConvolution(4, 5, 3, 3, 1, 1, 1, 1)", rnd(*shape), ttype,
                  params=WB)
 
@@ -229,6 +237,7 @@ def test_winograd_tiles_reused_or_recomputed(monkeypatch: pytest.MonkeyPatch,
     input again when finput does not hold them (here, cleared), in chunks of one sample."""
     monkeypatch.setattr(conv_winograd, "MIN_PLANES", 1)
     monkeypatch.setattr(conv_winograd, "CHUNK_ELEMS", 1)
+    monkeypatch.setattr(conv, "th_get_num_threads", lambda: 1)
     put(nnrt, "_x", rnd(3, 4, 6, 5))
     put(nnrt, "_g", rnd(3, 3, 6, 5, seed=2))
     nnrt.execute("_m = nn.SpatialConvolution(4, 3, 3, 3, 1, 1, 1, 1) _m:forward(_x)"
