@@ -16,8 +16,9 @@ Shortcuts, chosen per geometry:
   kH*kW adds; in the one-call backward (conv_spatial_backward) the same gradOutput columns give
   gradWeight when the forward's columns are not kept;
 - small planes and a large kernel (LeNet's 5x5 on 12x12): the Fourier route of kernels.conv_dft;
-- 3x3 kernels, unit strides and many planes (VGG's and ResNet's layers from 128 planes on):
-  Winograd's F(2x2, 3x3) of kernels.conv_winograd, 2.25 times fewer multiplications.
+- 3x3 kernels, unit strides and many planes (VGG's and ResNet's layers from 128 planes per
+  BLAS thread on): Winograd's F(2x2, 3x3) of kernels.conv_winograd, 2.25 times fewer
+  multiplications.
 
 Two column layouts:
 - channels-last: rows are (sample, output position), a row holds (kernel offsets..., input
