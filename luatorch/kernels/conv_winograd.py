@@ -1,6 +1,6 @@
 """3x3 unit-stride 2-D convolutions with many planes through Winograd's minimal filtering
 F(2x2, 3x3) (used by kernels.conv for the layers where it beats im2col: VGG's and ResNet's
-3x3 layers from 128 planes on).
+3x3 layers from 128 planes per BLAS thread on).
 
 The output is cut into 2x2 tiles; each reads a 4x4 tile of the padded input.  A tile's 16
 input values go through a fixed linear transform (B^T d B, additions only), the 3x3 kernel
