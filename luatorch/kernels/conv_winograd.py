@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as _np
 
-# input and output planes from which the route is taken (below, the transforms cost about what
-# the smaller products save: measured on 64-plane ResNet layers)
+# input and output planes (per BLAS thread) from which the route is taken (below, the
+# transforms cost about what the smaller products save: measured on 64-plane ResNet layers)
 MIN_PLANES = 128
 # transformed elements (16 x tiles x planes) handled at once, a chunk of samples
 CHUNK_ELEMS = 1 << 20
