@@ -499,8 +499,8 @@ class _Conv:
             self.spec.forward(xs, wa, oa, ba, sc)
             return
         if self.wino is not None:
-            self.wino.forward(self.xa, wa, ba, oa, self.wino_scratch(fgrad),
-                              _fit(finput, self.wino.tiles_shape()))
+            keep = _fit(finput, self.wino.tiles_shape()) if self.wino.keeps() else None
+            self.wino.forward(self.xa, wa, ba, oa, self.wino_scratch(fgrad), keep)
             return
         cl, c = self.cl_fwd, self.chunk
         col = _fit(finput, self.col_shape(c, cl))

@@ -35,6 +35,9 @@ import numpy as _np
 MIN_PLANES = 128
 # transformed elements (16 x tiles x planes) handled at once, a chunk of samples
 CHUNK_ELEMS = 1 << 20
+# the forward keeps the whole batch's transformed input (for gradWeight) up to this many
+# elements (32 MB of float32; ResNet-18's CIFAR layers), past it gradWeight transforms again
+KEEP_ELEMS = 1 << 23
 
 _G = _np.array([[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]])
 _mats: dict = {}
@@ -172,6 +175,10 @@ class Winograd:
         img[:, ph:ph + h, pw + w:] = 0
         self.xp.copyto(img[:, ph:ph + h, pw:pw + w], src.transpose(0, 2, 3, 1))
 
+    def keeps(self) -> bool:
+        """Whether the forward keeps the input's transformed tiles (KEEP_ELEMS)."""
+        return _size(self.tiles_shape()) <= KEEP_ELEMS
+
     def tiles_shape(self) -> tuple:
         """Shape of the input's transformed tiles of the whole batch (the forward keeps them in
         finput for gradWeight, as Torch7 keeps its columns)."""
@@ -214,12 +221,13 @@ class Winograd:
         return img
 
     # -- the passes -------------------------------------------------------------------------------
-    def forward(self, xa: Any, wa: Any, ba: Any, oa: Any, sc: list, keep: Any) -> None:
-        """oa (B, Co, osz) = conv(xa, wa) + ba; the input's transformed tiles go to `keep`."""
+    def forward(self, xa: Any, wa: Any, ba: Any, oa: Any, sc: list, keep: Any = None) -> None:
+        """oa (B, Co, osz) = conv(xa, wa) + ba; the input's transformed tiles go to `keep`
+        (tiles_shape()) when given."""
         U = self.transformed_weight(wa, sc[4], False).transpose(0, 2, 1)
         for i0, i1 in self._chunks():
             img = self._image(sc[0], xa[i0:i1], self.pad, self.osz)
-            self._pass(img, U, oa[i0:i1], ba, sc, keep[:, i0:i1])
+            self._pass(img, U, oa[i0:i1], ba, sc, None if keep is None else keep[:, i0:i1])
 
     def backward(self, xa: Any, ga: Any, wa: Any, gia: Any, gwa: Any, scale: float, sc: list,
                  kept: Any = None) -> None:
@@ -287,3 +295,10 @@ class Winograd:
         xp.matmul(Hn.reshape(16, T, Co).transpose(0, 2, 1), V.reshape(16, T, C), out=d)
         if not first:
             xp.add(P, d, out=P)
+
+
+def _size(shape: tuple) -> int:
+    n = 1
+    for v in shape:
+        n *= v
+    return n

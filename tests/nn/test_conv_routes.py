@@ -231,20 +231,26 @@ def test_winograd_gradients(monkeypatch: pytest.MonkeyPatch, nnrt: Runtime, ttyp
                  params=WB)
 
 
-def test_winograd_tiles_reused_or_recomputed(monkeypatch: pytest.MonkeyPatch,
-                                             nnrt: Runtime) -> None:
+@pytest.mark.parametrize("keep", [True, False])
+def test_winograd_tiles_reused_or_recomputed(monkeypatch: pytest.MonkeyPatch, nnrt: Runtime,
+                                             keep: bool) -> None:
     """gradWeight reads the input's tiles kept in finput by the forward, and transforms the
-    input again when finput does not hold them (here, cleared), in chunks of one sample."""
+    input again when finput does not hold them (cleared, or a batch too large to keep), in
+    chunks of one sample."""
     monkeypatch.setattr(conv_winograd, "MIN_PLANES", 1)
     monkeypatch.setattr(conv_winograd, "CHUNK_ELEMS", 1)
+    monkeypatch.setattr(conv_winograd, "KEEP_ELEMS", 1 << 23 if keep else 0)
     monkeypatch.setattr(conv, "th_get_num_threads", lambda: 1)
     put(nnrt, "_x", rnd(3, 4, 6, 5))
     put(nnrt, "_g", rnd(3, 3, 6, 5, seed=2))
     nnrt.execute("_m = nn.SpatialConvolution(4, 3, 3, 3, 1, 1, 1, 1) _m:forward(_x)"
+                 " _fin = _m.finput:nElement()"
                  " _m:zeroGradParameters() _m:accGradParameters(_x, _g) _gw = _m.gradWeight:clone()"
                  " _m:zeroGradParameters() _m:backward(_x, _g) _gw2 = _m.gradWeight:clone()"
                  " _gi = _m.gradInput:clone()"
                  " _m.finput:set() _m:zeroGradParameters() _m:backward(_x, _g)")
+    # the kept tiles: 16 transform positions x 3 samples x 3 x 3 tiles x 4 planes
+    assert nnrt.eval("_fin") == (16 * 3 * 3 * 3 * 4 if keep else 0)
     x, g = get(nnrt, "_x"), get(nnrt, "_g")
     w = get(nnrt, "_m.weight")
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
