@@ -44,6 +44,7 @@ from typing import Any, Optional, Sequence
 import numpy as _np
 
 from luatorch.kernels import conv_dft, conv_winograd
+from luatorch.kernels.conv_layout import inner as _inner, last as _last, padded as _padded
 from luatorch.tensor import DTYPE_NAME, Storage, Tensor, TorchError, size_str
 from luatorch.threads import th_get_num_threads
 
@@ -167,12 +168,6 @@ def _strided(xp: Any, a: Any, shape: tuple, strides: tuple) -> Any:
     return xp.lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
 
 
-def _last(a: Any) -> Any:
-    """View with axis 1 moved last (channels-first to channels-last)."""
-    n = a.ndim
-    return a.transpose((0,) + tuple(range(2, n)) + (1,))
-
-
 def _second(a: Any) -> Any:
     """View with the last axis moved to position 1 (channels-last to channels-first)."""
     n = a.ndim
@@ -193,32 +188,6 @@ def _window(start: int, st: int, n: int) -> slice:
 
 def _offsets(k: Sequence[int]) -> Any:
     return itertools.product(*[range(v) for v in k])
-
-
-def _inner(img: Any, lead: int, pad: Sequence[int], size: Sequence[int]) -> Any:
-    """The unpadded part of `img` whose spatial axes start at `lead`."""
-    idx = [slice(None)] * img.ndim
-    for i, p in enumerate(pad):
-        idx[lead + i] = slice(p, p + size[i])
-    return img[tuple(idx)]
-
-
-def _zero_border(img: Any, lead: int, pad: Sequence[int], size: Sequence[int]) -> None:
-    """Zero the padding frame of `img` (spatial axes from `lead`, inner part of `size`)."""
-    for i, p in enumerate(pad):
-        if p:
-            idx = [slice(None)] * img.ndim
-            idx[lead + i] = slice(0, p)
-            img[tuple(idx)] = 0
-            idx[lead + i] = slice(p + size[i], None)
-            img[tuple(idx)] = 0
-
-
-def _padded(xp: Any, src: Any, img: Any, lead: int, pad: Sequence[int]) -> None:
-    """img = src with a zero frame of `pad` (spatial axes from `lead`)."""
-    size = src.shape[lead:lead + len(pad)]
-    _zero_border(img, lead, pad, size)
-    xp.copyto(_inner(img, lead, pad, size), src)
 
 
 # -- im2col / col2im ------------------------------------------------------------------------------

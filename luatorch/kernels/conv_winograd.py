@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as _np
 
+from luatorch.kernels.conv_layout import last, padded
+
 # input and output planes (per BLAS thread) from which the route is taken (below, the
 # transforms cost about what the smaller products save: measured on 64-plane ResNet layers)
 MIN_PLANES = 128
@@ -166,15 +168,6 @@ class Winograd:
             xp.subtract(z[1], z[2], out=z[1])
             xp.subtract(z[1], z[3], out=Y[:, :, a, :, 1])
 
-    def _padded(self, src: Any, img: Any, pad: tuple) -> None:
-        """img (n, Hp, Wp, c) = src (n, c, h, w) channels-last inside a zero frame."""
-        (ph, pw), (h, w) = pad, src.shape[2:]
-        img[:, :ph] = 0
-        img[:, ph + h:] = 0
-        img[:, ph:ph + h, :pw] = 0
-        img[:, ph:ph + h, pw + w:] = 0
-        self.xp.copyto(img[:, ph:ph + h, pw:pw + w], src.transpose(0, 2, 3, 1))
-
     def keeps(self) -> bool:
         """Whether the forward keeps the input's transformed tiles (KEEP_ELEMS)."""
         return _size(self.tiles_shape()) <= KEEP_ELEMS
@@ -217,7 +210,7 @@ class Winograd:
         n, c = src.shape[:2]
         Hp, Wp = 2 * _tiles(size[0]) + 2, 2 * _tiles(size[1]) + 2
         img = buf.reshape(-1)[:n * Hp * Wp * c].reshape(n, Hp, Wp, c)
-        self._padded(src, img, pad)
+        padded(self.xp, last(src), img, 1, pad)
         return img
 
     # -- the passes -------------------------------------------------------------------------------
