@@ -39,6 +39,7 @@ allocate nothing large.  Arrays are handled through their own module (`xp`: NumP
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any, Optional, Sequence
 
 import numpy as _np
@@ -65,13 +66,6 @@ _ALIGN = 16  # scratch arrays start on 64-byte boundaries (float32)
 
 
 # -- helpers --------------------------------------------------------------------------------------
-def _prod(s: Sequence[int]) -> int:
-    r = 1
-    for v in s:
-        r *= v
-    return r
-
-
 def _tname(dtype: Any) -> str:
     return f"torch.{DTYPE_NAME.get(dtype, str(dtype))}Tensor"
 
@@ -98,7 +92,7 @@ def _fit(t: Tensor, shape: tuple) -> Any:
     if t.size == shape and t.a.flags.c_contiguous:
         return t.a
     st = t.storage
-    n = _prod(shape)
+    n = math.prod(shape)
     if st.size() < n and len(st.views) <= 1:
         dev = st.device
         t.set_geometry(Storage(dev.empty(n, t.dtype), dev), 0, shape)
@@ -130,14 +124,14 @@ def _scratch(buf: Tensor, dtype: Any, *shapes: tuple) -> list:
     if buf.dtype != dtype:
         raise TorchError(f"buffer is a {_tname(buf.dtype)}, expected a {_tname(dtype)} "
                          "(convert the module with :type())")
-    total = sum(_up(_prod(s)) for s in shapes)
+    total = sum(_up(math.prod(s)) for s in shapes)
     a = buf.a
     if len(buf.size) != 1 or a.shape[0] < total or buf.stride[0] != 1:
         a = _fit(buf, (total,))
     out = []
     off = 0
     for s in shapes:
-        n = _prod(s)
+        n = math.prod(s)
         out.append(a[off:off + n].reshape(s))
         off += _up(n)
     return out
@@ -347,7 +341,7 @@ class _Conv:
         batch = _input_dims(x, nd)
         if not batch:
             xa = xa.reshape((1,) + xa.shape)
-        self.P = P = _prod(k)
+        self.P = P = math.prod(k)
         self.Co = Co = w.size[0] if nout is None else nout
         C = planes if planes is not None else w.a.size // (Co * P)
         S = tuple(xa.shape[2:])
@@ -357,7 +351,7 @@ class _Conv:
             raise _too_small(nd, C, S, Co, osz)
         _need("input", x, nd + 1 + batch, int(batch), C)
         self.batch, self.B, self.C, self.S, self.osz = batch, xa.shape[0], C, S, osz
-        self.L = L = _prod(osz)
+        self.L = L = math.prod(osz)
         self.Sp = tuple(S[i] + 2 * pad[i] for i in range(nd))
         self.xa, self.wa = xa, w.a
         self.xp = w.xp
@@ -540,7 +534,7 @@ class _Conv:
             return False
         if any(p > d * (k - 1) for p, d, k in zip(self.pad, self.dil, self.k)):
             return False
-        return _prod(self.S) <= 1.25 * self.L
+        return math.prod(self.S) <= 1.25 * self.L
 
     def grad_input_t(self, gia: Any, ga: Any, wa: Any, fgrad: Tensor, gwa: Any = None,
                      scale: float = 1.0) -> None:
@@ -552,7 +546,7 @@ class _Conv:
         the input's own columns."""
         xp, C, Co, P, nd = self.xp, self.C, self.Co, self.P, self.nd
         S, k, dil = self.S, self.k, self.dil
-        Sl = _prod(S)
+        Sl = math.prod(S)
         gpad = tuple(d * (kk - 1) - p for d, kk, p in zip(dil, k, self.pad))
         Sg = tuple(o + 2 * p for o, p in zip(self.osz, gpad))
         c = _chunk(self.B, Sl * P * Co)
@@ -851,7 +845,7 @@ class _Full:
         batch = _input_dims(x, nd)
         if not batch:
             xa = xa.reshape((1,) + xa.shape)
-        self.P = P = _prod(k)
+        self.P = P = math.prod(k)
         Cin = w.size[0]
         Co = w.a.size // (Cin * P)
         S = tuple(xa.shape[2:])
@@ -863,7 +857,7 @@ class _Full:
         self.batch, self.B, self.Cin, self.Co = batch, xa.shape[0], Cin, Co
         self.S, self.osz = S, osz
         self.Sc = tuple(osz[i] + 2 * pad[i] for i in range(nd))
-        self.L = _prod(S)
+        self.L = math.prod(S)
         self.xa, self.xp, self.dtype = xa, w.xp, w.dtype
 
     def batched(self, t: Any) -> Any:

@@ -26,6 +26,7 @@ rounding errors (about 1e-7 relative in float32).  Arrays come from the tensors'
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as _np
@@ -170,7 +171,7 @@ class Winograd:
 
     def keeps(self) -> bool:
         """Whether the forward keeps the input's transformed tiles (KEEP_ELEMS)."""
-        return _size(self.tiles_shape()) <= KEEP_ELEMS
+        return math.prod(self.tiles_shape()) <= KEEP_ELEMS
 
     def tiles_shape(self) -> tuple:
         """Shape of the input's transformed tiles of the whole batch (the forward keeps them in
@@ -289,9 +290,3 @@ class Winograd:
         if not first:
             xp.add(P, d, out=P)
 
-
-def _size(shape: tuple) -> int:
-    n = 1
-    for v in shape:
-        n *= v
-    return n
