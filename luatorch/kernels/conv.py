@@ -87,9 +87,14 @@ def _opt(t: Any, like: Tensor, what: str) -> Any:
     return _arr(t, like, what)
 
 
+def _holds(t: Tensor, shape: tuple) -> bool:
+    """Whether `t` is contiguous with exactly `shape` (a buffer as an earlier call left it)."""
+    return t.size == shape and t.a.flags.c_contiguous
+
+
 def _fit(t: Tensor, shape: tuple) -> Any:
     """`t` resized to `shape`, contiguous; returns its array (fresh storage is left unfilled)."""
-    if t.size == shape and t.a.flags.c_contiguous:
+    if _holds(t, shape):
         return t.a
     st = t.storage
     n = math.prod(shape)
@@ -378,10 +383,17 @@ class _Conv:
         """The Winograd route's scratch arrays, out of fgrad."""
         return _scratch(fgrad, self.dtype, *self.wino.scratch_shapes(weight))
 
-    def wino_tiles(self, finput: Tensor) -> Any:
-        """The input's transformed tiles left in finput by the forward (None: not there)."""
-        a = finput.a
-        return a if finput.size == self.wino.tiles_shape() and a.flags.c_contiguous else None
+    def wino_backward(self, gia: Any, ga: Any, wa: Any, gwa: Any, gba: Any, finput: Any,
+                      fgrad: Tensor, scale: float) -> None:
+        """On the Winograd route: gradInput into gia (unless None) and, unless gwa is None, the
+        parameters' gradients, from the input's tiles when the forward left them in finput;
+        gradOutput (batched) is read once for both."""
+        if gwa is None:
+            self.wino.backward(self.xa, ga, wa, gia, None, 1.0, self.wino_scratch(fgrad))
+            return
+        kept = finput.a if _holds(finput, self.wino.tiles_shape()) else None
+        self.wino.backward(self.xa, ga, wa, gia, gwa, scale, self.wino_scratch(fgrad, True), kept)
+        self.bias_grad(ga, gba, scale)
 
     def spectral(self) -> bool:
         """Use the transform route (kernels.conv_dft) when it is cheaper for this geometry."""
@@ -514,7 +526,7 @@ class _Conv:
         if gwa is None:
             return
         xshape = sp.spectrum_shape(B, C)
-        if finput.size == xshape and finput.a.flags.c_contiguous:  # the forward's spectrum
+        if _holds(finput, xshape):  # the forward's spectrum
             xs = finput.a.view(sp.ct).reshape(sp.F, B, C)
         else:
             xs = sp.input_spectrum(self.xa, sc[0], _fit(finput, xshape))
@@ -595,7 +607,7 @@ class _Conv:
             self.spectral_backward(gia, ga, wa, None, None, None, fgrad, 1.0)
             return
         if self.wino is not None:
-            self.wino.backward(self.xa, ga, wa, gia, None, 1.0, self.wino_scratch(fgrad))
+            self.wino_backward(gia, ga, wa, None, None, None, fgrad, 1.0)
             return
         if self.transposable():
             self.grad_input_t(gia, ga, wa, fgrad)
@@ -634,7 +646,7 @@ class _Conv:
         """Whether finput holds the forward's columns of the whole batch, in grad_params'
         layout (a single chunk): then the weight's gradient needs no gather."""
         return self.chunk >= self.B and self.cl == self.cl_fwd and \
-            finput.size == self.col_shape(self.B, self.cl) and finput.a.flags.c_contiguous
+            _holds(finput, self.col_shape(self.B, self.cl))
 
     def grad_params(self, ga: Any, gwa: Any, gba: Any, finput: Tensor, fgrad: Tensor,
                     scale: float) -> None:
@@ -647,9 +659,7 @@ class _Conv:
             self.spectral_backward(None, ga, None, gwa, gba, finput, fgrad, scale)
             return
         if self.wino is not None:
-            self.wino.backward(self.xa, ga, None, None, gwa, scale,
-                               self.wino_scratch(fgrad, True), self.wino_tiles(finput))
-            self.bias_grad(ga, gba, scale)
+            self.wino_backward(None, ga, None, gwa, gba, finput, fgrad, scale)
             return
         reuse = self.reusable(finput)
         col = finput.a if reuse else _fit(finput, self.col_shape(c, cl))
@@ -743,11 +753,8 @@ def _conv_backward(nd: int, gi: Any, x: Any, gout: Any, w: Tensor, gw: Tensor, g
         g.spectral_backward(gia, g.batched(ga), w.a, gw.a, gba, finput, fgrad, scale)
         return
     if g.wino is not None:
-        gab = g.batched(ga)
         gia = None if gi is None else g.grad_array(gi)
-        g.wino.backward(g.xa, gab, w.a, gia, gw.a, scale, g.wino_scratch(fgrad, True),
-                        g.wino_tiles(finput))
-        g.bias_grad(gab, gba, scale)
+        g.wino_backward(gia, g.batched(ga), w.a, gw.a, gba, finput, fgrad, scale)
         return
     if gi is not None and g.transposable() and not g.reusable(finput):
         # gradInput's gradOutput columns serve the weight's gradient too (instead of gathering
@@ -1049,7 +1056,7 @@ def conv_temporal_acc(x: Any, gout: Any, gw: Tensor, gb: Any, finput: Tensor, fg
     ga = _temporal_gout(gout, gw, batch, nout, Co)
     xp = gw.xp
     B = xa.shape[0]
-    if finput.size == (B * nout, kW * C) and finput.a.flags.c_contiguous:
+    if _holds(finput, (B * nout, kW * C)):
         col = finput.a
     else:
         col = _fit(finput, (B * nout, kW * C))
@@ -1185,7 +1192,7 @@ def conv_local_acc(x: Any, gout: Any, gw: Tensor, gb: Any, finput: Tensor, fgrad
     g = _local(x, gw, kW, kH, dW, dH, padW, padH, iW, iH, oW, oH, C, Co)
     ga = g.check_gout(gout, gw)
     xp, B, L = g.xp, g.B, g.L
-    if finput.size == (L, g.K, B) and finput.a.flags.c_contiguous:
+    if _holds(finput, (L, g.K, B)):
         col = finput.a
     else:
         col = g.columns(finput, fgrad)
@@ -1332,7 +1339,7 @@ def conv_depthwise_acc(x: Any, gout: Any, gw: Tensor, gb: Any, finput: Tensor, f
     ga = _arr(gout, gw, "gradOutput")
     _check_gout(gout, g.batch, C * M, g.osz)
     ga = g.batched(ga).reshape(B, C, M, L)
-    if finput.size == g.col_shape(B, False, False) and finput.a.flags.c_contiguous:
+    if _holds(finput, g.col_shape(B, False, False)):
         col = finput.a
     else:
         col = _fit(finput, g.col_shape(B, False, False))

@@ -92,8 +92,8 @@ class Winograd:
         self.S, self.pad, self.osz = S, pad, osz
         # the largest tile grid of the passes: the output's (forward, gradWeight), the input's
         # (gradInput)
-        self.T1 = max(_tiles(osz[0]) * _tiles(osz[1]), _tiles(S[0]) * _tiles(S[1]))
-        per = 16 * self.T1 * max(C, Co)
+        tiles = max(_tiles(osz[0]) * _tiles(osz[1]), _tiles(S[0]) * _tiles(S[1]))
+        per = 16 * tiles * max(C, Co)
         self.chunk = B if B * per <= 2 * CHUNK_ELEMS else max(1, min(B, CHUNK_ELEMS // per))
 
     # -- scratch ----------------------------------------------------------------------------------
