@@ -45,7 +45,10 @@ from typing import Any, Optional, Sequence
 import numpy as _np
 
 from luatorch.kernels import conv_dft, conv_winograd
-from luatorch.kernels.conv_layout import inner as _inner, last as _last, padded as _padded
+from luatorch.kernels.conv_layout import inner as _inner
+from luatorch.kernels.conv_layout import last as _last
+from luatorch.kernels.conv_layout import padded as _padded
+from luatorch.kernels.conv_layout import samples_per_chunk
 from luatorch.tensor import DTYPE_NAME, Storage, Tensor, TorchError, size_str
 from luatorch.threads import th_get_num_threads
 
@@ -109,7 +112,7 @@ def _fit(t: Tensor, shape: tuple) -> Any:
 def _chunk(B: int, per: int) -> int:
     """Samples per chunk when each sample has `per` elements of columns: the whole batch up to
     twice CHUNK_ELEMS, else about CHUNK_ELEMS."""
-    return B if B * per <= 2 * CHUNK_ELEMS else max(1, min(B, CHUNK_ELEMS // per))
+    return samples_per_chunk(B, per, CHUNK_ELEMS)
 
 
 def _cdiv(a: int, b: int) -> int:

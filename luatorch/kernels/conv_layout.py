@@ -1,9 +1,16 @@
-"""Image layout helpers shared by the convolution kernels (kernels.conv and its Winograd route):
-channels-last views and zero-framed copies.  Arrays come from the tensors' module (`xp`)."""
+"""Helpers shared by the convolution kernels (kernels.conv and its Winograd route): the
+batch-chunking rule, channels-last views and zero-framed copies.  Arrays come from the tensors'
+module (`xp`)."""
 
 from __future__ import annotations
 
 from typing import Any, Sequence
+
+
+def samples_per_chunk(B: int, per: int, limit: int) -> int:
+    """Samples per chunk when each sample has `per` elements of work arrays: the whole batch up
+    to twice `limit`, else about `limit`."""
+    return B if B * per <= 2 * limit else max(1, min(B, limit // per))
 
 
 def last(a: Any) -> Any:

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as _np
 
-from luatorch.kernels.conv_layout import last, padded
+from luatorch.kernels.conv_layout import last, padded, samples_per_chunk
 
 # input and output planes (per BLAS thread) from which the route is taken (below, the
 # transforms cost about what the smaller products save: measured on 64-plane ResNet layers)
@@ -94,7 +94,7 @@ class Winograd:
         # (gradInput)
         tiles = max(_tiles(osz[0]) * _tiles(osz[1]), _tiles(S[0]) * _tiles(S[1]))
         per = 16 * tiles * max(C, Co)
-        self.chunk = B if B * per <= 2 * CHUNK_ELEMS else max(1, min(B, CHUNK_ELEMS // per))
+        self.chunk = samples_per_chunk(B, per, CHUNK_ELEMS)
 
     # -- scratch ----------------------------------------------------------------------------------
     def _pass_sizes(self, cin: int, kout: int, size: tuple) -> list:
