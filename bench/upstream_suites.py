@@ -1,0 +1,179 @@
+"""Run Torch7's own test suites against luatorch, one test per process.
+
+    python bench/upstream_suites.py --nn ~/src/nn --torch ~/src/torch7 --optim ~/src/optim
+
+Each path is a checkout of the upstream repository (torch/nn, torch/torch7, torch/optim); nothing
+from them is copied into this project.  A suite test passes when torch.Tester reports no failed
+assertion and no error for it; an optim script passes when it ends without an error.  Every test
+runs in a fresh process with a time limit, so one crash or hang costs only itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+from typing import Optional
+
+HERE = pathlib.Path(__file__).resolve()
+ROOT = HERE.parent.parent
+
+# Lua run inside a child: list the suite's test names, or run one of them.  The suite object is a
+# local of the upstream file, reached through the upvalues of the entry point it defines.
+_SUITE = {
+    "nn": ("nn", "test.lua", "nn.test", "mytester"),
+    "torch": ("torch", "test/test.lua", "torch.test", "torchtest"),
+}
+
+_LIST = r"""
+local entry, upname = ...
+local f = loadstring('return ' .. entry)()
+local i = 1
+while true do
+   local name, value = debug.getupvalue(f, i)
+   if name == nil then break end
+   if name == upname then
+      -- a Tester keeps name -> function in .tests; a TestSuite in its raw __tests
+      local tests = rawget(value, 'tests') or rawget(value, '__tests') or value
+      local names = {}
+      for k in pairs(tests) do names[#names + 1] = k end
+      table.sort(names)
+      return table.concat(names, '\n')
+   end
+   i = i + 1
+end
+error('no upvalue ' .. upname .. ' in ' .. entry)
+"""
+
+
+def _child(kind: str, repo: str, name: Optional[str], seed: int) -> int:
+    sys.path.insert(0, str(ROOT))
+    from luatorch.runtime import LuaError, Runtime
+
+    package, rel, entry, upname = _SUITE[kind]
+    path = os.path.join(repo, rel)
+    rt = Runtime(script_dir=os.path.dirname(path))
+    try:
+        rt.require(package)
+        rt.call(rt.lua.eval("dofile"), path)
+        if name is None:
+            print(rt.call(rt.lua.eval("loadstring")(_LIST), entry, upname))
+            return 0
+        # Tester:run takes Lua patterns: anchor the name so that 'Add' is not also 'CAdd'
+        pattern = "^" + "".join("%" + c if not c.isalnum() else c for c in name) + "$"
+        if kind == "nn":
+            rt.execute(f"nn.test({{'{pattern}'}}, {seed})")
+        else:
+            rt.execute(f"torch.manualSeed({seed}); torch.test({{'{pattern}'}})")
+    except LuaError as e:
+        print("LUAERROR:", e.message, file=sys.stderr)
+        return 1
+    return 0
+
+
+def _optim_child(repo: str, script: str) -> int:
+    sys.path.insert(0, str(ROOT))
+    from luatorch.runtime import LuaError, Runtime
+
+    test_dir = os.path.join(repo, "test")
+    os.chdir(test_dir)
+    rt = Runtime(script_dir=test_dir)
+    try:
+        rt.run_file(os.path.join(test_dir, script))
+    except LuaError as e:
+        print("LUAERROR:", e.message, file=sys.stderr)
+        return 1
+    return 0
+
+
+def _spawn(args: list, timeout: float) -> tuple:
+    t0 = time.time()
+    try:
+        p = subprocess.run([sys.executable, str(HERE), *args], capture_output=True, text=True,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False, f"timeout after {timeout:.0f} s", time.time() - t0
+    ok = p.returncode == 0
+    reason = ""
+    if not ok:
+        text = (p.stderr + "\n" + p.stdout).strip().splitlines()
+        errs = [ln for ln in text if ln.startswith("LUAERROR:")]
+        # the Tester's report: the line after "Function call failed", or a failed assertion
+        out = p.stdout.splitlines()
+        fails = [out[i + 1].strip() for i, ln in enumerate(out[:-1])
+                 if "Function call failed" in ln]
+        fails += [ln.strip() for ln in out if "violation" in ln or "Failure" in ln]
+        reason = (fails[:2] + errs[-1:]) if (fails or errs) else text[-3:]
+        reason = " | ".join(r[:300] for r in reason)
+        if not reason:
+            reason = f"exit {p.returncode}"
+    return ok, reason, time.time() - t0
+
+
+def _names(kind: str, repo: str) -> list:
+    p = subprocess.run([sys.executable, str(HERE), "--child", kind, repo, "-", "0"],
+                       capture_output=True, text=True, timeout=300)
+    if p.returncode != 0:
+        raise SystemExit(f"cannot list the {kind} suite: {p.stderr.strip()[-500:]}")
+    return [ln for ln in p.stdout.splitlines() if ln.strip()]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--nn", help="checkout of torch/nn")
+    ap.add_argument("--torch", help="checkout of torch/torch7")
+    ap.add_argument("--optim", help="checkout of torch/optim")
+    ap.add_argument("--only", nargs="*", help="test names to run (default: all)")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument("--optim-child", nargs=2, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        kind, repo, name, seed = a.child
+        return _child(kind, repo, None if name == "-" else name, int(seed))
+    if a.optim_child:
+        return _optim_child(*a.optim_child)
+
+    jobs: list = []
+    for kind in ("nn", "torch"):
+        repo = getattr(a, kind)
+        if repo:
+            for name in _names(kind, repo):
+                if not a.only or name in a.only:
+                    jobs.append((kind, name, ["--child", kind, repo, name, str(a.seed)]))
+    if a.optim:
+        for script in sorted(os.listdir(os.path.join(a.optim, "test"))):
+            if script.startswith("test_") and script.endswith(".lua"):
+                if not a.only or script in a.only:
+                    jobs.append(("optim", script, ["--optim-child", a.optim, script]))
+    if not jobs:
+        ap.error("give at least one of --nn, --torch, --optim")
+
+    results: dict = {}
+    with cf.ThreadPoolExecutor(a.jobs) as pool:
+        futs = {pool.submit(_spawn, args, a.timeout): (kind, name) for kind, name, args in jobs}
+        for fut in cf.as_completed(futs):
+            kind, name = futs[fut]
+            ok, reason, dt = fut.result()
+            results.setdefault(kind, {})[name] = {"ok": ok, "reason": reason, "seconds": dt}
+            mark = "PASS" if ok else "FAIL"
+            print(f"{mark} {kind}.{name} ({dt:.1f} s){'' if ok else ': ' + reason}", flush=True)
+    print()
+    for kind, res in results.items():
+        passed = sum(r["ok"] for r in res.values())
+        print(f"{kind}: {passed}/{len(res)} passed")
+    if a.json:
+        pathlib.Path(a.json).write_text(json.dumps(results, indent=1, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
