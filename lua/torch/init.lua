@@ -9,7 +9,14 @@ local torch = torch
 torch._door = door
 package.loaded.torch = torch
 
+-- Torch7's init gave LuaJIT 5.2's table.unpack and table.pack; scripts and nn's tests use them.
+table.unpack = table.unpack or unpack
+table.pack = table.pack or function(...)
+   return {n = select('#', ...), ...}
+end
+
 local rawget, rawset, setmetatable, getmetatable = rawget, rawset, setmetatable, getmetatable
+local rawequal = rawequal
 local type, error, pairs, tostring = type, error, pairs, tostring
 
 -- Library errors are reported at the user's line: the innermost frame outside lua/ (tail
@@ -56,6 +63,9 @@ local function install_metamethods(mt)
             f = m and m[hook]
          end
          if f == nil then
+            -- luaT's fallback: objects without __eq__ are equal only to themselves
+            -- (two wrappers of one tensor or storage count as one object, as luaT's pointers)
+            if mm == '__eq' then return torch._same(a, b) end
             error('attempt to perform ' .. mm:sub(3) .. ' on a ' .. torch.type(a), 2)
          end
          return f(a, b)

@@ -29,6 +29,13 @@ function torch.pointer(obj)
    return 0
 end
 
+--- luaT's `==` for torch objects without __eq__: the same underlying object.
+function torch._same(a, b)
+   if rawequal(a, b) then return true end
+   local ha, hb = H[a], H[b]
+   return ha ~= nil and hb ~= nil and door.t_pointer(ha) == door.t_pointer(hb)
+end
+
 --- True when a and b are the same object (tensors: same storage, offset, sizes and strides).
 function torch.isequal(a, b)
    if torch.isTensor(a) and torch.isTensor(b) then
