@@ -23,23 +23,24 @@ from typing import Optional
 HERE = pathlib.Path(__file__).resolve()
 ROOT = HERE.parent.parent
 
-# Lua run inside a child: list the suite's test names, or run one of them.  The suite object is a
-# local of the upstream file, reached through the upvalues of the entry point it defines.
+# Lua run inside a child to list the suite's test names.  The suite is a local of the upstream
+# file, reached through the upvalues of the entry point it defines (nn.test, torch.test).
 _SUITE = {
-    "nn": ("nn", "test.lua", "nn.test", "mytester"),
-    "torch": ("torch", "test/test.lua", "torch.test", "torchtest"),
+    "nn": ("nn", "test.lua", "nn.test"),
+    "torch": ("torch", "test/test.lua", "torch.test"),
 }
 
 _LIST = r"""
-local entry, upname = ...
+local entry = ...
 local f = loadstring('return ' .. entry)()
 local i = 1
 while true do
    local name, value = debug.getupvalue(f, i)
    if name == nil then break end
-   if name == upname then
-      -- a Tester keeps name -> function in .tests; a TestSuite in its raw __tests
-      local tests = rawget(value, 'tests') or rawget(value, '__tests') or value
+   -- a Tester keeps name -> function in .tests; a TestSuite in its raw __tests
+   local tests = type(value) == 'table'
+      and (rawget(value, '__isTestSuite') and rawget(value, '__tests') or rawget(value, 'tests'))
+   if type(tests) == 'table' then
       local names = {}
       for k in pairs(tests) do names[#names + 1] = k end
       table.sort(names)
@@ -47,7 +48,7 @@ while true do
    end
    i = i + 1
 end
-error('no upvalue ' .. upname .. ' in ' .. entry)
+error('no test suite among the upvalues of ' .. entry)
 """
 
 
@@ -55,14 +56,14 @@ def _child(kind: str, repo: str, name: Optional[str], seed: int) -> int:
     sys.path.insert(0, str(ROOT))
     from luatorch.runtime import LuaError, Runtime
 
-    package, rel, entry, upname = _SUITE[kind]
+    package, rel, entry = _SUITE[kind]
     path = os.path.join(repo, rel)
     rt = Runtime(script_dir=os.path.dirname(path))
     try:
         rt.require(package)
         rt.call(rt.lua.eval("dofile"), path)
         if name is None:
-            print(rt.call(rt.lua.eval("loadstring")(_LIST), entry, upname))
+            print(rt.call(rt.lua.eval("loadstring")(_LIST), entry))
             return 0
         # Tester:run takes Lua patterns: anchor the name so that 'Add' is not also 'CAdd'
         pattern = "^" + "".join("%" + c if not c.isalnum() else c for c in name) + "$"
