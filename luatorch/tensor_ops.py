@@ -12,6 +12,7 @@ import numpy as np
 
 from luatorch import tensor as T
 from luatorch.backend import cpu
+from luatorch.kernels.pointwise import ival
 from luatorch.tensor import TYPES, Storage, Tensor, TorchError, size_str
 
 DT = TYPES  # type name ('Float') -> dtype
@@ -319,9 +320,17 @@ def t_copy(dst: Tensor, src: Tensor) -> None:
     dst.copy_from(src)
 
 
+def _cnum(buf: Any, v: Any) -> Any:
+    """`v` as C converts a double to `buf`'s element type (NumPy refuses out-of-range ints)."""
+    return ival(buf.dtype, v) if buf.dtype.kind in "iu" else v
+
+
 def t_fill(t: Tensor, v: float) -> None:
     if t.size:
-        t.a.fill(v)
+        try:
+            t.a.fill(v)
+        except (OverflowError, ValueError):
+            t.a.fill(_cnum(t.a, v))
 
 
 def t_zero(t: Tensor) -> None:
@@ -345,7 +354,10 @@ def t_set1(t: Tensor, i: int, v: float) -> None:
         i += n + 1
     if not 1 <= i <= n:
         raise TorchError(f"index out of bound: index {i} is out of range for a tensor of size {n}")
-    t.a[i - 1] = v
+    try:
+        t.a[i - 1] = v
+    except (OverflowError, ValueError):
+        t.a[i - 1] = _cnum(t.a, v)
 
 
 def _elem_index(t: Tensor, idx: tuple) -> tuple:
@@ -369,7 +381,11 @@ def t_get(t: Tensor, *idx: int) -> Any:
 
 
 def t_setv(t: Tensor, v: float, *idx: int) -> None:
-    t.a[_elem_index(t, idx)] = v
+    i = _elem_index(t, idx)
+    try:
+        t.a[i] = v
+    except (OverflowError, ValueError):
+        t.a[i] = _cnum(t.a, v)
 
 
 def t_get_storage_idx(t: Tensor, s: Storage) -> Any:
@@ -426,7 +442,10 @@ def s_set(st: Storage, i: int, v: float) -> None:
     n = st.size()
     if not 1 <= i <= n:
         raise TorchError(f"index out of bound: index {i} is out of range for a storage of size {n}")
-    st.buf[i - 1] = v
+    try:
+        st.buf[i - 1] = v
+    except (OverflowError, ValueError):
+        st.buf[i - 1] = _cnum(st.buf, v)
 
 
 def s_resize(st: Storage, n: int) -> None:
@@ -434,7 +453,10 @@ def s_resize(st: Storage, n: int) -> None:
 
 
 def s_fill(st: Storage, v: float) -> None:
-    st.buf.fill(v)
+    try:
+        st.buf.fill(v)
+    except (OverflowError, ValueError):
+        st.buf.fill(_cnum(st.buf, v))
 
 
 def s_copy(dst: Storage, src: Any) -> None:
