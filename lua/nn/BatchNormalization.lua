@@ -54,19 +54,42 @@ function BN:checkInputDim(input)
       torch._error(torch.type(self) .. ': tensor expected, got ' .. torch.type(input))
    end
    local nd = input:dim()
-   if nd ~= self.nDim then
+   if not (nd == self.nDim or (nd == self.nDim - 1 and self.train == false)) then
       torch._error(string.format('only mini-batch supported (%dD tensor), got %dD tensor instead',
          self.nDim, nd))
    end
+   local fdim = nd == self.nDim - 1 and 1 or 2
+   if input:size(fdim) ~= self.running_mean:nElement() then
+      torch._error(string.format('got %d-feature tensor, expected %d', input:size(fdim),
+         self.running_mean:nElement()))
+   end
+end
+
+-- One sample in evaluation is seen as a batch of one, so the output is 1 x ... as in Torch7
+-- (which reshapes the caller's tensor in place; a view leaves it alone).
+function BN.makeBatch(self, t)
+   if self.train == false and t:dim() == self.nDim - 1 then
+      local sz = t:size():totable()
+      table.insert(sz, 1, 1)
+      return t:view(torch.LongStorage(sz))
+   end
+   return t
+end
+
+-- Torch7 trains on batch statistics only when there is more than one sample: a batch of one
+-- uses, and leaves alone, the running estimates.
+function BN.batchStats(self, input)
+   return self.train ~= false and input:size(1) > 1
 end
 
 function BN:updateOutput(input)
    self:checkInputDim(input)
+   input = self:makeBatch(input)
    self.save_mean = self.save_mean or input.new()
    self.save_std = self.save_std or input.new()
    local w, b = self.weight, self.bias
    k_fwd(H[self.output], H[input], w and H[w], b and H[b], H[self.running_mean],
-      H[self.running_var], H[self.save_mean], H[self.save_std], self.train ~= false,
+      H[self.running_var], H[self.save_mean], H[self.save_std], self:batchStats(input),
       self.momentum, self.eps)
    return self.output
 end
@@ -77,10 +100,11 @@ local function backward(self, input, gradOutput, scale, gradInput, gradWeight, g
    if not (self.save_mean and self.save_std) then
       torch._error('must call :updateOutput() first')
    end
+   input, gradOutput = self:makeBatch(input), self:makeBatch(gradOutput)
    local w = self.weight
    k_bwd(H[input], H[gradOutput], gradInput and H[gradInput], gradWeight and H[gradWeight],
       gradBias and H[gradBias], w and H[w], H[self.running_mean], H[self.running_var],
-      H[self.save_mean], H[self.save_std], self.train ~= false, scale or 1, self.eps)
+      H[self.save_mean], H[self.save_std], self:batchStats(input), scale or 1, self.eps)
    return self.gradInput
 end
 

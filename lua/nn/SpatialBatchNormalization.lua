@@ -15,21 +15,9 @@ BN.__version = 2
 -- expected dimension of the input
 BN.nDim = 4
 
-function BN:checkInputDim(input)
-   local nd = input:dim()
-   if not (nd == self.nDim or (nd == self.nDim - 1 and self.train == false)) then
-      torch._error(string.format('only mini-batch supported (%dD tensor), got %dD tensor instead',
-         self.nDim, nd))
-   end
-   local fdim = nd == self.nDim - 1 and 1 or 2
-   if input:size(fdim) ~= self.running_mean:nElement() then
-      torch._error(string.format('got %d-feature tensor, expected %d', input:size(fdim),
-         self.running_mean:nElement()))
-   end
-end
-
 function BN:updateOutput(input)
    -- the kernel checks the input's dimensions and feature count itself
+   input = self:makeBatch(input)
    local sm, ss = self.save_mean, self.save_std
    if not sm then
       sm = input.new()
@@ -38,7 +26,7 @@ function BN:updateOutput(input)
    end
    local w, b = self.weight, self.bias
    k_fwd(H[self.output], H[input], w and H[w], b and H[b], H[self.running_mean],
-      H[self.running_var], H[sm], H[ss], self.train ~= false, self.momentum, self.eps, self.nDim)
+      H[self.running_var], H[sm], H[ss], self:batchStats(input), self.momentum, self.eps, self.nDim)
    return self.output
 end
 
@@ -46,10 +34,12 @@ local function backward(self, input, gradOutput, scale, gradInput, gradWeight, g
    if not (self.save_mean and self.save_std) then
       torch._error('must call :updateOutput() first')
    end
+   input, gradOutput = self:makeBatch(input), self:makeBatch(gradOutput)
    local w = self.weight
    k_bwd(H[input], H[gradOutput], gradInput and H[gradInput], gradWeight and H[gradWeight],
       gradBias and H[gradBias], w and H[w], H[self.running_mean], H[self.running_var],
-      H[self.save_mean], H[self.save_std], self.train ~= false, scale or 1, self.eps, self.nDim)
+      H[self.save_mean], H[self.save_std], self:batchStats(input), scale or 1, self.eps,
+      self.nDim)
    return self.gradInput
 end
 

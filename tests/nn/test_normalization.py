@@ -183,7 +183,7 @@ def test_weight_norm_parameters(nnrt: Runtime) -> None:
 ERRORS = [
     ("nn.BatchNormalization(4):forward(torch.randn(4))",
      "only mini-batch supported (2D tensor), got 1D tensor instead"),
-    ("nn.BatchNormalization(4):forward(torch.randn(3, 5))", "expected 4 features"),
+    ("nn.BatchNormalization(4):forward(torch.randn(3, 5))", "got 5-feature tensor, expected 4"),
     ("nn.BatchNormalization()", "Missing argument #1: dimensionality of input"),
     ("nn.Normalize(2):forward(torch.randn(2, 3, 4))", "only 1d layer supported"),
     ("nn.Normalize()", "p-norm not provided"),
