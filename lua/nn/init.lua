@@ -181,4 +181,12 @@ require 'nn.VolumetricAveragePooling'
 require 'nn.VolumetricMaxUnpooling'
 require 'nn.VolumetricReplicationPadding'
 
+require 'nn.NaN'
+require 'nn.Profile'
+require 'nn.Convert'
+require 'nn.Collapse'
+require 'nn.CAddTensorTable'
+require 'nn.ZipTableOneToMany'
+require 'nn.Kmeans'
+
 return nn

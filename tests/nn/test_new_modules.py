@@ -1,0 +1,140 @@
+"""Modules that torch/nn has and luatorch lacked (issue 11): forward against a NumPy reference,
+backward against finite differences, and the helpers (moses, hessian, SparseJacobian)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from luatorch.runtime import LuaError, Runtime
+from tests.nn.gradcheck import check_module, get, load_nn, put
+
+
+@pytest.fixture(scope="module")
+def rt() -> Runtime:
+    return load_nn(Runtime())
+
+
+def rand(*shape: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+# -- moses ---------------------------------------------------------------------------------------
+
+def test_moses_functions(rt: Runtime) -> None:
+    rt.execute("""
+        _ = require 'moses'
+        _r = {
+           nan = _.isNaN(0/0), num = _.isNaN(1), str = _.isNaN('x'),
+           idx = _.indexOf({'a', 'b', 'c'}, 'c'), miss = _.indexOf({'a'}, 'z'),
+           map = _.map({a = 1, b = 2}, function(k, v) return k .. v end),
+           sel = _.select({1, 2, 3, 4}, function(k, v) return v % 2 == 0 end),
+           red = _.reduce({1, 2, 3}, function(s, v) return s + v end),
+           range = _.range(3), size = _.size({a = 1, b = 2, 3}),
+           flat = _.flatten({1, {2, {3}}}), nkeys = #_.keys({a = 1, b = 2}),
+        }
+    """)
+    r = rt.eval("_r")
+    assert r.nan is True and r.num is False and r.str is False
+    assert r.idx == 3 and r.miss is None
+    assert r.map.a == "a1" and r.map.b == "b2"
+    assert list(r.sel.values()) == [2, 4]
+    assert r.red == 6
+    assert list(r.range.values()) == [0, 1, 2, 3]
+    assert r.size == 3 and r.nkeys == 2
+    assert list(r.flat.values()) == [1, 2, 3]
+
+
+# -- decorators and table modules ----------------------------------------------------------------
+
+def test_nan_passes_clean_values_and_names_the_module(rt: Runtime) -> None:
+    put(rt, "x", rand(2, 3))
+    rt.execute("lin = nn.Linear(3, 4); m = nn.NaN(lin, 7); y = m:forward(x)")
+    assert np.allclose(get(rt, "y"), get(rt, "lin:forward(x)"))
+    rt.execute("x[1][1] = 0/0; ok, err = pcall(function() m:forward(x) end)")
+    assert rt.eval("ok") is False
+    assert "NaN found in input of module" in rt.eval("err")
+    assert "nn.NaN(7) @ nn.Linear(3 -> 4)" in rt.eval("err")
+    put(rt, "x", rand(2, 3))
+    rt.execute("lin.bias[2] = 0/0; ok, err = pcall(function() m:forward(x) end)")
+    assert "NaN found in parameters of module" in rt.eval("err")
+
+
+def test_profile_is_transparent(rt: Runtime) -> None:
+    put(rt, "x", rand(2, 3))
+    put(rt, "g", rand(2, 4))
+    rt.execute("lin = nn.Linear(3, 4); p = nn.Profile(lin, 1000)")
+    assert np.allclose(get(rt, "p:forward(x)"), get(rt, "lin.output"))
+    assert np.allclose(get(rt, "p:backward(x, g)"), get(rt, "x.new(lin.gradInput)"))
+    assert rt.eval("p.numFwds") == 1 and rt.eval("p.numBwds") == 1
+    rt.execute("p2 = p:clone()")
+    assert rt.eval("torch.type(p2.timer)") == "torch.Timer"
+
+
+def test_collapse(rt: Runtime) -> None:
+    x = rand(4, 3, 2, 5)
+    put(rt, "x", x)
+    rt.execute("c = nn.Collapse(3); xt = x:transpose(1, 4)")
+    assert np.array_equal(get(rt, "c:forward(x)"), x.reshape(4, -1))
+    assert np.array_equal(get(rt, "c:forward(xt)"), x.transpose(3, 1, 2, 0).reshape(5, -1))
+    assert np.array_equal(get(rt, "c:backward(xt, c.output)"), x.transpose(3, 1, 2, 0))
+    assert np.array_equal(get(rt, "nn.Collapse(3):forward(x[1])"), x[0].reshape(-1))
+    check_module(rt, "nn.Collapse(2)", rand(3, 2, 2))
+
+
+def test_convert_layouts(rt: Runtime) -> None:
+    x = rand(4, 3, 2, 5)
+    put(rt, "x", x)
+    rt.execute("c = nn.Convert('bchw', 'chwb')")
+    assert np.array_equal(get(rt, "c:forward(x)"), x.transpose(1, 2, 3, 0))
+    assert np.array_equal(get(rt, "c:backward(x, c.output)"), x)
+    assert np.array_equal(get(rt, "nn.Convert('bchw', 'bf'):forward(x)"), x.reshape(4, -1))
+    assert np.array_equal(get(rt, "nn.Convert('chw', 'hwc'):forward(x[1])"),
+                          x[0].transpose(1, 2, 0))
+    assert np.array_equal(get(rt, "nn.Convert('chw', 'f'):forward(x[1])"), x[0].reshape(-1))
+    rt.execute("cf = nn.Convert():float(); yf = cf:forward(x); gf = cf:backward(x, yf)")
+    assert rt.eval("torch.type(yf)") == "torch.FloatTensor"
+    assert rt.eval("torch.type(gf)") == "torch.DoubleTensor"
+    check_module(rt, "nn.Convert('bchw', 'hbwc')", rand(2, 3, 2, 2))
+    msg = str(pytest.raises(LuaError, rt.execute, "nn.Convert('bf', 'bt'):forward(x[1][1])")
+              .value)
+    assert "cannot convert shape 'bf' to bt" in msg
+
+
+def test_cadd_tensor_table_and_zip_one_to_many(rt: Runtime) -> None:
+    v, a, b = rand(3, seed=1), rand(3, seed=2), rand(3, seed=3)
+    g1, g2 = rand(3, seed=4), rand(3, seed=5)
+    for name, arr in dict(v=v, a=a, b=b, g1=g1, g2=g2).items():
+        put(rt, name, arr)
+    rt.execute("m = nn.CAddTensorTable(); y = m:forward({v, {a, b}}); "
+               "gi = m:backward({v, {a, b}}, {g1, g2})")
+    assert np.allclose(get(rt, "y[1]"), v + a) and np.allclose(get(rt, "y[2]"), v + b)
+    assert np.allclose(get(rt, "gi[1]"), g1 + g2)
+    assert np.allclose(get(rt, "gi[2][1]"), g1) and np.allclose(get(rt, "gi[2][2]"), g2)
+    rt.execute("z = nn.ZipTableOneToMany(); y = z:forward({v, {a, b}}); "
+               "gi = z:backward({v, {a, b}}, {{g1, g2}, {g2, g1}})")
+    assert rt.eval("y[1][1] == v and y[2][2] == b") is True
+    assert np.allclose(get(rt, "gi[1]"), g1 + g2)
+    assert np.allclose(get(rt, "gi[2][1]"), g2) and np.allclose(get(rt, "gi[2][2]"), g1)
+
+
+def test_kmeans_assigns_nearest_and_pulls_centres(rt: Runtime) -> None:
+    x = rand(20, 3)
+    put(rt, "x", x)
+    rt.execute("km = nn.Kmeans(4, 3); km:initRandom(x); km:zeroGradParameters(); "
+               "y = km:forward(x); km:backward(x)")
+    w = get(rt, "km.weight")
+    d = ((x[:, None, :] - w[None, :, :]) ** 2).sum(2)
+    assign = d.argmin(1)
+    assert np.array_equal(get(rt, "y").astype(int) - 1, assign)
+    assert np.isclose(rt.eval("km.loss"), d.min(1).sum())
+    grad = np.zeros_like(w)
+    for k in range(4):
+        sel = x[assign == k]
+        grad[k] = -(sel - w[k]).sum(0) / (len(sel) + 1e-7)
+    assert np.allclose(get(rt, "km.gradWeight"), grad)
+    # k-means++ on well separated points recovers them exactly
+    pts = np.repeat(np.array([[1.0] * 3, [2.0] * 3, [3.0] * 3]), 10, axis=0)
+    put(rt, "p", pts)
+    rt.execute("km = nn.Kmeans(3, 3); km:initKmeansPlus(p); km:forward(p)")
+    assert rt.eval("km.loss") == 0
