@@ -26,6 +26,7 @@ TYPES = {
     "Int": np.dtype(np.int32),
     "Long": np.dtype(np.int64),
     "Float": np.dtype(np.float32),
+    "Half": np.dtype(np.float16),
     "Double": np.dtype(np.float64),
 }
 DTYPE_NAME = {v: k for k, v in TYPES.items()}

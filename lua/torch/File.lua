@@ -471,7 +471,6 @@ local function tensor_class(cname)
       if not cpu then return nil end
       return what, cpu, (elem == '' and 'Float' or elem)
    end
-   if rest == 'Half' then return what, 'Float', 'Half' end
    if tensor_mt_by_name[rest] then return what, rest, rest end
    return nil
 end

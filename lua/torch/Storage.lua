@@ -51,8 +51,10 @@ function Storage.totable(self)
    local n = s_size(H[self])
    local out = {}
    if n == 0 then return out end
+   local kind = storage_mts[getmetatable(self)]
+   if kind == 'Half' then return Storage.totable(Storage.type(self, 'torch.FloatStorage')) end
    local p = Storage.data(self)
-   if storage_mts[getmetatable(self)] == 'Long' then
+   if kind == 'Long' then
       for i = 1, n do out[i] = tonumber(p[i - 1]) end
    else
       for i = 1, n do out[i] = p[i - 1] end
@@ -83,7 +85,7 @@ end
 
 local ffi = require 'ffi'
 local CT = {Byte = 'uint8_t*', Char = 'int8_t*', Short = 'int16_t*', Int = 'int32_t*',
-   Long = 'int64_t*', Float = 'float*', Double = 'double*'}
+   Long = 'int64_t*', Float = 'float*', Half = 'uint16_t*', Double = 'double*'}
 
 function Storage.data(self)
    return ffi.cast(CT[storage_mts[getmetatable(self)]], door.s_data_ptr(H[self]))
@@ -93,7 +95,11 @@ function Storage.__tostring__(self)
    return door.fmt_storage(H[self], torch.typename(self))
 end
 
-for _, fname in ipairs({'byte', 'char', 'short', 'int', 'long', 'float', 'double'}) do
+function Storage.elementSize(self)
+   return torch._elemsize[storage_mts[getmetatable(self)]]
+end
+
+for _, fname in ipairs({'byte', 'char', 'short', 'int', 'long', 'float', 'half', 'double'}) do
    local short = fname:sub(1, 1):upper() .. fname:sub(2)
    Storage[fname] = function(self) return Storage.type(self, 'torch.' .. short .. 'Storage') end
 end

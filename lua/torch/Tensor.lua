@@ -44,10 +44,15 @@ local H = setmetatable({}, {
 })
 torch._H = H
 
-local TYPES = {'Byte', 'Char', 'Short', 'Int', 'Long', 'Float', 'Double'}
+local TYPES = {'Byte', 'Char', 'Short', 'Int', 'Long', 'Float', 'Half', 'Double'}
 torch._tensortypes = TYPES
+-- NOTE: LuaJIT's FFI has no half type: a Half pointer reads raw bits (as Torch7's THHalf*),
+-- so element loops over Half tensors go through a Float copy instead.
 local CTYPE = {Byte = 'uint8_t', Char = 'int8_t', Short = 'int16_t', Int = 'int32_t',
-   Long = 'int64_t', Float = 'float', Double = 'double'}
+   Long = 'int64_t', Float = 'float', Half = 'uint16_t', Double = 'double'}
+local ELEMSIZE = {Byte = 1, Char = 1, Short = 2, Int = 4, Long = 8, Float = 4, Half = 2,
+   Double = 8}
+torch._elemsize = ELEMSIZE
 
 -- metatables of tensor types: mt -> short type name ('Float'), and name -> mt
 local tensor_mts = {}
@@ -504,6 +509,7 @@ function Tensor.totable(self)
    local h = H[self]
    local n = t_dim(h)
    if n == 0 then return {} end
+   if tensor_mts[getmetatable(self)] == 'Half' then return Tensor.totable(Tensor.float(self)) end
    local c = Tensor.contiguous(self)
    local p = Tensor.data(c)
    local long = tensor_mts[getmetatable(self)] == 'Long'
@@ -529,6 +535,15 @@ for _, short in ipairs(TYPES) do
    Tensor[short:lower()] = function(self)
       return Tensor.type(self, 'torch.' .. short .. 'Tensor')
    end
+end
+
+-- the default tensor type (Torch7 calls it real; HalfTensor's maths go through it)
+function Tensor.real(self)
+   return Tensor.type(self, torch.getdefaulttensortype())
+end
+
+function Tensor.elementSize(self)
+   return ELEMSIZE[tensor_mts[getmetatable(self)]]
 end
 
 function Tensor.isTensor(self) return isTensor(self) end
@@ -571,7 +586,23 @@ end
 
 local function is_long(self) return tensor_mts[getmetatable(self)] == 'Long' end
 
+local function is_half(t) return tensor_mts[getmetatable(t)] == 'Half' end
+
+-- apply/map/map2 on Half tensors: run on Float copies, then store the result back
+local function floatof(t)
+   if is_half(t) then return Tensor.float(t) end
+   return t
+end
+
+local function via_float(self, f, ...)
+   local s = floatof(self)
+   f(s, ...)
+   if s ~= self then t_copy(H[self], H[s]) end
+   return self
+end
+
 function Tensor.apply(self, fn)
+   if is_half(self) then return via_float(self, Tensor.apply, fn) end
    local p, sizes, strides, n = strided_iter(self)
    if not p then return self end
    local long = is_long(self)
@@ -585,6 +616,7 @@ function Tensor.apply(self, fn)
 end
 
 function Tensor.map(self, other, fn)
+   if is_half(self) or is_half(other) then return via_float(self, Tensor.map, floatof(other), fn) end
    if t_numel(H[self]) ~= t_numel(H[other]) then
       torch._error('inconsistent tensor size')
    end
@@ -607,6 +639,9 @@ function Tensor.map(self, other, fn)
 end
 
 function Tensor.map2(self, t1, t2, fn)
+   if is_half(self) or is_half(t1) or is_half(t2) then
+      return via_float(self, Tensor.map2, floatof(t1), floatof(t2), fn)
+   end
    local n0 = t_numel(H[self])
    if n0 ~= t_numel(H[t1]) or n0 ~= t_numel(H[t2]) then
       torch._error('inconsistent tensor size')
@@ -801,8 +836,8 @@ local function from_table(mt, tname, t)
    if #flat == 0 then return wrap(t_new(tname), mt) end
    local h = t_new_size(tname, nil, unpack(sizes))
    local u = wrap(h, mt)
-   if tname == 'Long' then
-      -- int64 through the FFI needs an explicit conversion; go through Python instead
+   if tname == 'Long' or tname == 'Half' then
+      -- int64 and half through the FFI needs an explicit conversion; go through Python instead
       local ht = door.t_from_flat(tname, flat, unpack(sizes))
       H[u] = ht
       return u
