@@ -56,7 +56,16 @@ function Module:defaultAccUpdateGradParameters(input, gradOutput, lr)
    self:accGradParameters(input, gradOutput, -lr)
    self.gradWeight, self.gradBias = gradWeight, gradBias
 end
-Module.accUpdateGradParameters = Module.defaultAccUpdateGradParameters
+
+-- A flag, not a function stored in the module, so that a model with shared weights saves
+-- to a .t7 file as plain data.
+function Module:accUpdateGradParameters(input, gradOutput, lr)
+   if self.shared then
+      self:sharedAccUpdateGradParameters(input, gradOutput, lr)
+   else
+      self:defaultAccUpdateGradParameters(input, gradOutput, lr)
+   end
+end
 
 function Module:sharedAccUpdateGradParameters(input, gradOutput, lr)
    if self:parameters() then
@@ -93,8 +102,8 @@ function Module:share(mlp, ...)
       local name = select(i, ...)
       if self[name] ~= nil then
          self[name]:set(mlp[name])
-         self.accUpdateGradParameters = self.sharedAccUpdateGradParameters
-         mlp.accUpdateGradParameters = mlp.sharedAccUpdateGradParameters
+         self.shared = true
+         mlp.shared = true
       end
    end
    return self

@@ -48,3 +48,24 @@ def test_bn_one_sample_in_evaluation_is_a_batch_of_one(nnrt: Runtime, name: str,
     np.testing.assert_array_equal(get(nnrt, "_o"), get(nnrt, "_b"))
     assert get(nnrt, "_gi").shape == shape
     check_module(nnrt, f"nn.{name}(3)", x[0], setup="_m:evaluate()")
+
+
+# -- Module:share: a flag, so that shared models save and load -----------------------------------
+def test_share_marks_shared_and_round_trips_through_t7(nnrt: Runtime, tmp_path) -> None:
+    f = tmp_path / "shared.t7"
+    nnrt.execute("_a = nn.Linear(3, 2); _b = nn.Linear(3, 2); _b:share(_a, 'weight', 'bias')"
+                 "; _s = nn.Sequential():add(_a):add(_b)"
+                 f"; torch.save('{f}', _s); _l = torch.load('{f}')")
+    assert nnrt.eval("_a.shared == true and _b.shared == true")
+    assert nnrt.eval("rawget(_b, 'accUpdateGradParameters') == nil")
+    assert nnrt.eval("torch.pointer(_l:get(1).weight:storage())"
+                     " == torch.pointer(_l:get(2).weight:storage())")
+    # a shared module's update zeroes, accumulates and steps through its gradients (Linear
+    # updates its weights directly either way)
+    x = np.random.default_rng(2).standard_normal(3)
+    put(nnrt, "_x", x)
+    nnrt.execute("_a = nn.CMul(3); _b = nn.CMul(3); _b:share(_a, 'weight')"
+                 "; _w0 = _a.weight:clone(); _b.gradWeight:fill(7); _b:forward(_x)"
+                 "; _b:backwardUpdate(_x, torch.ones(3), 0.5)")
+    np.testing.assert_allclose(get(nnrt, "_a.weight"), get(nnrt, "_w0") - 0.5 * x)
+    np.testing.assert_allclose(get(nnrt, "_b.gradWeight"), x)
