@@ -115,6 +115,13 @@ define('atan2', {{'TT', door.pw_atan2}}, math.atan2)
 define('lerp', {{'TTn', door.pw_lerp}}, function(a, b, w) return a + w * (b - a) end)
 define('pow', {{'Tn', door.pw_pow}, {'nT', door.pw_tpow}}, function(a, b) return a ^ b end)
 
+-- bitwise operations: integer types only (Torch7 raises for float types); shifts on float
+-- types multiply or divide by a power of two
+for _, name in ipairs({'bitand', 'bitor', 'bitxor', 'lshift', 'rshift'}) do
+   define(name, {{'Tn', door['pw_' .. name]}})
+   define('c' .. name, {{'TT', door['pw_c' .. name]}})
+end
+
 local k_addcmul, k_addcdiv = door.pw_addcmul, door.pw_addcdiv
 define('addcmul', {{'TTT', function(r, a, b, c) return k_addcmul(r, a, 1, b, c) end},
    {'TnTT', k_addcmul}})

@@ -441,6 +441,77 @@ def pw_lerp(r: Tensor, a: Tensor, b: Tensor, w: Any) -> None:
         _add(a.a, tmp, out=out)
 
 
+# -- bitwise operations and shifts ---------------------------------------------------------------
+_UNSIGNED = {np.dtype(t): np.dtype("u%d" % np.dtype(t).itemsize)
+             for t in (np.uint8, np.int8, np.int16, np.int32, np.int64)}
+_F16 = np.dtype(np.float16)
+
+
+def _intonly(name: str, a: Tensor) -> None:
+    if a.a.dtype.kind not in "iu":
+        raise TorchError(f"{name} is only supported for integer type tensors")
+
+
+def _make_bitop(name: str, uf: Callable, tensor_arg: bool) -> Callable:
+    def k(r: Tensor, a: Tensor, b: Any) -> None:
+        _intonly(name, a)
+        bb = other(a, b) if tensor_arg else ival(a.a.dtype, b)
+        out = _prep(r, a)
+        if a.size:
+            uf(a.a, bb, out=out)
+
+    k.__name__ = "pw_" + name
+    k.__doc__ = f"res = {name}(a, b), b a {'tensor' if tensor_arg else 'number'} (integers only)."
+    return k
+
+
+def _shift(name: str, r: Tensor, a: Tensor, b: Any, left: bool) -> None:
+    """Shift `a` by `b` (a number or tensor): integers shift their unsigned bits, as Torch7
+    casts to `unsigned real` first (so >> is logical); floats multiply or divide by 2^b."""
+    dt = a.a.dtype
+    if dt == _F16:
+        raise TorchError(f"{name} is not supported for torch.HalfTensor")
+    bb = other(a, b) if isinstance(b, Tensor) else b
+    out = _prep(r, a)
+    if not a.size:
+        return
+    if dt.kind == "f":
+        if not hasattr(bb, "dtype"):
+            bb = dt.type(bb)  # Torch7 passes the count as `real` (powf for floats)
+        p = np.power(dt.type(2), bb, dtype=dt)
+        (_mul if left else _div)(a.a, p, out=out)
+        return
+    ut = _UNSIGNED[dt]
+    if hasattr(bb, "dtype"):
+        cnt = bb.view(ut)
+    else:
+        cnt = ut.type(ival(dt, bb) & ((1 << (8 * ut.itemsize)) - 1))
+    (np.left_shift if left else np.right_shift)(a.a.view(ut), cnt, out=out.view(ut))
+
+
+def pw_lshift(r: Tensor, a: Tensor, v: Any) -> None:
+    """res = a << v (floats: a * 2^v)."""
+    _shift("lshift", r, a, v, True)
+
+
+def pw_rshift(r: Tensor, a: Tensor, v: Any) -> None:
+    """res = a >> v, logical for integers (floats: a / 2^v)."""
+    _shift("rshift", r, a, v, False)
+
+
+def pw_clshift(r: Tensor, a: Tensor, b: Tensor) -> None:
+    """res = a << b element-wise (floats: a * 2^b)."""
+    _shift("clshift", r, a, b, True)
+
+
+def pw_crshift(r: Tensor, a: Tensor, b: Tensor) -> None:
+    """res = a >> b element-wise, logical for integers (floats: a / 2^b)."""
+    _shift("crshift", r, a, b, False)
+
+
+_BITOPS = {"bitand": np.bitwise_and, "bitor": np.bitwise_or, "bitxor": np.bitwise_xor}
+
+
 # -- comparisons and logic ------------------------------------------------------------------------
 def _make_cmp(name: str, uf: Callable) -> Callable:
     def k(r: Tensor | None, a: Tensor, b: Any) -> Tensor:
@@ -764,3 +835,6 @@ for _name, _fn in _UNARY.items():
     EXPORTS["pw_" + _name] = _make_unary(_name, _fn)
 for _name, _uf in _CMP.items():
     EXPORTS["pw_" + _name] = _make_cmp(_name, _uf)
+for _name, _uf in _BITOPS.items():
+    EXPORTS["pw_" + _name] = _make_bitop(_name, _uf, False)
+    EXPORTS["pw_c" + _name] = _make_bitop("c" + _name, _uf, True)

@@ -33,3 +33,61 @@ def test_byte_arithmetic_wraps(rt: Runtime) -> None:
     assert arr(rt, "torch.cmul(a, b)").tolist() == (a * b).tolist()
     assert arr(rt, "torch.mul(a, 2)").tolist() == (a * np.uint8(2)).tolist()
     assert arr(rt, "a:clone():add(300)").tolist() == (a + np.uint8(44)).tolist()
+
+
+# -- bitwise family ------------------------------------------------------------------------------
+_INTS = [("Byte", np.uint8), ("Char", np.int8), ("Short", np.int16), ("Int", np.int32),
+         ("Long", np.int64)]
+
+
+def _ints(rt: Runtime, name: str, tname: str, vals: list) -> None:
+    rt.execute(f"{name} = torch.{tname}Tensor({{{', '.join(map(str, vals))}}})")
+
+
+@pytest.mark.parametrize("tname, dtype", _INTS)
+def test_bitwise_matches_numpy(rt: Runtime, tname: str, dtype: type) -> None:
+    av = [-100, -3, 0, 5, 77, 126]
+    bv = [3, 6, 127, -1, 12, 90]
+    _ints(rt, "a", tname, av)
+    _ints(rt, "b", tname, bv)
+    a = np.array(av).astype(dtype)
+    b = np.array(bv).astype(dtype)
+    for op, uf in [("bitand", np.bitwise_and), ("bitor", np.bitwise_or),
+                   ("bitxor", np.bitwise_xor)]:
+        assert arr(rt, f"torch.{op}(a, 45)").tolist() == uf(a, dtype(45)).tolist()
+        assert arr(rt, f"a:clone():{op}(45)").tolist() == uf(a, dtype(45)).tolist()
+        assert arr(rt, f"torch.c{op}(a, b)").tolist() == uf(a, b).tolist()
+        assert arr(rt, f"torch.{tname}Tensor():c{op}(a, b)").tolist() == uf(a, b).tolist()
+    # shifts work on the unsigned bits: >> is logical, << wraps
+    u = np.dtype(f"u{a.itemsize}")
+    for q in (1, 3):
+        ref_l = np.left_shift(a.view(u), u.type(q)).view(dtype)
+        ref_r = np.right_shift(a.view(u), u.type(q)).view(dtype)
+        assert arr(rt, f"torch.lshift(a, {q})").tolist() == ref_l.tolist()
+        assert arr(rt, f"torch.rshift(a, {q})").tolist() == ref_r.tolist()
+    _ints(rt, "c", tname, [1, 2, 0, 3, 1, 2])
+    c = np.array([1, 2, 0, 3, 1, 2]).astype(u)
+    assert arr(rt, "torch.clshift(a, c)").tolist() == np.left_shift(a.view(u), c).view(
+        dtype).tolist()
+    assert arr(rt, "torch.crshift(a, c)").tolist() == np.right_shift(a.view(u), c).view(
+        dtype).tolist()
+
+
+def test_bitwise_into_strided_view(rt: Runtime) -> None:
+    rt.execute("m = torch.LongTensor(4, 3):fill(13); m[{{}, 2}]:bitand(6); m[{{}, 3}]:lshift(2)")
+    assert arr(rt, "m").tolist() == [[13, 4, 52]] * 4
+
+
+def test_bitwise_on_floats(rt: Runtime) -> None:
+    for op in ("bitand", "bitor", "bitxor"):
+        ok, msg = rt.execute(f"return pcall(function() torch.Tensor(2):{op}(1) end)")
+        assert not ok and f"{op} is only supported for integer type tensors" in msg
+        ok, msg = rt.execute(f"return pcall(function() torch.FloatTensor(2):c{op}("
+                             "torch.FloatTensor(2)) end)")
+        assert not ok and f"c{op} is only supported for integer type tensors" in msg
+    # shifts on float types scale by powers of two, as Torch7's mul / div by pow(2, v)
+    rt.execute("f = torch.Tensor({3, -5, 0.5})")
+    assert arr(rt, "torch.lshift(f, 2)").tolist() == [12, -20, 2]
+    assert arr(rt, "torch.rshift(f, 1)").tolist() == [1.5, -2.5, 0.25]
+    assert arr(rt, "torch.clshift(f, torch.Tensor({1, 2, 3}))").tolist() == [6, -20, 4]
+    assert arr(rt, "torch.crshift(f, torch.Tensor({1, 2, 3}))").tolist() == [1.5, -1.25, 0.0625]
