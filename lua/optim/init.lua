@@ -22,6 +22,13 @@ require 'optim.rprop'
 require 'optim.cg'
 require 'optim.lbfgs'
 
+-- derivative-free global methods
+require 'optim.cmaes'
+require 'optim.de'
+
+-- proximal methods for a smooth plus a non-smooth part
+require 'optim.FistaLS'
+
 -- line search and its interpolation helper
 require 'optim.polyinterp'
 require 'optim.lswolfe'
