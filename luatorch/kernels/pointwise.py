@@ -634,6 +634,15 @@ def pw_fill_sized(r: Tensor, v: Any, *sizes: Any) -> None:
         r.a.fill(scalar(r, v))
 
 
+def _fill_seq(r: Tensor, n: int, vals: Any) -> None:
+    """Write `n` values into `r` in index order; `r` keeps its shape when it has n elements
+    (Torch7 resizes only on a count mismatch, so a 2x2 view takes 4 values)."""
+    if r.numel() != n:
+        r.resize((n,))
+    if n:
+        r.a[...] = vals.reshape(r.a.shape)
+
+
 def pw_range(r: Tensor, xmin: Any, xmax: Any, step: Any = 1) -> None:
     """Torch7's range: floor((xmax - xmin) / step) + 1 values xmin, xmin + step, ..."""
     if _isint(r):  # the bounds are C longs for integer tensors
@@ -644,40 +653,48 @@ def pw_range(r: Tensor, xmin: Any, xmax: Any, step: Any = 1) -> None:
         raise TorchError("bad argument #2 to 'range' (upper bound and larger bound incoherent "
                          "with step sign)")
     n = int((xmax - xmin) / step + 1)
-    if r.size != (n,):
-        r.resize((n,))
     xp = r.xp
     if _isint(r):
         vals = xp.arange(n, dtype=np.int64) * step + xmin
     else:
         vals = xp.arange(n, dtype=_F64) * step + xmin
-    r.a[...] = vals
+    _fill_seq(r, n, vals)
+
+
+def _spaced(fname: str, r: Tensor, a: Any, b: Any, n: Any) -> Any:
+    """Torch7's a + i*(b-a)/(n-1) for i = 0..n-1, in the tensor's own type (C integer
+    division for integer types), or None when n is 1."""
+    n = int(n)
+    if not (n > 1 or (n == 1 and a == b)):
+        raise TorchError(f"bad argument #3 to '{fname}' (invalid number of points)")
+    if n == 1:
+        return None
+    dt = r.a.dtype
+    if dt.kind in "iu":
+        av, bv = np.int64(ival(dt, a)), np.int64(ival(dt, b))
+        return _idiv(r.xp.arange(n, dtype=np.int64) * (bv - av), n - 1, False) + av
+    a, b = dt.type(a), dt.type(b)
+    return a + r.xp.arange(n, dtype=dt) * (b - a) / dt.type(n - 1)
 
 
 def pw_linspace(r: Tensor, a: Any, b: Any, n: int = 100) -> None:
     """`n` equally spaced points from `a` to `b`."""
-    if not (n > 1 or (n == 1 and a == b)):
-        raise TorchError("bad argument #3 to 'linspace' (invalid number of points)")
-    if r.size != (n,):
-        r.resize((n,))
-    if n == 1:
-        r.a.fill(a)
-        return
-    vals = r.xp.arange(n, dtype=_F64) * ((b - a) / (n - 1)) + a
-    r.a[...] = vals
+    vals = _spaced("linspace", r, a, b, n)
+    if vals is None:
+        _fill_seq(r, 1, r.xp.full(1, a, _F64))
+    else:
+        _fill_seq(r, int(n), vals)
 
 
 def pw_logspace(r: Tensor, a: Any, b: Any, n: int = 100) -> None:
     """`n` points from 10^a to 10^b, equally spaced in the exponent."""
-    if not (n > 1 or (n == 1 and a == b)):
-        raise TorchError("bad argument #3 to 'logspace' (invalid number of points)")
-    if r.size != (n,):
-        r.resize((n,))
-    if n == 1:
-        r.a.fill(10.0 ** a)
+    e = _spaced("logspace", r, a, b, n)
+    if e is None:
+        _fill_seq(r, 1, r.xp.full(1, 10.0 ** a, _F64))
         return
-    e = r.xp.arange(n, dtype=_F64) * ((b - a) / (n - 1)) + a
-    r.a[...] = r.xp.power(10.0, e)
+    if e.dtype.kind in "iu":
+        e = e.astype(_F64)
+    _fill_seq(r, int(n), r.xp.power(e.dtype.type(10), e))
 
 
 def pw_eye(r: Tensor, n: int, m: int = 0) -> None:

@@ -91,3 +91,36 @@ def test_bitwise_on_floats(rt: Runtime) -> None:
     assert arr(rt, "torch.rshift(f, 1)").tolist() == [1.5, -2.5, 0.25]
     assert arr(rt, "torch.clshift(f, torch.Tensor({1, 2, 3}))").tolist() == [6, -20, 4]
     assert arr(rt, "torch.crshift(f, torch.Tensor({1, 2, 3}))").tolist() == [1.5, -1.25, 0.0625]
+
+
+# -- range / linspace / logspace -------------------------------------------------------------------
+@pytest.mark.parametrize("fn, args, ref", [
+    ("range", "0, 3", [0, 1, 2, 3]),
+    ("linspace", "0, 3, 4", [0, 1, 2, 3]),
+    ("logspace", "0, 3, 4", [1, 10, 100, 1000]),
+])
+def test_sequences_fill_a_view_in_index_order(rt: Runtime, fn: str, args: str, ref: list) -> None:
+    rt.execute(f"x = torch.zeros(2, 3); y = x:narrow(2, 2, 2); y:{fn}({args})")
+    assert arr(rt, "x").tolist() == [[0, ref[0], ref[1]], [0, ref[2], ref[3]]]
+    assert rt.eval("y:dim()") == 2
+    rt.execute(f"z = torch.zeros(2, 2); torch.{fn}(z, {args})")
+    assert arr(rt, "z").tolist() == [ref[:2], ref[2:]]
+
+
+@pytest.mark.parametrize("tname, dtype", [("Double", np.float64), ("Float", np.float32)])
+def test_linspace_logspace_in_torch7_arithmetic(rt: Runtime, tname: str, dtype: type) -> None:
+    a, b, n = 0.1, 2.3, 37
+    i = np.arange(n, dtype=dtype)
+    ref = dtype(a) + i * (dtype(b) - dtype(a)) / dtype(n - 1)  # a + i*(b-a)/(n-1) in `real`
+    got = arr(rt, f"torch.{tname}Tensor():linspace({a}, {b}, {n})")
+    assert got.dtype == dtype and np.array_equal(got, ref)
+    got = arr(rt, f"torch.{tname}Tensor():logspace({a}, {b}, {n})")
+    np.testing.assert_allclose(got, np.power(dtype(10), ref), rtol=2e-7 if dtype is np.float32
+                               else 1e-15)
+
+
+def test_integer_linspace_divides_as_c(rt: Runtime) -> None:
+    # a + i*(b-a)/(n-1) with C's truncating integer division
+    i = np.arange(4)
+    assert arr(rt, "torch.LongTensor():linspace(0, 10, 4)").tolist() == (i * 10 // 3).tolist()
+    assert arr(rt, "torch.IntTensor():linspace(10, 0, 4)").tolist() == [10, 7, 4, 0]
