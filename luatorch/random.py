@@ -244,7 +244,7 @@ class Generator:
         return float(self.cauchy_array(1, median, sigma)[0])
 
     def lognormal(self, mean: float = 1.0, std: float = 2.0) -> float:
-        """THRandom_logNormal (mean / std are those of the log-normal itself)."""
+        """THRandom_logNormal: exp(normal(mean, std)), mean / std those of the normal."""
         return float(self.lognormal_array(1, mean, std)[0])
 
     def geometric(self, p: float) -> int:
@@ -301,16 +301,13 @@ class Generator:
             return median + sigma * _tan(math.pi * (u - 0.5))
 
     def lognormal_array(self, n: int, mean: float, std: float) -> np.ndarray:
-        """`n` log-normal draws: exp of a normal with Torch7's converted parameters."""
+        """`n` log-normal draws: exp of normal(mean, std) (Torch7 since 2016 takes the
+        parameters of the underlying normal)."""
         if n <= 0:
             return np.empty(0, np.float64)
         if not std > 0:
             raise TorchError("standard deviation must be strictly positive")
-        zm = mean * mean
-        zs = std * std
-        nmean = _slog(_div(zm, _ssqrt(zs + zm)))
-        nstd = _ssqrt(_slog(_div(zs, zm) + 1.0))
-        vals = self.normal_array(n, nmean, nstd)
+        vals = self.normal_array(n, mean, std)
         with np.errstate(all="ignore"):
             return _exp(vals)
 

@@ -219,17 +219,19 @@ def test_scalar_distributions_match_formulas() -> None:
     assert R.rng_bernoulli(g, None) == int(u[5] <= 0.5)
 
 
-def test_lognormal_parameter_conversion() -> None:
+def test_lognormal_takes_the_normal_parameters() -> None:
+    # Torch7 since 2016: exp(normal(mean, std)), one normal draw per value
     g = _gen(4)
     got = R.rng_lognormal(g, 3.0, 2.0)
     g.manual_seed(4)
-    zm, zs = 9.0, 4.0
-    n = g.normal(math.log(zm / math.sqrt(zs + zm)), math.sqrt(math.log(zs / zm + 1)))
-    assert got == math.exp(n)
+    assert got == math.exp(g.normal(3.0, 2.0))
     t = _t(20000)
-    R.rng_fill_lognormal_(g, t, 3.0, 2.0)
-    assert t.a.mean() == pytest.approx(3.0, rel=0.05)
-    assert t.a.std() == pytest.approx(2.0, rel=0.15)
+    R.rng_fill_lognormal_(g, t, 0.5, 0.25)
+    g.manual_seed(4)
+    g.normal(3.0, 2.0)
+    assert t.a.tolist() == [math.exp(v) for v in g.normal_array(20000, 0.5, 0.25).tolist()]
+    assert np.log(t.a).mean() == pytest.approx(0.5, abs=0.01)
+    assert np.log(t.a).std() == pytest.approx(0.25, rel=0.05)
 
 
 def test_argument_checks() -> None:

@@ -124,3 +124,14 @@ def test_integer_linspace_divides_as_c(rt: Runtime) -> None:
     i = np.arange(4)
     assert arr(rt, "torch.LongTensor():linspace(0, 10, 4)").tolist() == (i * 10 // 3).tolist()
     assert arr(rt, "torch.IntTensor():linspace(10, 0, 4)").tolist() == [10, 7, 4, 0]
+
+
+# -- logNormal ------------------------------------------------------------------------------------
+def test_lognormal_takes_the_underlying_normal(rt: Runtime) -> None:
+    rt.execute("torch.manualSeed(7); t = torch.Tensor(4000):logNormal(0.3, 0.05)"
+               "; torch.manualSeed(7); n = torch.Tensor(4000):normal(0.3, 0.05)"
+               "; torch.manualSeed(7); s = torch.logNormal(0.3, 0.05)")
+    t, n = arr(rt, "t"), arr(rt, "n")
+    assert np.allclose(np.log(t), n, rtol=0, atol=1e-12)  # same draws, exponentiated
+    assert rt.eval("s") == t[0]
+    assert np.log(t).mean() == pytest.approx(0.3, abs=0.005)
