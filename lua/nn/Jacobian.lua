@@ -230,4 +230,66 @@ function Jacobian.testAllUpdate(module, input, weight, gradWeight)
    return errors
 end
 
+--- The diagonal Hessian of F = sum(output^2) / 2 with respect to the input or a parameter
+--- (diagHessianParamName), by the module's updateDiagHessianInput/accDiagHessianParameters
+--- with a unit diagHessianOutput (d2F/dy2 = 1).
+function Jacobian.backwardDiagHessian(module, input, diagHessianParamName)
+   module:forward(input)
+   local ones = module.output.new():resizeAs(module.output):fill(1)
+   module.diagHessianWeight:zero()
+   if module.diagHessianBias then module.diagHessianBias:zero() end
+   module:updateDiagHessianInput(input, ones)
+   module:accDiagHessianParameters(input, ones)
+   return module[diagHessianParamName]
+end
+
+--- The same diagonal for a module linear in its input and parameters, from first derivatives:
+--- d2F/dx_i^2 = sum_k (dy_k/dx_i)^2, one backward per output element.
+function Jacobian.linearModuleDiagHessian(module, input, gradParamName)
+   module:forward(input)
+   local gradOutput = module.output.new():resizeAs(module.output)
+   local flat = gradOutput:view(gradOutput:nElement())
+   local diag
+   for i = 1, flat:nElement() do
+      flat:zero()
+      flat[i] = 1
+      module.gradWeight:zero()
+      if module.bias then module.gradBias:zero() end
+      module:updateGradInput(input, gradOutput)
+      module:accGradParameters(input, gradOutput)
+      -- looked up after the backward: gradInput is sized (or replaced) by updateGradInput
+      local g = module[gradParamName]:contiguous():view(-1)
+      diag = diag or g.new(g:nElement()):zero()
+      diag:addcmul(g, g)
+   end
+   return diag
+end
+
+--- Largest difference between the two ways of computing a diagonal Hessian, at a random input
+--- in [minval, maxval] (default [-2, 2]).
+function Jacobian.testDiagHessian(module, input, gradParamName, diagHessianParamName,
+                                  minval, maxval)
+   minval = minval or -2
+   maxval = maxval or 2
+   randomize(input, minval, maxval)
+   module:initDiagHessianParameters()
+   local h_bprop = Jacobian.backwardDiagHessian(module, input, diagHessianParamName)
+   local h_linear = Jacobian.linearModuleDiagHessian(module, input, gradParamName)
+   return (h_bprop:contiguous():view(-1) - h_linear:contiguous():view(-1)):abs():max()
+end
+
+function Jacobian.testDiagHessianInput(module, input, minval, maxval)
+   return Jacobian.testDiagHessian(module, input, 'gradInput', 'diagHessianInput', minval,
+                                   maxval)
+end
+
+function Jacobian.testDiagHessianWeight(module, input, minval, maxval)
+   return Jacobian.testDiagHessian(module, input, 'gradWeight', 'diagHessianWeight', minval,
+                                   maxval)
+end
+
+function Jacobian.testDiagHessianBias(module, input, minval, maxval)
+   return Jacobian.testDiagHessian(module, input, 'gradBias', 'diagHessianBias', minval, maxval)
+end
+
 return Jacobian

@@ -188,5 +188,7 @@ require 'nn.Collapse'
 require 'nn.CAddTensorTable'
 require 'nn.ZipTableOneToMany'
 require 'nn.Kmeans'
+require 'nn.hessian'
+require 'nn.SparseJacobian'
 
 return nn

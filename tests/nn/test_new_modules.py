@@ -138,3 +138,66 @@ def test_kmeans_assigns_nearest_and_pulls_centres(rt: Runtime) -> None:
     put(rt, "p", pts)
     rt.execute("km = nn.Kmeans(3, 3); km:initKmeansPlus(p); km:forward(p)")
     assert rt.eval("km.loss") == 0
+
+
+# -- nn.hessian, Jacobian.testDiagHessian*, nn.SparseJacobian -------------------------------------
+
+def test_hessian_linear_against_numpy(rt: Runtime) -> None:
+    x, w, b, h = rand(4, 3, seed=1), rand(2, 3, seed=2), rand(2, seed=3), rand(4, 2, seed=4) ** 2
+    for name, a in dict(x=x, w=w, b=b, h=h).items():
+        put(rt, name, a)
+    rt.execute("nn.hessian.enable(); lin = nn.Linear(3, 2); lin.weight:copy(w); "
+               "lin.bias:copy(b); lin:initDiagHessianParameters(); "
+               "lin.diagHessianWeight:zero(); lin.diagHessianBias:zero(); lin:forward(x); "
+               "dh = lin:updateDiagHessianInput(x, h); lin:accDiagHessianParameters(x, h)")
+    assert np.allclose(get(rt, "dh"), h @ w ** 2)
+    assert np.allclose(get(rt, "lin.diagHessianWeight"), h.T @ x ** 2)
+    assert np.allclose(get(rt, "lin.diagHessianBias"), h.sum(0))
+    # the module's own weights and gradients are left as they were
+    assert np.array_equal(get(rt, "lin.weight"), w)
+    assert rt.eval("select('#', lin:parameters())") == 3
+    assert rt.eval("select('#', nn.Sequential():add(lin):getParameters())") == 3
+
+
+def test_hessian_sequential_pointwise(rt: Runtime) -> None:
+    x, w = rand(5, 3, seed=5), rand(2, 3, seed=6)
+    put(rt, "x", x)
+    put(rt, "w", w)
+    rt.execute("nn.hessian.enable(); lin = nn.Linear(3, 2); lin.weight:copy(w); "
+               "s = nn.Sequential():add(lin):add(nn.Tanh()); s:forward(x); "
+               "crit = nn.MSECriterion(); crit:forward(s.output, s.output:clone():zero()); "
+               "dh = s:updateDiagHessianInput(x, crit:updateDiagHessianInput(s.output))")
+    y = np.tanh(x @ w.T + get(rt, "lin.bias"))
+    hy = np.full(y.shape, 2 / y.size) * (1 - y ** 2) ** 2
+    assert np.allclose(get(rt, "dh"), hy @ w ** 2)
+
+
+@pytest.mark.parametrize("ctor,shape", [("nn.Linear(4, 3)", (5, 4)),
+                                        ("nn.SpatialConvolution(2, 3, 3, 3)", (2, 5, 5)),
+                                        ("nn.SpatialConvolutionMap(nn.tables.full(2, 2), 2, 2)",
+                                         (2, 4, 4))])
+def test_test_diag_hessian(rt: Runtime, ctor: str, shape: tuple) -> None:
+    rt.execute(f"nn.hessian.enable(); m = {ctor}; x = torch.Tensor({', '.join(map(str, shape))})")
+    for which in ("Input", "Weight", "Bias"):
+        assert rt.eval(f"nn.Jacobian.testDiagHessian{which}(m, x)") < 1e-8
+    # a wrong Hessian is caught: weights not squared
+    rt.execute("m.updateDiagHessianInput = function(self, input, h) "
+               "self.diagHessianInput = self:updateGradInput(input, h):clone() "
+               "return self.diagHessianInput end")
+    assert rt.eval("nn.Jacobian.testDiagHessianInput(m, x)") > 1e-3
+
+
+def test_sparse_jacobian(rt: Runtime) -> None:
+    # a dense n x 2 input stands for (index, value) rows: only column 2 is perturbed
+    rt.execute("m = nn.Linear(2, 3); x = torch.Tensor({{1, 0}, {4, 0}, {6, 0}, {2, 0}})")
+    sj = "nn.SparseJacobian"
+    assert rt.eval(f"{sj}.testJacobian(m, x)") < 1e-5
+    assert rt.eval(f"{sj}.testJacobianParameters(m, x, m.weight, m.gradWeight)") < 1e-5
+    assert rt.eval(f"{sj}.testJacobianParameters(m, x, m.bias, m.gradBias)") < 1e-5
+    assert rt.eval(f"{sj}.testJacobianUpdateParameters(m, x, m.bias)") < 1e-5
+    # one row per input row: the values, not the indices, are the variables
+    assert tuple(get(rt, f"{sj}.forward(m, x)").shape) == (4, 12)
+    # a wrong gradient is caught
+    rt.execute("m.updateGradInput = function(self, input, g) "
+               "self.gradInput:resizeAs(input):fill(1) return self.gradInput end")
+    assert rt.eval(f"{sj}.testJacobian(m, x)") > 1e-3
