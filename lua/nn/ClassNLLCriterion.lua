@@ -23,7 +23,8 @@ function ClassNLLCriterion:__init(weights, sizeAverage, ignoreIndex)
       end
       self.weights = weights
    end
-   self.total_weight = 0
+   -- backward divides by the total weight of the last forward, which Torch7 starts at 1
+   self.total_weight = 1
 end
 
 function ClassNLLCriterion:__len()
@@ -42,6 +43,6 @@ end
 function ClassNLLCriterion:updateGradInput(input, target)
    local w = self.weights
    k_bwd(H[self.gradInput], H[input] or input, H[target] or target, w and H[w],
-      self.sizeAverage, self.ignoreIndex)
+      self.sizeAverage, self.ignoreIndex, self.total_weight)
    return self.gradInput
 end

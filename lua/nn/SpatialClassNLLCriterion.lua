@@ -25,7 +25,8 @@ function SpatialClassNLLCriterion:__init(weights, sizeAverage, ignoreIndex)
       end
       self.weights = weights
    end
-   self.total_weight = 0
+   -- backward divides by the total weight of the last forward, which Torch7 starts at 1
+   self.total_weight = 1
 end
 
 function SpatialClassNLLCriterion:__len()
@@ -44,6 +45,6 @@ end
 function SpatialClassNLLCriterion:updateGradInput(input, target)
    local w = self.weights
    k_bwd(H[self.gradInput], H[input], H[target] or target, w and H[w], self.sizeAverage,
-      self.ignoreIndex)
+      self.ignoreIndex, self.total_weight)
    return self.gradInput
 end

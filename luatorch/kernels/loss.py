@@ -382,17 +382,34 @@ def loss_nll(x: Tensor, t: Any, w: Any, size_average: bool, ignore_index: Any = 
 
 
 def loss_nll_grad(gi: Tensor, x: Tensor, t: Any, w: Any, size_average: bool,
-                  ignore_index: Any = -100, name: str = "nn.ClassNLLCriterion") -> None:
-    """gradInput = -w[t] (/ total weight) at the target class, 0 elsewhere."""
+                  ignore_index: Any = -100, total: float | None = None,
+                  name: str = "nn.ClassNLLCriterion") -> None:
+    """gradInput = -w[t] (/ total weight) at the target class, 0 elsewhere.
+
+    `total` is the total weight the last forward stored (THNN divides by it, not by this
+    batch's; the criterion starts it at 1); None takes this batch's.
+    """
     x2 = _as_batch(name, x, "input tensor should be 1D or 2D")
-    rows, idx, cw, total = _nll_parts(name, x2, t, w, ignore_index, x.xp)
+    rows, idx, cw, fresh = _nll_parts(name, x2, t, w, ignore_index, x.xp)
+    total = fresh if total is None else total
     o = fit(gi, x.size)
     o.fill(0)
     if not total > 0:  # THNN leaves the gradient at zero
         return
-    scale = 1.0 / total if size_average else 1.0
     o2 = o.reshape(x2.shape)
-    o2[rows, idx] = -scale if cw is None else cw * -scale
+    o2[rows, idx] = -_nll_scale(x, cw, total, size_average)
+
+
+def _nll_scale(x: Tensor, cw: Any, total: float, size_average: bool) -> Any:
+    """THNN's gradient magnitude at each target: w[t] / total in a batch (sizeAverage), and
+    for one sample 1 (sizeAverage, whatever the total) or w[t]."""
+    if len(x.size) == 1:
+        if cw is None:
+            return 1.0
+        # cw is 0 only where the target is ignored (or weighs 0, when the total is 0 too)
+        return (cw != 0).astype(cw.dtype) if size_average else cw
+    scale = 1.0 / total if size_average else 1.0
+    return scale if cw is None else cw * scale
 
 
 def _ce_shape(x: Tensor) -> tuple:
@@ -412,41 +429,38 @@ def _ce_target(t: Any) -> Any:
 
 
 def loss_ce(lsm: Tensor, x: Tensor, t: Any, w: Any, size_average: bool,
-            ignore_index: Any = -100) -> float:
-    """CrossEntropy: LogSoftMax of the (squeezed) input into `lsm`, then ClassNLL."""
+            ignore_index: Any = -100) -> tuple:
+    """CrossEntropy: LogSoftMax of the (squeezed) input into `lsm`, then ClassNLL; returns
+    (loss, total weight)."""
     name = "nn.CrossEntropyCriterion"
     shape = _ce_shape(x)
     o = fit(lsm, shape)
     a = x.a.reshape(shape)
     logsoftmax_into(o, a, len(shape) - 1)
-    out, _ = loss_nll(lsm, _ce_target(t), w, size_average, ignore_index, name)
-    return out
+    return loss_nll(lsm, _ce_target(t), w, size_average, ignore_index, name)
 
 
 def loss_ce_grad(gi: Tensor, lsm: Tensor, x: Tensor, t: Any, w: Any, size_average: bool,
-                 ignore_index: Any = -100) -> None:
-    """gradInput = (softmax(x) - onehot(t)) w[t] (/ total weight), shaped like the input."""
+                 ignore_index: Any = -100, total: float | None = None) -> None:
+    """gradInput = (softmax(x) - onehot(t)) w[t] (/ total weight), shaped like the input;
+    `total` as in loss_nll_grad."""
     name = "nn.CrossEntropyCriterion"
     shape = _ce_shape(x)
     if lsm.size != shape:
         o = fit(lsm, shape)
         logsoftmax_into(o, x.a.reshape(shape), len(shape) - 1)
     y2 = _as_batch(name, lsm, "input tensor should be 1D or 2D")
-    rows, idx, cw, total = _nll_parts(name, y2, _ce_target(t), w, ignore_index, x.xp)
+    rows, idx, cw, fresh = _nll_parts(name, y2, _ce_target(t), w, ignore_index, x.xp)
+    total = fresh if total is None else total
     o = fit(gi, x.size)
     o2 = o.reshape(y2.shape)
     if not total > 0:  # THNN leaves the gradient at zero
         o.fill(0)
         return
-    scale = 1.0 / total if size_average else 1.0
+    c = _nll_scale(lsm, cw, total, size_average)
     np.exp(y2, out=o2)
-    if cw is None:
-        np.multiply(o2, scale, out=o2)
-        o2[rows, idx] -= scale
-    else:
-        c = cw * scale
-        np.multiply(o2, c[:, None], out=o2)
-        o2[rows, idx] -= c
+    np.multiply(o2, c if isinstance(c, float) else c[:, None], out=o2)
+    o2[rows, idx] -= c
 
 
 def loss_multimargin(x: Tensor, t: Any, p: int, margin: float, w: Any,

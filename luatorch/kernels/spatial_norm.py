@@ -326,9 +326,13 @@ def snorm_nll(x: Tensor, t: Any, w: Any, size_average: bool, ignore_index: Any =
 
 
 def snorm_nll_grad(gi: Tensor, x: Tensor, t: Any, w: Any, size_average: bool,
-                   ignore_index: Any = -100) -> None:
-    """gradInput = -w[t] (/ total weight) at each pixel's target class, 0 elsewhere."""
-    a3, where, cw, total = _nll_parts(x, t, w, ignore_index)
+                   ignore_index: Any = -100, total: float | None = None) -> None:
+    """gradInput = -w[t] (/ total weight) at each pixel's target class, 0 elsewhere.
+
+    `total` is the total weight the last forward stored (THNN divides by it); None takes
+    this batch's."""
+    a3, where, cw, fresh = _nll_parts(x, t, w, ignore_index)
+    total = fresh if total is None else total
     o = fit(gi, x.size)
     o.fill(0)
     if not total > 0:  # THNN leaves the gradient at zero

@@ -8,7 +8,7 @@ import pytest
 
 from luatorch.runtime import Runtime
 
-from .gradcheck import check_module, get, load_nn, put
+from .gradcheck import check_criterion, check_module, get, load_nn, put
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +69,66 @@ def test_share_marks_shared_and_round_trips_through_t7(nnrt: Runtime, tmp_path) 
                  "; _b:backwardUpdate(_x, torch.ones(3), 0.5)")
     np.testing.assert_allclose(get(nnrt, "_a.weight"), get(nnrt, "_w0") - 0.5 * x)
     np.testing.assert_allclose(get(nnrt, "_b.gradWeight"), x)
+
+
+# -- ClassNLLCriterion: backward divides by the total weight of the last forward -----------------
+XB = np.random.default_rng(3).standard_normal((4, 5))
+TB = np.array([2, 5, 1, 2])
+
+
+@pytest.mark.parametrize("ctor", ["nn.ClassNLLCriterion", "nn.CrossEntropyCriterion"])
+def test_nll_backward_uses_stored_total_weight(nnrt: Runtime, ctor: str) -> None:
+    put(nnrt, "_x", XB)
+    put(nnrt, "_t", TB, "Long")
+    put(nnrt, "_w", np.array([0.5, 1, 2, 3, 4]))
+    put(nnrt, "_x2", XB[:2])
+    put(nnrt, "_t2", TB[:2], "Long")
+    # no forward yet: the total weight is Torch7's initial 1
+    nnrt.execute(f"_c = {ctor}(_w); _g0 = _c:backward(_x, _t):clone()"
+                 "; _c:forward(_x2, _t2); _g = _c:backward(_x, _t):clone()")
+    w = np.array([0.5, 1, 2, 3, 4])
+    rows = np.arange(4)
+    nll = np.zeros((4, 5))
+    nll[rows, TB - 1] = -w[TB - 1]
+    if ctor == "nn.CrossEntropyCriterion":
+        sm = np.exp(XB) / np.exp(XB).sum(1, keepdims=True)
+        ref = sm * -nll.sum(1, keepdims=True) + nll
+    else:
+        ref = nll
+    np.testing.assert_allclose(get(nnrt, "_g0"), ref)
+    np.testing.assert_allclose(get(nnrt, "_g"), ref / w[TB[:2] - 1].sum())
+
+
+def test_cross_entropy_sizeaverage_reaches_nll(nnrt: Runtime) -> None:
+    put(nnrt, "_x", XB)
+    put(nnrt, "_t", TB, "Long")
+    nnrt.execute("_c = nn.CrossEntropyCriterion(); _c.sizeAverage = false; _l = _c:forward(_x, _t)"
+                 "; _d = nn.CrossEntropyCriterion(); _d.nll.sizeAverage = false"
+                 "; _m = _d:forward(_x, _t)")
+    assert nnrt.eval("_c.nll.sizeAverage") is False
+    assert nnrt.eval("_d.nll.sizeAverage") is False
+    lsm = XB - np.log(np.exp(XB).sum(1, keepdims=True))
+    want = -lsm[np.arange(4), TB - 1].sum()
+    assert nnrt.eval("_l") == pytest.approx(want)
+    assert nnrt.eval("_m") == pytest.approx(want)
+    put(nnrt, "_w", np.array([0.5, 1, 2, 3, 4]))
+    for sa in ("true", "false"):
+        check_criterion(nnrt, f"(function() local c = nn.CrossEntropyCriterion(_w)"
+                        f"; c.sizeAverage = {sa}; return c end)()", XB, TB, target_type="Long")
+        check_criterion(nnrt, f"nn.ClassNLLCriterion(_w, {sa})", XB, TB, target_type="Long")
+
+
+def test_spatial_nll_backward_uses_stored_total_weight(nnrt: Runtime) -> None:
+    x = np.random.default_rng(4).standard_normal((2, 3, 2, 2))
+    t = np.array([[[1, 2], [3, 1]], [[2, 2], [1, 3]]])
+    put(nnrt, "_x", x)
+    put(nnrt, "_t", t, "Long")
+    put(nnrt, "_x1", x[:1])
+    put(nnrt, "_t1", t[:1], "Long")
+    nnrt.execute("_c = nn.SpatialClassNLLCriterion(); _g0 = _c:backward(_x, _t):clone()"
+                 "; _c:forward(_x1, _t1); _g = _c:backward(_x, _t):clone()")
+    ref = np.zeros_like(x)
+    n, h, w = np.indices(t.shape)
+    ref[n, t - 1, h, w] = -1
+    np.testing.assert_array_equal(get(nnrt, "_g0"), ref)
+    np.testing.assert_allclose(get(nnrt, "_g"), ref / 4)
