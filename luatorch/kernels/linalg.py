@@ -150,8 +150,9 @@ def la_trtrs(rb: Tensor, ra: Tensor, b: Tensor, a: Tensor, uplo: str = "U", tran
 
 def la_gels(rb: Tensor, ra: Tensor, b: Tensor, a: Tensor) -> None:
     """Least squares (m >= n) or minimum norm (m < n) solution of A X = B."""
-    # As in Torch7, rb gets max(m, n) rows: the solution in the first n rows and, when m > n,
-    # rows whose column-wise sums of squares are the residuals.  ra gets A's QR (LQ) factors.
+    # As Torch7's current gels, rb is the n x k solution, a column-major view with leading
+    # dimension max(m, n): when m > n its storage still holds LAPACK's residual rows below the
+    # solution (Torch7 shrinks the view's first size to n).  ra gets A's QR (LQ) factors.
     _float_check("gels", a, b)
     if len(a.size) != 2:
         raise _argerr(2, "gels", f"A should have 2 dimensions, but has {len(a.size)}")
@@ -173,6 +174,8 @@ def la_gels(rb: Tensor, ra: Tensor, b: Tensor, a: Tensor) -> None:
         x = q @ y
         factors = xp.linalg.qr(am.T, mode="raw")[0]
     _store_colmajor(rb, x.astype(a.dtype, copy=False))
+    if m > n:
+        rb.set_geometry(rb.storage, rb.offset, (n, x.shape[1]), (1, m))
     _store_colmajor(ra, factors.astype(a.dtype, copy=False))
 
 

@@ -135,3 +135,19 @@ def test_lognormal_takes_the_underlying_normal(rt: Runtime) -> None:
     assert np.allclose(np.log(t), n, rtol=0, atol=1e-12)  # same draws, exponentiated
     assert rt.eval("s") == t[0]
     assert np.log(t).mean() == pytest.approx(0.3, abs=0.005)
+
+
+# -- gels -----------------------------------------------------------------------------------------
+def test_gels_overdetermined_returns_n_rows(rt: Runtime) -> None:
+    rng = np.random.RandomState(3)
+    a, b = rng.randn(7, 3), rng.randn(7, 2)
+    ref = np.linalg.lstsq(a, b, rcond=None)[0]
+    rt.execute(f"a = torch.Tensor({a.tolist()!r}); b = torch.Tensor({b.tolist()!r})".replace(
+        "[", "{").replace("]", "}"))
+    np.testing.assert_allclose(arr(rt, "torch.gels(b, a)"), ref, atol=1e-12)
+    rt.execute("tb, ta = torch.Tensor(), torch.Tensor(); torch.gels(tb, ta, b, a)")
+    np.testing.assert_allclose(arr(rt, "tb"), ref, atol=1e-12)
+    rt.execute("a2, b2 = a:clone(), b:clone(); torch.gels(b2, a2, b2, a2)")
+    np.testing.assert_allclose(arr(rt, "b2"), ref, atol=1e-12)
+    rt.execute("v = torch.gels(b:select(2, 1):clone(), a)")
+    np.testing.assert_allclose(arr(rt, "v"), ref[:, :1], atol=1e-12)
