@@ -382,8 +382,10 @@ end
 funcform('diag', {{'T', door.pw_diag}, {'Tn', door.pw_diag}})
 funcform('tril', {{'T', door.pw_tril}, {'Tn', door.pw_tril}})
 funcform('triu', {{'T', door.pw_triu}, {'Tn', door.pw_triu}})
-funcform('histc', {{'T', door.pw_histc}, {'Tn', door.pw_histc}, {'Tnn', door.pw_histc},
-   {'Tnnn', door.pw_histc}})
+for _, name in ipairs({'histc', 'bhistc'}) do
+   local k = door['pw_' .. name]
+   funcform(name, {{'T', k}, {'Tn', k}, {'Tnn', k}, {'Tnnn', k}})
+end
 
 -- cat([res,] x1, x2 [,dim]) and cat([res,] {x1, x2, ...} [,dim]); default: the last dimension
 local k_cat = door.pw_cat

@@ -765,29 +765,60 @@ def pw_triu(r: Tensor, x: Tensor, k: int = 0) -> None:
     _tri(r, x, k, "triu", False)
 
 
-def pw_histc(r: Tensor, x: Tensor, nbins: int = 100, lo: Any = 0, hi: Any = 0) -> None:
-    """Histogram of x's elements in `nbins` equal bins over [lo, hi] (data range when equal)."""
+def _histc_setup(fname: str, x: Tensor, nbins: Any, lo: Any, hi: Any) -> tuple:
+    """Torch7's histogram range: [lo, hi], the data's range when equal, widened by one each
+    way when still equal; values and bounds in the tensor's `real` (double for integers)."""
     nbins = int(nbins)
     if nbins <= 0:
-        raise TorchError("bad argument #2 to 'histc' (number of bins must be positive)")
-    xp = x.xp
-    flat = x.a.reshape(-1) if x.size else x.a
-    dt = flat.dtype if flat.dtype.kind == "f" else _F64
+        raise TorchError(f"bad argument #2 to '{fname}' (number of bins must be positive)")
+    a = x.a
+    dt = a.dtype if a.dtype.kind == "f" else _F64
     lo, hi = dt.type(lo), dt.type(hi)
-    if lo == hi and flat.size:
-        lo, hi = flat.min().astype(dt), flat.max().astype(dt)
+    if lo == hi and x.size:
+        lo, hi = a.min().astype(dt), a.max().astype(dt)
     if lo == hi:
         lo, hi = lo - 1, hi + 1
+    return nbins, dt, lo, hi
+
+
+def _bin_of(v: Any, dt: np.dtype, lo: Any, hi: Any, nbins: int) -> tuple:
+    """(mask of values in [lo, hi], their bins): (int)((v - lo) / (hi - lo) * nbins), the top
+    edge counted in the last bin."""
+    v = v.astype(dt, copy=False)
+    keep = (v >= lo) & (v <= hi)
+    b = ((v[keep] - lo) / (hi - lo) * dt.type(nbins)).astype(np.int64)
+    np.minimum(b, nbins - 1, out=b)
+    return keep, b
+
+
+def pw_histc(r: Tensor, x: Tensor, nbins: int = 100, lo: Any = 0, hi: Any = 0) -> None:
+    """Histogram of x's elements in `nbins` equal bins over [lo, hi] (data range when equal)."""
+    nbins, dt, lo, hi = _histc_setup("histc", x, nbins, lo, hi)
     if r.size != (nbins,):
         r.resize((nbins,))
     r.a.fill(0)
-    if not flat.size:
+    if not x.size:
         return
-    v = flat.astype(dt, copy=False)
-    v = v[(v >= lo) & (v <= hi)]
-    b = ((v - lo) / (hi - lo) * dt.type(nbins)).astype(np.int64)
-    xp.minimum(b, nbins - 1, out=b)
-    r.a[...] = xp.bincount(b, minlength=nbins)[:nbins]
+    _, b = _bin_of(x.a.reshape(-1), dt, lo, hi, nbins)
+    r.a[...] = x.xp.bincount(b, minlength=nbins)[:nbins]
+
+
+def pw_bhistc(r: Tensor, x: Tensor, nbins: int = 100, lo: Any = 0, hi: Any = 0) -> None:
+    """Row by row histograms of a matrix (one range for all rows, as histc finds it)."""
+    nd = len(x.size)
+    if nd >= 3:
+        raise TorchError(f"bad argument #2 to 'bhistc' (invalid dimension {nd}, the input must "
+                         "be a 2d tensor)")
+    if nd < 2:
+        raise TorchError("bad argument #2 to 'bhistc' (invalid dimension 2)")
+    nbins, dt, lo, hi = _histc_setup("bhistc", x, nbins, lo, hi)
+    rows = x.size[0]
+    if r.size != (rows, nbins):
+        r.resize((rows, nbins))
+    keep, b = _bin_of(x.a, dt, lo, hi, nbins)
+    # one bincount over all rows: row i's bins are numbered i*nbins .. i*nbins + nbins - 1
+    b += x.xp.nonzero(keep)[0] * nbins
+    r.a[...] = x.xp.bincount(b, minlength=rows * nbins).reshape(rows, nbins)
 
 
 def pw_repeat(r: Tensor, x: Tensor, *reps: Any) -> None:

@@ -151,3 +151,40 @@ def test_gels_overdetermined_returns_n_rows(rt: Runtime) -> None:
     np.testing.assert_allclose(arr(rt, "b2"), ref, atol=1e-12)
     rt.execute("v = torch.gels(b:select(2, 1):clone(), a)")
     np.testing.assert_allclose(arr(rt, "v"), ref[:, :1], atol=1e-12)
+
+
+# -- bhistc ---------------------------------------------------------------------------------------
+def _bhistc_ref(x: np.ndarray, nbins: int, lo: float, hi: float) -> np.ndarray:
+    dt = x.dtype.type
+    lo, hi = dt(lo), dt(hi)
+    if lo == hi:
+        lo, hi = x.min(), x.max()
+    out = np.zeros((x.shape[0], nbins))
+    for i, row in enumerate(x):
+        v = row[(row >= lo) & (row <= hi)]
+        b = np.minimum(((v - lo) / (hi - lo) * dt(nbins)).astype(np.int64), nbins - 1)
+        np.add.at(out[i], b, 1)
+    return out
+
+
+@pytest.mark.parametrize("tname, dtype", [("Double", np.float64), ("Float", np.float32)])
+def test_bhistc_matches_numpy(rt: Runtime, tname: str, dtype: type) -> None:
+    rt.execute("torch.manualSeed(3)")
+    rt.execute(f"x = torch.{tname}Tensor(9, 5):normal(); xt = x:t()")  # xt: 5 x 9, strided
+    x = arr(rt, "xt")
+    for args, ref in [("xt, 7, -1, 1", _bhistc_ref(x, 7, -1, 1)),
+                      ("xt, 4", _bhistc_ref(x, 4, 0, 0)),
+                      ("xt", _bhistc_ref(x, 100, 0, 0))]:
+        got = arr(rt, f"torch.bhistc({args})")
+        assert got.dtype == dtype and np.array_equal(got, ref)
+    assert np.array_equal(arr(rt, "xt:bhistc(7, -1, 1)"), _bhistc_ref(x, 7, -1, 1))
+    rt.execute(f"r = torch.{tname}Tensor(); torch.bhistc(r, xt, 6, -2, 2)")
+    assert np.array_equal(arr(rt, "r"), _bhistc_ref(x, 6, -2, 2))
+
+
+def test_bhistc_doc_example_and_errors(rt: Runtime) -> None:
+    rt.execute("x = torch.Tensor({{2, 4, 2, 2, 5, 4}, {3, 5, 1, 5, 3, 5}, {3, 4, 2, 5, 5, 1}})")
+    assert arr(rt, "torch.bhistc(x, 5, 1, 5)").tolist() == [[0, 3, 0, 2, 1], [1, 0, 2, 0, 3],
+                                                            [1, 1, 1, 1, 2]]
+    ok, msg = rt.execute("return pcall(torch.bhistc, torch.Tensor(2, 2, 2))")
+    assert not ok and "the input must be a 2d tensor" in msg
