@@ -188,6 +188,8 @@ require 'nn.Collapse'
 require 'nn.CAddTensorTable'
 require 'nn.ZipTableOneToMany'
 require 'nn.Kmeans'
+require 'nn.LinearWeightNorm'
+require 'nn.SpatialAutoCropMSECriterion'
 require 'nn.hessian'
 require 'nn.SparseJacobian'
 

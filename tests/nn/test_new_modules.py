@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from luatorch.runtime import LuaError, Runtime
-from tests.nn.gradcheck import check_module, get, load_nn, put
+from tests.nn.gradcheck import check_criterion, check_module, get, load_nn, put
 
 
 @pytest.fixture(scope="module")
@@ -201,3 +201,44 @@ def test_sparse_jacobian(rt: Runtime) -> None:
     rt.execute("m.updateGradInput = function(self, input, g) "
                "self.gradInput:resizeAs(input):fill(1) return self.gradInput end")
     assert rt.eval(f"{sj}.testJacobian(m, x)") > 1e-3
+
+
+# -- LinearWeightNorm, SpatialAutoCropMSECriterion -----------------------------------------------
+
+def test_linear_weight_norm(rt: Runtime) -> None:
+    x = rand(4, 3)
+    put(rt, "x", x)
+    rt.execute("m = nn.LinearWeightNorm(3, 2); y = m:forward(x)")
+    v, g, b = get(rt, "m.v"), get(rt, "m.g"), get(rt, "m.bias")
+    w = g * v / np.linalg.norm(v, axis=1, keepdims=True)
+    assert np.allclose(get(rt, "y"), x @ w.T + b)
+    check_module(rt, "nn.LinearWeightNorm(3, 2)", x,
+                 params=[("v", "gradV"), ("g", "gradG"), ("bias", "gradBias")])
+    # gradients accumulate over backward calls
+    put(rt, "go", rand(4, 2, seed=9))
+    rt.execute("m:zeroGradParameters(); m:backward(x, go); gv1 = m.gradV:clone(); "
+               "gg1 = m.gradG:clone(); m:backward(x, go)")
+    assert np.allclose(get(rt, "m.gradV"), 2 * get(rt, "gv1"))
+    assert np.allclose(get(rt, "m.gradG"), 2 * get(rt, "gg1"))
+    for p in ("v", "g", "bias"):
+        assert rt.eval(f"nn.Jacobian.testJacobianUpdateParameters(m, x, m.{p})") < 1e-5
+    rt.execute("lin = nn.Linear(3, 2); wn = nn.LinearWeightNorm.fromLinear(lin)")
+    assert np.allclose(get(rt, "wn:forward(x)"), get(rt, "lin:forward(x)"))
+    assert np.allclose(get(rt, "wn:toLinear():forward(x)"), get(rt, "lin.output"))
+
+
+def test_spatial_auto_crop_mse(rt: Runtime) -> None:
+    x, t = rand(2, 3, 4, 5, seed=1), rand(2, 3, 7, 6, seed=2)
+    crop = t[:, :, 1:5, 0:5]
+    put(rt, "x", x)
+    put(rt, "t", t)
+    assert np.isclose(rt.eval("nn.SpatialAutoCropMSECriterion():forward(x, t)"),
+                      ((x - crop) ** 2).mean())
+    assert np.isclose(rt.eval("nn.SpatialAutoCropMSECriterion(false):forward(x[1], t[1])"),
+                      ((x[0] - crop[0]) ** 2).sum())
+    check_criterion(rt, "nn.SpatialAutoCropMSECriterion()", x, t)
+    rt.execute("c = nn.SpatialAutoCropMSECriterion()")
+    msg = str(pytest.raises(LuaError, rt.execute, "c:forward(t, x)").value)
+    assert "Spatial resolution of input should be less than or equal" in msg
+    msg = str(pytest.raises(LuaError, rt.execute, "c:forward(x, t[{{}, {1, 2}}])").value)
+    assert "same number of channels" in msg
