@@ -1,5 +1,5 @@
 -- BLAS-style products (dot addmv addr addmm addbmm baddbmm mv mm bmm ger cross), LAPACK-style
--- linear algebra (gesv trtrs gels inverse svd symeig eig potrf potrs potri qr) and convolutions
+-- linear algebra (gesv trtrs gels inverse svd symeig eig potrf potrs potri pstrf qr) and convolutions
 -- (conv2 xcorr2 conv3 xcorr3), with Torch7's argument forms.
 
 local torch = torch
@@ -320,6 +320,43 @@ function torch.potri(...)
    local r, i, o = lapack_args('potri', "[*Tensor*] Tensor ['U'|'L']", 1, 1, {'UL'}, ...)
    k_potri(H[r[1]], H[i[1]], o[1])
    return r[1]
+end
+
+-- pstrf([res, piv,] A [, 'U'|'L'] [, tol]): piv is an IntTensor, as LAPACK's pivots
+local int_mt = torch._tensor_mt_by_name.Int
+local k_pstrf = door.la_pstrf
+
+function torch.pstrf(...)
+   local n = select('#', ...)
+   local a1, a2, a3 = ...
+   local res, piv, a, k
+   if isT(a1) and getmetatable(a2) == int_mt and isT(a3) and getmetatable(a1) ~= int_mt then
+      res, piv, a, k = a1, a2, a3, 4
+   elseif isT(a1) then
+      a, k = a1, 2
+   end
+   local uplo, tol = 'U', -1
+   local ok = a ~= nil and (res == nil or getmetatable(res) == getmetatable(a)) and n <= k + 1
+   if ok and k <= n then
+      local v, w = select(k, ...)
+      if type(v) == 'string' and (upper(v) == 'U' or upper(v) == 'L') then
+         uplo = upper(v)
+         if w ~= nil then
+            if isnum(w) then tol = w else ok = false end
+         end
+      elseif isnum(v) and w == nil then
+         tol = v
+      else
+         ok = false
+      end
+   end
+   if not ok then
+      badargs('pstrf', "[*Tensor* *IntTensor*] Tensor ['U'|'L'] [number]", ...)
+   end
+   res = res or like(a)
+   piv = piv or wrap(t_new('Int'), int_mt)
+   k_pstrf(H[res], H[piv], H[a], uplo, tol)
+   return res, piv
 end
 
 function torch.qr(...)

@@ -286,6 +286,52 @@ def la_potrf(r: Tensor, a: Tensor, uplo: str = "U") -> None:
     _store_colmajor(r, c.T if uplo == "U" else c)
 
 
+def la_pstrf(r: Tensor, piv: Tensor, a: Tensor, uplo: str = "U", tol: Any = -1) -> None:
+    """Cholesky with complete pivoting of a symmetric positive semidefinite A (LAPACK pstrf):
+    P^T A P = U^T U ('U') or L L^T ('L'); piv gets P as 1-based indices (an IntTensor)."""
+    _float_check("pstrf", a)
+    _square("pstrf", a)
+    xp = a.xp
+    n = a.size[0]
+    dt = a.a.dtype
+    # like LAPACK, only the `uplo` triangle of A is read
+    low = a.a.T if uplo == "U" else a.a
+    w = xp.tril(low) + xp.tril(low, -1).T
+    perm = xp.arange(n)
+    if n:
+        diag = xp.diagonal(w).copy()
+        # LAPACK's default stopping value: n * (relative machine precision) * max(diag(A))
+        stop = n * np.finfo(dt).eps / 2 * float(diag.max()) if tol < 0 else float(tol)
+        if not float(diag.max()) > 0:
+            raise _pstrf_error()
+    # the right-looking unblocked algorithm (pstf2): one column of L per step, each step
+    # vectorised; w keeps the not yet factored trailing matrix, updated by rank 1
+    for j in range(n):
+        d = xp.diagonal(w)[j:]
+        p = j + int(xp.argmax(d))
+        ajj = float(w[p, p])
+        if not ajj > stop:
+            raise _pstrf_error()
+        if p != j:
+            w[[j, p]] = w[[p, j]]
+            w[:, [j, p]] = w[:, [p, j]]
+            perm[[j, p]] = perm[[p, j]]
+        ljj = np.sqrt(dt.type(ajj))
+        w[j, j] = ljj
+        col = w[j + 1:, j]
+        col /= ljj
+        w[j + 1:, j + 1:] -= xp.outer(col, col)
+    lower = xp.tril(w)
+    _store_colmajor(r, lower.T if uplo == "U" else lower)
+    piv.resize((n,))
+    if n:
+        piv.a[...] = perm + 1
+
+
+def _pstrf_error() -> TorchError:
+    return TorchError("Lapack Error pstrf : matrix is rank deficient or not positive semidefinite")
+
+
 def _first_not_pd(xp: Any, sym: Any) -> int:
     """Order of the first leading minor that is not positive definite (binary search)."""
     lo, hi = 1, sym.shape[0]

@@ -188,3 +188,60 @@ def test_bhistc_doc_example_and_errors(rt: Runtime) -> None:
                                                             [1, 1, 1, 1, 2]]
     ok, msg = rt.execute("return pcall(torch.bhistc, torch.Tensor(2, 2, 2))")
     assert not ok and "the input must be a 2d tensor" in msg
+
+
+# -- pstrf ----------------------------------------------------------------------------------------
+def _pstrf_ref(a: np.ndarray) -> tuple:
+    """Textbook Cholesky with complete pivoting: (L, 0-based perm), a[perm][:, perm] = L L^T."""
+    a = a.astype(np.float64).copy()
+    n = a.shape[0]
+    perm = np.arange(n)
+    lo = np.zeros_like(a)
+    for j in range(n):
+        rest = np.diag(a)[j:] - (lo[j:, :j] ** 2).sum(1)
+        p = j + int(np.argmax(rest))
+        a[[j, p]] = a[[p, j]]
+        a[:, [j, p]] = a[:, [p, j]]
+        lo[[j, p]] = lo[[p, j]]
+        perm[[j, p]] = perm[[p, j]]
+        lo[j, j] = np.sqrt(rest[p - j])
+        lo[j + 1:, j] = (a[j + 1:, j] - lo[j + 1:, :j] @ lo[j, :j]) / lo[j, j]
+    return lo, perm
+
+
+def _lua_matrix(m: np.ndarray) -> str:
+    return "{" + ", ".join("{" + ", ".join(repr(float(v)) for v in row) + "}" for row in m) + "}"
+
+
+@pytest.mark.parametrize("tname, dtype, tol", [("Double", np.float64, 1e-12),
+                                               ("Float", np.float32, 1e-4)])
+def test_pstrf_matches_reference(rt: Runtime, tname: str, dtype: type, tol: float) -> None:
+    rng = np.random.RandomState(5)
+    m = rng.rand(6, 6)
+    a = m @ m.T + 0.1 * np.eye(6)
+    lo, perm = _pstrf_ref(a.astype(dtype))
+    rt.execute(f"a = torch.{tname}Tensor({_lua_matrix(a)})")
+    rt.execute("u, piv = torch.pstrf(a); l, pl = torch.pstrf(a, 'L')")
+    assert rt.eval("torch.type(piv)") == "torch.IntTensor"
+    assert arr(rt, "piv").tolist() == (perm + 1).tolist()
+    assert arr(rt, "pl").tolist() == (perm + 1).tolist()
+    np.testing.assert_allclose(arr(rt, "u"), lo.T, atol=tol)
+    np.testing.assert_allclose(arr(rt, "l"), lo, atol=tol)
+    assert rt.eval("u:stride(1) == 1 and u:stride(2) == 6")  # column-major as LAPACK's
+    rt.execute(f"r = torch.{tname}Tensor(); p = torch.IntTensor()"
+               "; r2, p2 = torch.pstrf(r, p, a, 'L')")
+    assert rt.eval("r2 == r and p2 == p")
+    np.testing.assert_allclose(arr(rt, "r"), lo, atol=tol)
+
+
+def test_pstrf_reads_one_triangle_and_refuses_deficient(rt: Runtime) -> None:
+    rt.execute("a = torch.Tensor({{4, 2}, {2, 3}}); b = a:clone(); b[2][1] = 99")
+    assert np.allclose(arr(rt, "torch.pstrf(b)"), arr(rt, "torch.pstrf(a)"))  # U reads the upper
+    assert np.allclose(arr(rt, "torch.pstrf(b:t(), 'L')"), arr(rt, "torch.pstrf(a, 'L')"))
+    ok, msg = rt.execute("return pcall(torch.pstrf, torch.Tensor({{1, 1}, {1, 1}}))")
+    assert not ok and "matrix is rank deficient or not positive semidefinite" in msg
+    # the tolerance is LAPACK's stopping value: the last pivot here is 1 - 1/1.5
+    rt.execute("c = torch.Tensor({{1, 1}, {1, 1.5}})")
+    assert rt.execute("return (pcall(torch.pstrf, c, 'U', 0.3))") is True
+    assert rt.execute("return (pcall(torch.pstrf, c, 'U', 0.4))") is False
+    assert rt.execute("return (pcall(torch.pstrf, c, 0.4))") is False
