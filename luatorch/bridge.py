@@ -33,6 +33,7 @@ MODULES = [
     "luatorch.threads",
     "luatorch.serialization.door",
     "luatorch.optim_plot",
+    "luatorch.packages.gnuplot",
 ]
 
 
