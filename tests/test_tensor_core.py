@@ -164,7 +164,7 @@ def test_result_forms_of_view_and_expand(rt):
       res = torch.Tensor()
       r1 = res:view(src, 2, 3)
       e = torch.Tensor()
-      torch.Tensor({{1}, {2}}):expand(e, 2, 3)
+      e:expand(torch.Tensor({{1}, {2}}), 2, 3)  -- Torch7: the result comes first
     """)
     np.testing.assert_array_equal(arr(rt, "res"), [[1, 2, 3], [4, 5, 6]])
     assert rt.eval("r1 == res") is True

@@ -116,8 +116,7 @@ local function construct(mt, tname, ...)
    elseif type(a1) == 'table' and not torch.isTensor(a1) then
       for i = 1, #a1 do
          if type(a1[i]) ~= 'number' then
-            argtorch._error(1, tname .. 'Storage', 'table of numbers expected, element ' .. i ..
-               ' is ' .. typeof(a1[i]))
+            torch._error(string.format('element at index %d is not a number', i))
          end
       end
       return wrapstorage(door.s_from_table(tname, a1, #a1), tname)
@@ -127,7 +126,7 @@ local function construct(mt, tname, ...)
       size = size or (s_size(H[a1]) - offset + 1)
       return wrapstorage(door.s_view(H[a1], offset, size), tname)
    end
-   argtorch._error(1, tname .. 'Storage', 'number, table or storage expected, got ' .. typeof(a1))
+   argerror(1, tname .. 'Storage', 'number, table or storage expected, got ' .. typeof(a1))
 end
 
 for _, tname in ipairs(torch._tensortypes) do

@@ -272,7 +272,7 @@ local function sizes_from_args(fname, ...)
    local t = {...}
    for i = 1, #t do
       if type(t[i]) ~= 'number' then
-         argtorch._error(i, fname, 'number expected, got ' .. typeof(t[i]))
+         argerror(i, fname, 'number expected, got ' .. typeof(t[i]))
       end
    end
    return t
@@ -416,7 +416,7 @@ function Tensor.contiguous(self)
 end
 
 local function checkdim(self, fname, d, n)
-   if type(d) ~= 'number' then argtorch._error(n or 1, fname, 'number expected, got ' .. typeof(d)) end
+   if type(d) ~= 'number' then argerror(n or 1, fname, 'number expected, got ' .. typeof(d)) end
 end
 
 function Tensor.narrow(self, d, start, len)
@@ -435,7 +435,10 @@ end
 function Tensor.select(self, d, i)
    checkdim(self, 'select', d)
    if type(i) ~= 'number' then argerror(2, 'select', 'number expected, got ' .. typeof(i)) end
-   return wrap(t_select(H[self], d, i), getmetatable(self))
+   local h = H[self]
+   -- Torch7 gives a vector's element as a number
+   if t_dim(h) == 1 then return t_get1(h, i) end
+   return wrap(t_select(h, d, i), getmetatable(self))
 end
 
 function Tensor.transpose(self, d1, d2)
@@ -454,51 +457,110 @@ function Tensor.unfold(self, d, size, step)
    return wrap(door.t_unfold(H[self], d, size, step), getmetatable(self))
 end
 
-function Tensor.view(self, ...)
+-- view, expand and their As forms take Torch7's result-first shape: f(result, src, sizes...)
+-- points result at the view of src; f(src, sizes...) returns a new view.
+local function view_of(self, fname, ...)
    local a1 = ...
-   local h
    if getmetatable(a1) == storage_mt_by_name.Long then
-      h = door.t_view_storage(H[self], H[a1])
-   elseif isTensor(a1) and select('#', ...) == 1 then
-      -- view(result, src, sizes...) is Torch7's 3-argument form; view(other) is viewAs
-      h = door.t_view_storage(H[self], H[Tensor.size(a1)])
-   elseif isTensor(a1) then
-      -- res:view(src, sizes...) points res at a view of src
-      local v = Tensor.view(a1, select(2, ...))
-      Tensor.set(self, v)
-      return self
-   else
-      h = door.t_view(H[self], unpack(sizes_from_args('view', ...)))
+      return door.t_view_storage(H[self], H[a1])
    end
-   return wrap(h, getmetatable(self))
+   return door.t_view(H[self], unpack(sizes_from_args(fname, ...)))
 end
 
-function Tensor.viewAs(self, other)
-   return wrap(door.t_view_storage(H[self], H[Tensor.size(other)]), getmetatable(self))
-end
-
-function Tensor.expand(self, ...)
+local function expand_of(self, ...)
    local a1 = ...
-   local h
    if getmetatable(a1) == storage_mt_by_name.Long then
-      h = door.t_expand_storage(H[self], H[a1])
-   elseif isTensor(a1) and select('#', ...) >= 2 then
-      -- x:expand(result, sizes...) points result at the expanded view of x
-      local v = Tensor.expand(self, select(2, ...))
-      Tensor.set(a1, v)
-      return a1
-   else
-      h = door.t_expand(H[self], unpack(sizes_from_args('expand', ...)))
+      return door.t_expand_storage(H[self], H[a1])
    end
-   return wrap(h, getmetatable(self))
+   return door.t_expand(H[self], unpack(sizes_from_args('expand', ...)))
 end
 
-function Tensor.expandAs(self, other)
-   return wrap(door.t_expand_storage(H[self], H[Tensor.size(other)]), getmetatable(self))
+local function point(result, src, h)
+   if getmetatable(result) ~= getmetatable(src) then
+      argerror(1, 'set', 'expected ' .. typeof(src) .. ', got ' .. typeof(result))
+   end
+   door.t_set(H[result], h)
+   return result
 end
 
-function Tensor.squeeze(self, d)
-   return wrap(door.t_squeeze(H[self], d), getmetatable(self))
+function Tensor.view(result, src, ...)
+   if isTensor(src) then
+      if select('#', ...) == 0 then
+         -- NOTE: x:view(other) (luatorch's shorthand for x:viewAs(other)), kept for old callers
+         return wrap(door.t_view_storage(H[result], H[Tensor.size(src)]), getmetatable(result))
+      end
+      return point(result, src, view_of(src, 'view', ...))
+   end
+   if not isTensor(result) then
+      torch._error('torch.view, expected (torch.Tensor, torch.Tensor, number [, number ]*) or\n' ..
+         ' (torch.Tensor, torch.Tensor, torch.LongStorage) or\n (torch.Tensor, ' ..
+         'torch.LongStorage)\n or (torch.Tensor, number [, number ]*)')
+   end
+   return wrap(view_of(result, 'view', src, ...), getmetatable(result))
+end
+
+function Tensor.viewAs(result, src, template)
+   if template ~= nil then
+      if not isTensor(template) then
+         torch._error('expecting (torch.Tensor, torch.Tensor, torch.LongStorage) or ' ..
+            '(torch.Tensor, torch.LongStorage)')
+      end
+      return point(result, src, door.t_view_storage(H[src], H[Tensor.size(template)]))
+   end
+   if not isTensor(src) then
+      torch._error('expecting (torch.Tensor, torch.Tensor, torch.LongStorage) or ' ..
+         '(torch.Tensor, torch.LongStorage)')
+   end
+   return wrap(door.t_view_storage(H[result], H[Tensor.size(src)]), getmetatable(result))
+end
+
+function Tensor.expand(result, src, ...)
+   if isTensor(src) then return point(result, src, expand_of(src, ...)) end
+   return wrap(expand_of(result, src, ...), getmetatable(result))
+end
+
+function Tensor.expandAs(result, src, template)
+   if template ~= nil then
+      return point(result, src, door.t_expand_storage(H[src], H[Tensor.size(template)]))
+   end
+   return wrap(door.t_expand_storage(H[result], H[Tensor.size(src)]), getmetatable(result))
+end
+
+-- squeeze([res,] x [, d]): a one-element vector left over (from a vector, or from squeezing
+-- every dimension) is returned as a number, as Torch7 does
+function Tensor.squeeze(res, x, d)
+   if not isTensor(x) then
+      x, d = res, x
+      res = nil
+   end
+   local h = H[x]
+   local s = door.t_squeeze(h, d)
+   if t_dim(s) == 1 and t_size_d(s, 1) == 1 and (d == nil or t_dim(h) == 1) then
+      if res then door.t_set(H[res], s) end
+      return t_get1(s, 1)
+   end
+   if res then
+      door.t_set(H[res], s)
+      return res
+   end
+   return wrap(s, getmetatable(x))
+end
+
+-- reshape([res,] x, sizes...): a copy of x's elements in a tensor of the given sizes
+function Tensor.reshape(res, x, ...)
+   if not isTensor(x) then
+      return Tensor.reshape(wrap(t_new(tensor_mts[getmetatable(res)]), getmetatable(res)), res, x,
+         ...)
+   end
+   local a1 = ...
+   if getmetatable(a1) == storage_mt_by_name.Long then
+      door.t_resize_storage(H[res], H[a1], nil)
+   else
+      t_resize(H[res], unpack(sizes_from_args('reshape', ...)))
+   end
+   if t_numel(H[res]) ~= t_numel(H[x]) then torch._error('inconsistent tensor size') end
+   t_copy(H[res], H[x])
+   return res
 end
 
 function Tensor.unsqueeze(self, d)
@@ -670,10 +732,16 @@ function Tensor.map2(self, t1, t2, fn)
    return self
 end
 
-function Tensor.split(self, size, d)
+-- split([tbl,] x, size [, d]) and chunk([tbl,] x, n [, d]): the pieces go into tbl (emptied
+-- first) when it is given
+function Tensor.split(out, self, size, d)
+   if type(out) ~= 'table' or isTensor(out) then
+      out, self, size, d = {}, out, self, size
+   else
+      for k in pairs(out) do out[k] = nil end
+   end
    d = d or 1
    local n = Tensor.size(self, d)
-   local out = {}
    local start = 1
    while start <= n do
       local len = math.min(size, n - start + 1)
@@ -683,10 +751,24 @@ function Tensor.split(self, size, d)
    return out
 end
 
-function Tensor.chunk(self, nchunks, d)
+function Tensor.chunk(out, self, nchunks, d)
+   if type(out) ~= 'table' or isTensor(out) then
+      out, self, nchunks, d = {}, out, self, nchunks
+   end
    d = d or 1
    local n = Tensor.size(self, d)
-   return Tensor.split(self, math.ceil(n / nchunks), d)
+   return Tensor.split(out, self, math.ceil(n / nchunks), d)
+end
+
+-- the function forms torch.f(...) of Torch7's Tensor.lua
+for _, name in ipairs({'expand', 'expandAs', 'view', 'viewAs', 'split', 'chunk', 'squeeze',
+   'reshape', 'permute'}) do
+   torch[name] = Tensor[name]
+end
+
+function torch.totable(obj)
+   if isTensor(obj) or isStorage(obj) then return obj:totable() end
+   error('obj must be a Storage or a Tensor', 2)
 end
 
 -------------------------------------------------------------------------------------------------
@@ -861,7 +943,7 @@ local function construct(mt, tname, ...)
       for i = 1, n do
          local v = select(i, ...)
          if type(v) ~= 'number' then
-            argtorch._error(i, tname .. 'Tensor', 'number expected, got ' .. typeof(v))
+            argerror(i, tname .. 'Tensor', 'number expected, got ' .. typeof(v))
          end
       end
       return wrap(t_new_size(tname, nil, ...), mt)
@@ -875,7 +957,7 @@ local function construct(mt, tname, ...)
       return t
    elseif storage_mts[amt] then
       if storage_mts[amt] ~= tname then
-         argtorch._error(1, tname .. 'Tensor', 'expected torch.' .. tname .. 'Storage, got ' ..
+         argerror(1, tname .. 'Tensor', 'expected torch.' .. tname .. 'Storage, got ' ..
             typeof(a1))
       end
       local offset, a3, a4 = select(2, ...)
@@ -887,14 +969,15 @@ local function construct(mt, tname, ...)
       return torch._tensor_from_storage_args(mt, a1, offset, {select(3, ...)})
    elseif tensor_mts[amt] then
       if amt ~= mt then
-         argtorch._error(1, tname .. 'Tensor', 'expected torch.' .. tname .. 'Tensor, got ' ..
+         argerror(1, tname .. 'Tensor', 'expected torch.' .. tname .. 'Tensor, got ' ..
             typeof(a1))
       end
       return wrap(t_new_view(H[a1]), mt)
    elseif ta1 == 'table' then
       return from_table(mt, tname, a1)
    end
-   argtorch._error(1, tname .. 'Tensor', 'invalid arguments: ' .. typeof(a1))
+   argerror(1, tname .. 'Tensor', 'expecting number or torch.' .. tname .. 'Tensor or torch.' ..
+      tname .. 'Storage')
 end
 
 for _, tname in ipairs(TYPES) do

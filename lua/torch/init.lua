@@ -111,6 +111,8 @@ function torch.newmetatable(name, parentName, constructor, module, mt)
       return obj
    end
    mt.__factory = function() return setmetatable({}, mt) end
+   -- luaT keeps the constructor in the metatable too (nngraph, graph and nn's Copy call it)
+   mt.new = constructor
    -- the constructor table: calling it builds an object, indexing it reaches the methods
    local ctor = setmetatable({}, {
       __call = function(_, ...) return constructor(...) end,
@@ -173,32 +175,41 @@ function torch.type(obj)
    return torch.typename(obj) or type(obj)
 end
 
+--- torch.isTypeOf(obj, spec): spec is a type name, a pattern, or a class's constructor.  As
+--- in Torch7, a name matches only whole ('torch.Long' is not torch.LongTensor) and a pattern
+--- matches anywhere, against the object's type and its parents'.
 function torch.isTypeOf(obj, spec)
-   local mt = getmetatable(obj)
-   if type(mt) ~= 'table' then return false end
-   local want
-   if type(spec) == 'string' then
-      want = registry[spec]
-      if not want then
-         -- Torch7 accepts a pattern matched against the type names in the chain
-         while mt do
-            local n = rawget(mt, '__typename')
-            if n and n:match(spec) then return true end
-            local pm = getmetatable(mt)
-            mt = pm and rawget(pm, '__index')
-         end
-         return false
+   if type(spec) ~= 'string' then
+      local smt = getmetatable(spec)
+      spec = type(smt) == 'table' and rawget(smt, '__typename') or nil
+      if type(spec) ~= 'string' then
+         error('type must be provided as [regexp] string, or factory', 2)
       end
-   else
-      want = getmetatable(spec) or spec
    end
-   while mt do
-      if mt == want then return true end
+   local mt = getmetatable(obj)
+   while type(mt) == 'table' do
+      local n = rawget(mt, '__typename')
+      if type(n) == 'string' then
+         local m = n:match(spec)
+         if m and (m ~= spec or m == n) then return true end
+      end
       local pm = getmetatable(mt)
       mt = pm and rawget(pm, '__index')
-      if type(mt) ~= 'table' then return false end
    end
    return false
+end
+
+--- torch.setmetatable(tbl, classname): make tbl an object of the class, as luaT does.
+function torch.setmetatable(tbl, tname)
+   if type(tname) ~= 'string' then
+      error("bad argument #2 to 'setmetatable' (string expected, got " .. type(tname) .. ')', 2)
+   end
+   if type(tbl) ~= 'table' then
+      error("bad argument #1 to 'setmetatable' (table expected, got " .. type(tbl) .. ')', 2)
+   end
+   local mt = registry[tname]
+   if not mt then error('unknown typename ' .. tname .. '\n', 2) end
+   return setmetatable(tbl, mt)
 end
 
 function torch.isclass(obj)
@@ -210,7 +221,16 @@ function torch.include(pkg, file)
       package.path) or file)
 end
 
-function torch.setheaptracking() end
+-- Torch7 ran the Lua collector when C allocations grew (heap tracking); luatorch always does
+-- (tensor.GC_EVERY), so the flag is only reported back, as Torch7 reports it
+function torch.setheaptracking(enabled)
+   if type(enabled) ~= 'boolean' then
+      error("bad argument #1 to 'setheaptracking' (boolean expected, got " .. type(enabled) ..
+         ')', 2)
+   end
+   torch._heaptracking = enabled
+end
+torch.setheaptracking(true)
 
 function torch.packageLuaPath(name)
    local p = package.searchpath and package.searchpath(name, package.path)

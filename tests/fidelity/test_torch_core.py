@@ -49,3 +49,134 @@ def test_half_serializes_as_half(rt: Runtime, mode: str) -> None:
     assert rt.eval("torch.type(hh)") == "torch.HalfTensor"
     assert rt.eval("torch.type(hs)") == "torch.HalfStorage"
     assert rt.eval("hh[2]") == -2 and rt.eval("hs[3]") == 0.25
+
+
+def _size(rt: Runtime, expr: str) -> list:
+    t = rt.eval(f"({expr}):size():totable()")
+    return [t[i] for i in range(1, len(t) + 1)]
+
+
+def test_function_and_result_first_forms(rt: Runtime) -> None:
+    rt.execute("""
+      src = torch.rand(8, 1); tmpl = torch.rand(8, 5); v = torch.rand(15)
+      r1 = torch.Tensor(); r1:expand(src, 8, 5)
+      r2 = torch.Tensor(); r2:expand(src, torch.LongStorage{8, 5})
+      r3 = torch.Tensor(); r3:expandAs(src, tmpl)
+      r4 = torch.Tensor(); r4:viewAs(v, torch.rand(3, 5))
+      r5 = torch.Tensor(); r5:view(v, -1, 5)
+    """)
+    for r in ("r1", "r2", "r3"):
+        assert _size(rt, r) == [8, 5]
+        assert rt.eval(f"{r}:storage() == src:storage()") is True
+    # the source is left alone
+    assert _size(rt, "src") == [8, 1]
+    assert _size(rt, "r4") == [3, 5] and _size(rt, "r5") == [3, 5]
+    assert _size(rt, "torch.expand(src, 8, 5)") == [8, 5]
+    assert _size(rt, "torch.expandAs(src, tmpl)") == [8, 5]
+    assert _size(rt, "torch.view(v, 3, 5)") == [3, 5]
+    assert _size(rt, "torch.viewAs(v, torch.rand(5, 3))") == [5, 3]
+    assert _size(rt, "src:expandAs(tmpl)") == [8, 5]
+    assert _size(rt, "v:viewAs(torch.rand(5, 3))") == [5, 3]
+    ok, msg = rt.execute("return pcall(function() return torch.Tensor():expand(src, 8) end)")
+    assert ok is False
+
+
+def test_split_and_chunk_into_a_table(rt: Runtime) -> None:
+    rt.execute("""
+      x = torch.rand(7, 4)
+      out = {'stale', 'entries', 'here', 'and', 'more'}
+      r = torch.split(out, x, 3)
+      c = {}
+      torch.chunk(c, x, 3, 2)
+    """)
+    assert rt.eval("r == out") is True
+    assert rt.eval("#out") == 3
+    assert _size(rt, "out[3]") == [1, 4]
+    assert rt.eval("#c") == 2 and _size(rt, "c[1]") == [7, 2]
+    assert rt.eval("#torch.split(x, 3)") == 3 and rt.eval("#torch.chunk(x, 2)") == 2
+    assert rt.eval("#x:split(2, 2)") == 2
+
+
+def test_reshape(rt: Runtime) -> None:
+    rt.execute("""
+      x = torch.range(1, 6)
+      y = x:reshape(2, 3)
+      z = torch.reshape(x, torch.LongStorage{3, 2})
+      res = torch.Tensor(); r = torch.reshape(res, x, 3, 2)
+      h = torch.HalfTensor(2, 3):reshape(6)
+    """)
+    assert _size(rt, "y") == [2, 3] and _size(rt, "z") == [3, 2] and _size(rt, "x") == [6]
+    # a copy, not a view
+    assert rt.eval("y:storage() ~= x:storage()") is True
+    assert rt.eval("y[2][1]") == 4
+    assert rt.eval("r == res") is True and _size(rt, "res") == [3, 2]
+    assert rt.eval("torch.type(h)") == "torch.HalfTensor"
+    ok, msg = rt.execute("return pcall(function() return x:reshape(4) end)")
+    assert ok is False and "inconsistent tensor size" in msg
+
+
+def test_squeeze_and_select_give_numbers(rt: Runtime) -> None:
+    assert rt.eval("type(torch.Tensor{5}:squeeze())") == "number"
+    assert rt.eval("torch.Tensor{5}:squeeze()") == 5
+    assert rt.eval("torch.Tensor{{5}}:squeeze()") == 5
+    assert rt.eval("torch.squeeze(torch.Tensor{5})") == 5
+    # squeezing one dimension of a matrix keeps a vector, as in Torch7
+    assert rt.eval("torch.type(torch.Tensor{{5}}:squeeze(1))") == "torch.DoubleTensor"
+    assert _size(rt, "torch.rand(2, 1, 3):squeeze()") == [2, 3]
+    assert rt.eval("torch.Tensor{3, 4}:select(1, 2)") == 4
+    assert rt.eval("torch.type(torch.rand(2, 3):select(1, 2))") == "torch.DoubleTensor"
+
+
+def test_is_type_of_matches_whole_names(rt: Runtime) -> None:
+    rt.execute("t = torch.LongTensor()")
+    assert rt.eval("torch.isTypeOf(t, 'torch.Long')") is False
+    assert rt.eval("torch.isTypeOf(t, 'torch.LongTensor')") is True
+    assert rt.eval("torch.isTypeOf(t, '.*Long')") is True
+    assert rt.eval("torch.isTypeOf(t, 'torch.*Tensor')") is True
+    assert rt.eval("torch.isTypeOf(t, torch.LongTensor)") is True
+    assert rt.eval("torch.isTypeOf(t, torch.IntTensor)") is False
+    rt.require("nn")
+    assert rt.eval("torch.isTypeOf(nn.Linear(2, 2), 'nn.Module')") is True
+    assert rt.eval("torch.isTypeOf(nn.Linear(2, 2), nn.Module)") is True
+    assert rt.eval("torch.isTypeOf(nn.Linear(2, 2), 'nn.Lin')") is False
+
+
+def test_setmetatable_and_metatable_new(rt: Runtime) -> None:
+    rt.execute("""
+      torch.class('coretest.Thing')
+      function coretest.Thing:__init(n) self.n = n end
+      obj = torch.setmetatable({n = 7}, 'coretest.Thing')
+    """)
+    assert rt.eval("torch.type(obj)") == "coretest.Thing" and rt.eval("obj.n") == 7
+    assert rt.eval("torch.getmetatable('coretest.Thing').new(3).n") == 3
+    assert rt.eval("torch.type(torch.getmetatable('torch.FloatTensor').new())") == \
+        "torch.FloatTensor"
+    assert rt.eval("torch.type(getmetatable(torch.IntStorage()).new(2))") == "torch.IntStorage"
+    ok, msg = rt.execute("return pcall(torch.setmetatable, {}, 'coretest.Nothing')")
+    assert ok is False and "unknown typename coretest.Nothing" in msg
+
+
+def test_constructor_errors_name_no_undefined_global(rt: Runtime) -> None:
+    for expr in ("torch.FloatTensor('abc')", "torch.FloatTensor(2, 'x')",
+                 "torch.FloatTensor(torch.IntTensor(2))", "torch.FloatTensor(torch.IntStorage(2))",
+                 "torch.FloatStorage(true)", "torch.FloatStorage({1, 'a'})",
+                 "torch.Tensor(2, 2):narrow('a', 1, 1)", "torch.Tensor(4):view(2, 'a')"):
+        ok, msg = rt.execute(f"return pcall(function() return {expr} end)")
+        assert ok is False and "argtorch" not in msg, (expr, msg)
+    ok, msg = rt.execute("return pcall(function() return torch.FloatTensor('abc') end)")
+    assert "expecting number or torch.FloatTensor or torch.FloatStorage" in msg
+
+
+def test_heap_tracking_reports_its_state(rt: Runtime) -> None:
+    assert rt.eval("torch._heaptracking") is True
+    rt.execute("torch.setheaptracking(false)")
+    assert rt.eval("torch._heaptracking") is False
+    rt.execute("torch.setheaptracking(true)")
+    assert rt.eval("torch._heaptracking") is True
+
+
+def test_totable_function_form(rt: Runtime) -> None:
+    assert rt.eval("torch.totable(torch.Tensor{{1, 2}, {3, 4}})[2][1]") == 3
+    assert rt.eval("torch.totable(torch.HalfStorage{1, 2})[2]") == 2
+    ok, msg = rt.execute("return pcall(torch.totable, {})")
+    assert ok is False and "obj must be a Storage or a Tensor" in msg
