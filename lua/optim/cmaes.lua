@@ -43,6 +43,9 @@ function optim.cmaes(opfunc, x, config, state)
    local verb = state.verb_disp or 0
    local minIter = state.min_iterations or 1
    local lambda = state.popsize or 4 + floor(3 * log(N))
+   if lambda < 2 then
+      error('optim.cmaes: popsize must be at least 2 (mu = floor(popsize / 2) parents)', 2)
+   end
 
    -- 2. selection and adaptation constants (Hansen's defaults)
    local mu = floor(lambda / 2)

@@ -105,6 +105,8 @@ def test_cmaes_state_replaces_config(r):
 def test_cmaes_errors(r):
     with pytest.raises(LuaError, match="sigma"):
         r.execute("optim.cmaes(sphere, torch.ones(3), {})")
+    with pytest.raises(LuaError, match="popsize"):
+        r.execute("optim.cmaes(sphere, torch.ones(3), {sigma = 1, popsize = 1})")
     with pytest.raises(LuaError, match="Float- or DoubleTensor"):
         r.execute("optim.cmaes(sphere, torch.IntTensor(3):fill(1), {sigma = 1})")
 
@@ -149,7 +151,7 @@ def test_de_records_every_evaluation(r):
 
 
 def test_de_defaults(r):
-    calls, region = r.execute("""
+    calls, region, calls3, size3 = r.execute("""
         local rec, f = recorder(sphere)
         optim.de(f, torch.zeros(3), {maxFEs = 5})
         local rec2, f2 = recorder(sphere)
@@ -158,9 +160,12 @@ def test_de_defaults(r):
         for i = 1, rec2.n do
            lo = math.min(lo, rec2.points[i]:min()); hi = math.max(hi, rec2.points[i]:max())
         end
-        return rec.n, {lo, hi}
+        local rec3, f3 = recorder(sphere)
+        local _, fx3 = optim.de(f3, torch.zeros(1), {maxEval = 25})
+        return rec.n, {lo, hi}, rec3.n, fx3:size(1)
     """)
     assert calls == 30                        # popsize 10 * #x, evaluated in full
+    assert (calls3, size3) == (25, 25)        # maxEval: the name de.lua's header gives
     lo, hi = _vals(region)
     assert 2 <= lo and hi <= 3
 
