@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from luatorch.tensor import Tensor, TorchError
+from luatorch.tensor import Storage, Tensor, TorchError
 
 _N = 624  # MT19937 state words
 _TWO32_INV = 1.0 / 4294967296.0
@@ -449,6 +449,52 @@ def rng_set_state(g: Generator | None, t: Tensor) -> None:
     get_generator(g).set_state(_host(t.a))
 
 
+# Torch7's THGenerator on LP64 Linux: a torch.Generator in a .t7 file is these raw bytes.
+_TH_GENERATOR = np.dtype([
+    ("the_initial_seed", "<u8"), ("left", "<i4"), ("seeded", "<i4"), ("next", "<u8"),
+    ("state", "<u8", (_N,)), ("normal_x", "<f8"), ("normal_y", "<f8"), ("normal_rho", "<f8"),
+    ("normal_is_valid", "<i4"),
+], align=True)
+
+
+def rng_th_size() -> int:
+    """Bytes of a serialized torch.Generator (sizeof(THGenerator))."""
+    return _TH_GENERATOR.itemsize
+
+
+def rng_th_bytes(g: Generator) -> Storage:
+    """The generator as Torch7's THGenerator bytes (Generator:write)."""
+    st = g._bg.state["state"]
+    pos = int(st["pos"])
+    rec = np.zeros((), _TH_GENERATOR)
+    rec["the_initial_seed"] = g._seed & _MASK64
+    # THRandom_random draws state[next++] after --left; left + next stays N + 1 between draws
+    rec["left"] = _N + 1 - pos
+    rec["seeded"] = 1
+    rec["next"] = pos
+    rec["state"] = st["key"]
+    rec["normal_x"] = g._nx
+    rec["normal_y"] = -math.expm1(-g._nrho * g._nrho / 2.0)
+    rec["normal_rho"] = g._nrho
+    rec["normal_is_valid"] = int(g._nvalid)
+    return Storage(np.frombuffer(rec.tobytes(), np.uint8).copy())
+
+
+def rng_from_th_bytes(g: Generator, st: Storage) -> None:
+    """Restore the generator from Torch7's THGenerator bytes (Generator:read)."""
+    data = _host(st.buf)
+    if data.size != _TH_GENERATOR.itemsize:
+        raise TorchError("torch.Generator state is wrong size")
+    rec = np.frombuffer(data.tobytes(), _TH_GENERATOR)[0]
+    pos = min(max(_N + 1 - int(rec["left"]), 0), _N)
+    g._bg.state = {"bit_generator": "MT19937",
+                   "state": {"key": (rec["state"] & 0xFFFFFFFF).astype(np.uint32), "pos": pos}}
+    g._seed = _signed64(int(rec["the_initial_seed"]))
+    g._nvalid = bool(rec["normal_is_valid"])
+    g._nx = float(rec["normal_x"])
+    g._nrho = float(rec["normal_rho"])
+
+
 def rng_random(g: Generator | None, a: Any = None, b: Any = None) -> int:
     """torch.random(), random(b) in [1, b], random(a, b) in [a, b] (Torch7's modulo draws)."""
     gen = get_generator(g)
@@ -684,12 +730,81 @@ def rng_multinomial_(g: Generator | None, out: Tensor, prob: Tensor, n: Any,
     _store(out, (res + 1).astype(out.dtype))
 
 
+def rng_alias_setup_(probs: Tensor, j: Tensor, q: Tensor) -> None:
+    """torch.multinomialAliasSetup: the alias table `j` (1-based, a LongTensor) and the
+    probability table `q` (probs' type) of Torch7's alias method for `probs`."""
+    p = _host(probs.a).reshape(-1)
+    dt = p.dtype if p.dtype.kind == "f" else np.dtype(np.float64)
+    n = p.size
+    q0 = (p * dt.type(n)).astype(dt)
+    # Torch7 pairs them with two stacks: the large on top of its stack takes the smalls from
+    # the top of theirs until its own share falls below 1; it then becomes the next small, and
+    # the next large goes on.  The same pairing in cumulative sums: large k is used up once
+    # the deficits consumed exceed the excesses of larges 1..k.
+    small = np.flatnonzero(q0 < 1)[::-1]
+    large = np.flatnonzero(~(q0 < 1))[::-1]
+    ns, nl = small.size, large.size
+    alias = np.zeros(n, np.int64)  # 0: no alias
+    q_ = q0.astype(np.float64)
+    if ns and nl:
+        deficit = np.cumsum(1.0 - q_[small])
+        excess = np.cumsum(q_[large] - 1.0)
+        # smalls consumed (1-based count) when large k is used up; ns + 1: never
+        used_up = np.searchsorted(deficit, excess, side="right") + 1
+        nex = int(np.count_nonzero(used_up <= ns))
+        owner = np.searchsorted(used_up, np.arange(1, ns + 1), side="left")
+        taken = owner < nl
+        alias[small[taken]] = large[owner[taken]] + 1
+        ex = np.arange(min(nex, nl - 1))  # used-up larges taken by the next large
+        alias[large[ex]] = large[ex + 1] + 1
+        q_[large[:nex]] = 1.0 - (deficit[used_up[:nex] - 1] - excess[:nex])
+        if nex < nl:
+            q_[large[nex]] = 1.0 + excess[nex] - deficit[-1]
+    qv = q_.astype(dt)
+    if n and not qv.min() > 0:
+        raise TorchError("bad argument #2 to 'multinomialAliasSetup' (q_min is less than 0)")
+    qmax = qv.max() if n else dt.type(0)
+    if qmax > 1:
+        qv /= qmax
+    # NOTE: Torch7 tests "no alias" as a 0-based alias <= 0, which also hits a genuine alias to
+    # the first class; here only outcomes without an alias always keep their own index
+    qv[alias == 0] = 1
+    alias[alias == 0] = 1
+    j.resize((n,))
+    q.resize((n,))
+    _store(j, alias.astype(j.dtype))
+    _store(q, qv.astype(q.dtype))
+
+
+def rng_alias_draw_(g: Generator | None, out: Tensor, j: Tensor, q: Tensor) -> None:
+    """torch.multinomialAlias: fill `out` with 1-based classes drawn with the alias tables."""
+    gen = get_generator(g)
+    n = out.numel()
+    k = j.numel()
+    if not n:
+        return
+    alias = _host(j.a).reshape(-1).astype(np.int64)
+    qv = _host(q.a).reshape(-1).astype(np.float64)
+    if qv.size != k:
+        raise TorchError("inconsistent tensor size")
+    # per sample, as Torch7: a class uniform in [0, K), then a Bernoulli(q[class]) draw
+    u = gen.uniform_array(2 * n)
+    cls = (u[0::2] * float(k)).astype(np.int64)
+    keep = u[1::2] <= qv[cls]
+    # NOTE: Torch7 returns the alias 0-based (and leaves state[1] lowered by one after each
+    # call); the alias is taken here as the class it names
+    _store(out, np.where(keep, cls + 1, alias[cls]).astype(out.dtype))
+
+
 EXPORTS = {
     "rng_new": rng_new,
     "rng_manual_seed": rng_manual_seed,
     "rng_seed": rng_seed,
     "rng_initial_seed": rng_initial_seed,
     "rng_get_state": rng_get_state,
+    "rng_th_size": rng_th_size,
+    "rng_th_bytes": rng_th_bytes,
+    "rng_from_th_bytes": rng_from_th_bytes,
     "rng_set_state": rng_set_state,
     "rng_random": rng_random,
     "rng_uniform": rng_uniform,
@@ -709,4 +824,6 @@ EXPORTS = {
     "rng_fill_bernoulli_": rng_fill_bernoulli_,
     "rng_randperm_": rng_randperm_,
     "rng_multinomial_": rng_multinomial_,
+    "rng_alias_setup_": rng_alias_setup_,
+    "rng_alias_draw_": rng_alias_draw_,
 }

@@ -169,4 +169,35 @@ function torch.multinomial(...)
 end
 torch._installmethod('multinomial', function(self, ...) return torch.multinomial(self, ...) end)
 
+-- the alias method: state = {alias LongTensor, probability table of probs' type}, made once
+-- (or refilled when a state table is given), then many draws from it
+local k_alias_setup, k_alias_draw = door.rng_alias_setup_, door.rng_alias_draw_
+
+function torch.multinomialAliasSetup(probs, state)
+   if not torch.isTensor(probs) then
+      torch._argerror(1, 'multinomialAliasSetup', 'tensor expected, got ' .. torch._typeof(probs))
+   end
+   if type(state) ~= 'table' then state = {} end
+   local j, q = state[1], state[2]
+   if not torch.isTensor(j) then j = torch.LongTensor() end
+   if not torch.isTensor(q) then
+      local mt = getmetatable(probs)
+      q = torch._wrap(door.t_new(torch._tensor_mts[mt]), mt)
+   end
+   k_alias_setup(H[probs], H[j], H[q])
+   state[1], state[2] = j, q
+   return state
+end
+
+function torch.multinomialAlias(output, state)
+   if not torch.isTensor(output) then
+      torch._argerror(1, 'multinomialAlias', 'LongTensor expected, got ' .. torch._typeof(output))
+   end
+   if type(state) ~= 'table' or not torch.isTensor(state[1]) or not torch.isTensor(state[2]) then
+      torch._argerror(2, 'multinomialAlias', 'state table expected, got ' .. torch._typeof(state))
+   end
+   k_alias_draw(nil, H[output], H[state[1]], H[state[2]])
+   return output
+end
+
 return torch

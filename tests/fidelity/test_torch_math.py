@@ -245,3 +245,69 @@ def test_pstrf_reads_one_triangle_and_refuses_deficient(rt: Runtime) -> None:
     assert rt.execute("return (pcall(torch.pstrf, c, 'U', 0.3))") is True
     assert rt.execute("return (pcall(torch.pstrf, c, 'U', 0.4))") is False
     assert rt.execute("return (pcall(torch.pstrf, c, 0.4))") is False
+
+
+# -- multinomialAliasSetup / multinomialAlias -----------------------------------------------------
+def _alias_ref(p: np.ndarray) -> tuple:
+    """Torch7's two-stack setup loop, step by step; alias 0 = none (then q = 1)."""
+    n = p.size
+    q = n * p
+    alias = np.zeros(n, np.int64)
+    smaller = [i for i in range(n) if q[i] < 1]
+    larger = [i for i in range(n) if not q[i] < 1]
+    while smaller and larger:
+        big, sm = larger[-1], smaller[-1]
+        alias[sm] = big + 1
+        q[big] -= 1.0 - q[sm]
+        if q[big] < 1:
+            smaller[-1] = big
+            larger.pop()
+        else:
+            smaller.pop()
+    if q.max() > 1:
+        q /= q.max()
+    q[alias == 0] = 1
+    alias[alias == 0] = 1
+    return alias, q
+
+
+@pytest.mark.parametrize("n", [1, 3, 5, 64, 1000])
+def test_alias_setup_matches_torch7_loop(rt: Runtime, n: int) -> None:
+    rt.execute(f"torch.manualSeed({n}); p = torch.Tensor({n}):uniform(0.05, 1); p:div(p:sum())"
+               "; s = torch.multinomialAliasSetup(p)")
+    alias, q = _alias_ref(arr(rt, "p").copy())
+    assert rt.eval("torch.type(s[1])") == "torch.LongTensor"
+    assert rt.eval("torch.type(s[2])") == "torch.DoubleTensor"
+    assert arr(rt, "s[1]").tolist() == alias.tolist()
+    np.testing.assert_allclose(arr(rt, "s[2]"), q, rtol=0, atol=1e-12)
+    # a given state table is refilled in place
+    rt.execute("j, qq = s[1], s[2]; s2 = torch.multinomialAliasSetup(p, s)")
+    assert rt.eval("s2 == s and s2[1] == j and s2[2] == qq")
+
+
+def test_alias_draw_uses_torch7_stream_and_distribution(rt: Runtime) -> None:
+    from luatorch import random as R
+
+    rt.execute("p = torch.Tensor({0.1, 0.2, 0.3, 0.4}); s = torch.multinomialAliasSetup(p)"
+               "; torch.manualSeed(11); o = torch.LongTensor(2, 5000)"
+               "; r = torch.multinomialAlias(o:view(-1), s); after = torch.uniform()")
+    alias, q = arr(rt, "s[1]"), arr(rt, "s[2]")
+    g = R.Generator()
+    g.manual_seed(11)
+    u = g.uniform_array(2 * 10000)
+    cls = (u[0::2] * 4).astype(np.int64)
+    ref = np.where(u[1::2] <= q[cls], cls + 1, alias[cls])
+    assert arr(rt, "o").reshape(-1).tolist() == ref.tolist()
+    assert rt.eval("after") == g.uniform()  # two draws per sample, no more
+    freq = np.bincount(ref, minlength=5)[1:] / ref.size
+    np.testing.assert_allclose(freq, [0.1, 0.2, 0.3, 0.4], atol=0.015)
+    # a strided 1-D output is filled in index order
+    rt.execute("torch.manualSeed(11); m = torch.LongTensor(4, 3):zero()"
+               "; torch.multinomialAlias(m:select(2, 2), s)")
+    got = arr(rt, "m")
+    assert got[:, 1].tolist() == ref[:4].tolist() and not got[:, [0, 2]].any()
+
+
+def test_alias_setup_refuses_a_zero_probability(rt: Runtime) -> None:
+    ok, msg = rt.execute("return pcall(torch.multinomialAliasSetup, torch.Tensor({0, 0.5, 0.5}))")
+    assert not ok and "q_min is less than 0" in msg
