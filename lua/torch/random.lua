@@ -12,6 +12,18 @@ function Generator:__init()
    H[self] = door.rng_new()
 end
 
+-- As Torch7, a generator is saved as the raw bytes of its C state (THGenerator), so a loaded
+-- copy continues the stream and .t7 files holding one load in either
+function Generator:write(file)
+   file:writeByte(torch._wrapstorage(door.rng_th_bytes(H[self]), 'Byte'))
+end
+
+function Generator:read(file)
+   local g = H[self] or door.rng_new()
+   door.rng_from_th_bytes(g, H[file:readByte(door.rng_th_size())])
+   H[self] = g
+end
+
 local function isgen(g)
    return getmetatable(g) == Generator
 end
