@@ -433,12 +433,14 @@ def _conv(fname: str, r: Tensor, x: Tensor, k: Tensor, vf: str, xc: str, nd: int
         xa = xp.pad(xa, pad)
     w = _windows(xp, xa, tuple(ks))                 # (planes?, out..., k...)
     sp = tuple(range(nd))
+    kaxes = (tuple(range(nd, 2 * nd)), sp)
     if kind == "mul":
-        res = xp.tensordot(w, ka, axes=(tuple(range(nd, 2 * nd)), sp))
+        res = xp.tensordot(w, ka, axes=kaxes)
     elif kind == "cmul":
-        letters = "abc"[:nd]
-        outs = "xyz"[:nd]
-        res = xp.einsum(f"p{outs}{letters},p{letters}->p{outs}", w, ka)
+        # plane by plane through the very call the single-plane form makes, so that each plane
+        # is bit for bit the 2-D (3-D) result, as in Torch7 (a batched einsum sums in another
+        # order)
+        res = xp.stack([xp.tensordot(w[i], ka[i], axes=kaxes) for i in range(w.shape[0])])
     else:
         # w: (p, out..., k...), ka: (q, p, k...) -> (q, out...)
         res = xp.tensordot(ka, w, axes=((1,) + tuple(range(2, 2 + nd)),

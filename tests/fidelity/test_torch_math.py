@@ -311,3 +311,33 @@ def test_alias_draw_uses_torch7_stream_and_distribution(rt: Runtime) -> None:
 def test_alias_setup_refuses_a_zero_probability(rt: Runtime) -> None:
     ok, msg = rt.execute("return pcall(torch.multinomialAliasSetup, torch.Tensor({0, 0.5, 0.5}))")
     assert not ok and "q_min is less than 0" in msg
+
+
+# -- conv2 / conv3 on stacks of planes -------------------------------------------------------------
+def _xcorr_ref(x: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Valid cross-correlation by kernel offsets (plain NumPy)."""
+    out = np.zeros(tuple(a - b + 1 for a, b in zip(x.shape, k.shape)))
+    for off in np.ndindex(*k.shape):
+        sl = tuple(slice(o, o + n) for o, n in zip(off, out.shape))
+        out += k[off] * x[sl]
+    return out
+
+
+@pytest.mark.parametrize("nd", [2, 3])
+def test_conv_planes_equal_single_plane_results(rt: Runtime, nd: int) -> None:
+    xs, ks = ((23, 19), (5, 4)) if nd == 2 else ((11, 9, 10), (3, 4, 2))
+    rt.execute(f"torch.manualSeed(2); x = torch.rand({', '.join(map(str, xs))})"
+               f"; k = torch.rand({', '.join(map(str, ks))})"
+               f"; xx = torch.Tensor(3, {', '.join(map(str, xs))})"
+               f"; kk = torch.Tensor(3, {', '.join(map(str, ks))})"
+               "; for i = 1, 3 do xx[i]:copy(x); kk[i]:copy(k) end")
+    for mode in ("'V'", "'F'"):
+        single = arr(rt, f"torch.conv{nd}(x, k, {mode})")
+        planes = arr(rt, f"torch.conv{nd}(xx, kk, {mode})")
+        for i in range(3):
+            assert np.array_equal(planes[i], single)  # bit for bit, as Torch7
+    x, k = arr(rt, "x"), arr(rt, "k")
+    np.testing.assert_allclose(arr(rt, f"torch.conv{nd}(x, k)"),
+                               _xcorr_ref(x, k[(slice(None, None, -1),) * nd]), rtol=1e-12)
+    np.testing.assert_allclose(arr(rt, f"torch.xcorr{nd}(xx, kk)")[1], _xcorr_ref(x, k),
+                               rtol=1e-12)
