@@ -190,6 +190,8 @@ require 'nn.ZipTableOneToMany'
 require 'nn.Kmeans'
 require 'nn.LinearWeightNorm'
 require 'nn.SpatialAutoCropMSECriterion'
+require 'nn.VolumetricDilatedMaxPooling'
+require 'nn.VolumetricFractionalMaxPooling'
 require 'nn.hessian'
 require 'nn.SparseJacobian'
 

@@ -809,6 +809,107 @@ def pool_fmp_bwd(gi: Tensor, x: Tensor, g: Tensor, ind: Tensor, oW: int, oH: int
     _scatter_max(gi, _planes(g.a, 2), _planes(ind.a, 2), 2, 1, False)
 
 
+# -- dilated volumetric max pooling --------------------------------------------------------------
+def _dil3d(kT: int, kW: int, kH: int, dT: int, dW: int, dH: int, padT: int, padW: int,
+           padH: int, dilT: int, dilW: int, dilH: int) -> tuple:
+    """THNN's (T, W, H) argument order as (T, H, W) tuples: kernel, stride, padding, dilation."""
+    return (_ints(kT, kH, kW), _ints(dT, dH, dW), _ints(padT, padH, padW),
+            _ints(dilT, dilH, dilW))
+
+
+def pool_dilmax3d_fwd(out: Tensor, ind: Tensor, x: Tensor, kT: int, kW: int, kH: int, dT: int,
+                      dW: int, dH: int, padT: int, padW: int, padH: int, dilT: int, dilW: int,
+                      dilH: int, ceil: bool) -> tuple:
+    """Max over dilated kT x kH x kW windows; `ind` gets the maxima's kernel taps packed as
+    Torch7 packs them (t + 256 h + 65536 w; with dilation 1 these are the window offsets of
+    VolumetricMaxPooling).  Returns the input time, height and width."""
+    ks, ds, ps, dils = _dil3d(kT, kW, kH, dT, dW, dH, padT, padW, padH, dilT, dilW, dilH)
+    if max(ks) > 255:
+        raise TorchError("kernel size should be at most 255 (indices hold byte offsets)")
+    f, lead, sizes, outs = _max_forward(x, out, ks, ds, ps, dils, ceil)
+    xp = x.xp
+    T, Hh, W = sizes
+    st = _vol_starts(xp, outs, ds, ps)
+    f = f.astype(xp.int64, copy=False)
+    t = (f // (Hh * W) - st[0]) // dils[0]
+    h = ((f // W) % Hh - st[1]) // dils[1]
+    w = (f % W - st[2]) // dils[2]
+    ia = fit(ind, tuple(lead) + outs)
+    xp.add(t + (h << 8), w << 16, out=_planes(ia, 3))
+    return sizes
+
+
+def pool_dilmax3d_bwd(gi: Tensor, x: Tensor, g: Tensor, ind: Tensor, kT: int, kW: int, kH: int,
+                      dT: int, dW: int, dH: int, padT: int, padW: int, padH: int, dilT: int,
+                      dilW: int, dilH: int, ceil: bool) -> None:
+    """gradInput of dilated volumetric max pooling from the packed kernel taps."""
+    ks, ds, ps, dils = _dil3d(kT, kW, kH, dT, dW, dH, padT, padW, padH, dilT, dilW, dilH)
+    lead, sizes, outs = _pool_geometry(x, ks, ds, ps, dils, bool(ceil))
+    _check_grad(g, lead, outs)
+    _check_indices(ind, lead, outs)
+    fit(gi, x.size)
+    xp = x.xp
+    t, h, w = _unpack(xp, _planes(ind.a, 3))
+    st = _vol_starts(xp, outs, ds, ps)
+    pos = ((t * dils[0] + st[0]) * sizes[1] + h * dils[1] + st[1]) * sizes[2] \
+        + w * dils[2] + st[2]
+    _scatter_max(gi, _planes(g.a, 3), pos, 3, 0, _disjoint(ks, ds, dils))
+
+
+# -- volumetric fractional max pooling -----------------------------------------------------------
+def _fmp3d_frame(x: Tensor, outs: tuple, ks: tuple) -> tuple:
+    """(leading sizes, (H, W, T)) of a planes x H x W x T input (time last, as THNN has it)."""
+    lead, sizes = _frame(x, 3)
+    for name, o, k, n in zip(("H", "W", "T"), outs, ks, sizes):
+        what = {"H": "height", "W": "width", "T": "time"}[name]
+        if not (o + k - 1 < n):
+            raise TorchError(f"poolSize{name} ({k}) too large relative to input {what} ({n})")
+    return lead, sizes
+
+
+def pool_fmp3d_fwd(out: Tensor, ind: Tensor, x: Tensor, samples: Tensor, oT: int, oW: int,
+                   oH: int, kT: int, kW: int, kH: int) -> None:
+    """Volumetric fractional max pooling of planes x H x W x T inputs: pseudorandom overlapping
+    kH x kW x kT windows, one sample triple per plane (samples[..., 0] for the time, 1 for the
+    width, 2 for the height); `ind` gets the 1-based flat position inside the plane."""
+    outs, ks = _ints(oH, oW, oT), _ints(kH, kW, kT)
+    lead, sizes = _fmp3d_frame(x, outs, ks)
+    npl = 1
+    for s in lead:
+        npl *= s
+    if samples.numel() != npl * 3:
+        raise TorchError(f"random samples{size_str(samples.size)} do not match the input planes "
+                         f"{size_str(tuple(lead))}")
+    xp = x.xp
+    u = samples.a.reshape(-1, 3)
+    seqs = [_fmp_sequence(xp, u[:, 2 - ax], sizes[ax], outs[ax], ks[ax]) for ax in range(3)]
+    sels = []
+    for ax in range(3):
+        shape = [npl, 1, 1, 1]
+        shape[ax + 1] = outs[ax]
+        sels.append([(seqs[ax] + m).reshape(shape) for m in range(ks[ax])])
+    flat = _flat_positions(xp, sizes, sizes, (1, 1, 1), (1, 1, 1), (0, 0, 0), (1, 1, 1), False,
+                           _index_dtype(xp, sizes))
+    o = fit(out, tuple(lead) + outs)
+    f = _max_reduce(xp, _planes(x.a, 3), flat, sels, _planes(o, 3))
+    ia = fit(ind, tuple(lead) + outs)
+    xp.add(f, 1, out=_planes(ia, 3))
+
+
+def pool_fmp3d_bwd(gi: Tensor, x: Tensor, g: Tensor, ind: Tensor, oT: int, oW: int,
+                   oH: int) -> None:
+    """gradInput of volumetric fractional max pooling from the stored indices."""
+    lead, _ = _frame(x, 3)
+    want = tuple(lead) + _ints(oH, oW, oT)
+    if g.size != want:
+        raise TorchError(f"gradOutput{size_str(g.size)} should be of size {size_str(want)}")
+    if ind.size != g.size:
+        raise TorchError(f"gradOutput{size_str(g.size)} does not match the indices"
+                         f"{size_str(ind.size)}")
+    fit(gi, x.size)
+    _scatter_max(gi, _planes(g.a, 3), _planes(ind.a, 3), 3, 1, False)
+
+
 EXPORTS = {
     "pool_max2d_fwd": pool_max2d_fwd,
     "pool_max2d_bwd": pool_max2d_bwd,
@@ -826,4 +927,8 @@ EXPORTS = {
     "pool_adaptive_max_bwd": pool_adaptive_max_bwd,
     "pool_fmp_fwd": pool_fmp_fwd,
     "pool_fmp_bwd": pool_fmp_bwd,
+    "pool_dilmax3d_fwd": pool_dilmax3d_fwd,
+    "pool_dilmax3d_bwd": pool_dilmax3d_bwd,
+    "pool_fmp3d_fwd": pool_fmp3d_fwd,
+    "pool_fmp3d_bwd": pool_fmp3d_bwd,
 }

@@ -242,3 +242,88 @@ def test_spatial_auto_crop_mse(rt: Runtime) -> None:
     assert "Spatial resolution of input should be less than or equal" in msg
     msg = str(pytest.raises(LuaError, rt.execute, "c:forward(x, t[{{}, {1, 2}}])").value)
     assert "same number of channels" in msg
+
+
+# -- VolumetricDilatedMaxPooling, VolumetricFractionalMaxPooling ---------------------------------
+
+def _ref_dilated_max3d(x: np.ndarray, k: tuple, d: tuple, p: tuple, dil: tuple,
+                       ceil: bool) -> tuple:
+    """Plain loops over one volume stack (planes, T, H, W): output and packed kernel taps."""
+    sizes = x.shape[1:]
+    outs = []
+    for n, kk, dd, pp, di in zip(sizes, k, d, p, dil):
+        span = (n + 2 * pp - di * (kk - 1) - 1) / dd
+        o = int(np.ceil(span) if ceil else np.floor(span)) + 1
+        if ceil and (o - 1) * dd >= n + pp:
+            o -= 1
+        outs.append(o)
+    out = np.zeros((x.shape[0],) + tuple(outs))
+    ind = np.zeros(out.shape, np.int64)
+    for c in range(x.shape[0]):
+        for o in np.ndindex(*outs):
+            best, tap = -np.inf, None
+            for m in np.ndindex(*k):
+                pos = [o[a] * d[a] - p[a] + m[a] * dil[a] for a in range(3)]
+                if all(0 <= pos[a] < sizes[a] for a in range(3)) and x[(c, *pos)] > best:
+                    best, tap = x[(c, *pos)], m
+            out[(c, *o)] = best
+            ind[(c, *o)] = tap[0] + 256 * tap[1] + 65536 * tap[2]
+    return out, ind
+
+
+@pytest.mark.parametrize("ceil", [False, True])
+def test_volumetric_dilated_max_pooling(rt: Runtime, ceil: bool) -> None:
+    x = rand(2, 7, 8, 9)
+    put(rt, "x", x)
+    # (kT, kW, kH, dT, dW, dH, padT, padW, padH, dilT, dilW, dilH)
+    args = (2, 3, 2, 2, 1, 2, 1, 1, 0, 2, 2, 3)
+    ctor = f"nn.VolumetricDilatedMaxPooling({', '.join(map(str, args))})" + \
+        (":ceil()" if ceil else "")
+    rt.execute(f"m = {ctor}; y = m:forward(x)")
+    out, ind = _ref_dilated_max3d(x, (2, 2, 3), (2, 2, 1), (1, 0, 1), (2, 3, 2), ceil)
+    assert np.array_equal(get(rt, "y"), out)
+    assert np.array_equal(get(rt, "m.indices"), ind)
+    check_module(rt, ctor, rand(2, 2, 5, 6, 7, seed=3))
+    # with dilation 1 the taps are VolumetricMaxPooling's window offsets
+    rt.execute("a = nn.VolumetricDilatedMaxPooling(2, 2, 2, 1, 1, 1); a:forward(x); "
+               "b = nn.VolumetricMaxPooling(2, 2, 2, 1, 1, 1); b:forward(x)")
+    assert np.array_equal(get(rt, "a.indices"), get(rt, "b.indices"))
+
+
+def _fmp_starts(u: float, n: int, o: int, k: int, dtype: type) -> list:
+    if o == 1:
+        return [n - k]
+    alpha = dtype(n - k) / dtype(o - 1)
+    return [int(dtype(i + u) * alpha) - int(dtype(u) * alpha) for i in range(o - 1)] + [n - k]
+
+
+def test_volumetric_fractional_max_pooling(rt: Runtime) -> None:
+    x = rand(2, 3, 9, 8, 10)  # batch, planes, H, W, T
+    put(rt, "x", x)
+    rt.execute("m = nn.VolumetricFractionalMaxPooling(2, 3, 2, 4, 3, 5); y = m:forward(x)")
+    u = get(rt, "m.randomSamples")
+    assert u.shape == (2, 3, 3)
+    y, ind = get(rt, "y"), get(rt, "m.indices")
+    assert y.shape == (2, 3, 5, 3, 4)
+    kT, kW, kH = 2, 3, 2
+    for b in range(2):
+        for c in range(3):
+            sT = _fmp_starts(u[b, c, 0], 10, 4, kT, np.float64)
+            sW = _fmp_starts(u[b, c, 1], 8, 3, kW, np.float64)
+            sH = _fmp_starts(u[b, c, 2], 9, 5, kH, np.float64)
+            for i, h in enumerate(sH):
+                for j, w in enumerate(sW):
+                    for t, s in enumerate(sT):
+                        win = x[b, c, h:h + kH, w:w + kW, s:s + kT]
+                        assert y[b, c, i, j, t] == win.max()
+                        hh, ww, tt = np.unravel_index(win.argmax(), win.shape)
+                        flat = ((h + hh) * 8 + w + ww) * 10 + s + tt
+                        assert ind[b, c, i, j, t] == flat + 1
+    check_module(rt, "nn.VolumetricFractionalMaxPooling(2, 2, 2, 2, 3, 2):fixPoolingRegions()",
+                 rand(2, 5, 6, 4, seed=4))
+    rt.execute("r = nn.VolumetricFractionalMaxPooling(2, 2, 2, 0.5, 0.5, 0.5); r:forward(x)")
+    assert rt.eval("r.output:size(3)") == 4 and rt.eval("r.output:size(5)") == 5
+    msg = str(pytest.raises(LuaError, rt.execute,
+                            "nn.VolumetricFractionalMaxPooling(2, 2, 2, 9, 2, 2):forward(x)")
+              .value)
+    assert "poolSizeT (2) too large relative to input time (10)" in msg
