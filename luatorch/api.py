@@ -213,7 +213,7 @@ class _Key:
 # Python -> Lua
 # ------------------------------------------------------------------------------------------------
 _LUA_TYPE = {np.dtype(np.float64): "Double", np.dtype(np.float32): "Float",
-             np.dtype(np.float16): "Float", np.dtype(np.int64): "Long",
+             np.dtype(np.float16): "Half", np.dtype(np.int64): "Long",
              np.dtype(np.int32): "Int", np.dtype(np.int16): "Short", np.dtype(np.int8): "Char",
              np.dtype(np.uint8): "Byte", np.dtype(np.bool_): "Byte"}
 

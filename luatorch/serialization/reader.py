@@ -45,8 +45,8 @@ _CPU_OF = {"Half": "Float"}
 def tensor_class(name: str) -> Optional[Tuple[str, str, str]]:
     """('Tensor'|'Storage', CPU type, element type in the file) for tensor/storage class names.
 
-    torch.CudaTensor loads as FloatTensor, torch.CudaLongStorage as LongStorage, half classes
-    as Float (their 2-byte elements converted).
+    torch.CudaTensor loads as FloatTensor, torch.CudaLongStorage as LongStorage, CUDA half
+    classes as Float (their 2-byte elements converted); torch.HalfTensor stays Half.
     """
     m = re.match(r"^torch\.(Cuda)?([A-Za-z]*?)(Tensor|Storage)$", name)
     if not m:
@@ -56,9 +56,10 @@ def tensor_class(name: str) -> Optional[Tuple[str, str, str]]:
         if elem not in _CUDA_ELEM:
             return None
         elem = _CUDA_ELEM[elem]
-    elif elem not in ELEM:
+        return what, _CPU_OF.get(elem, elem), elem
+    if elem not in ELEM:
         return None
-    return what, _CPU_OF.get(elem, elem), elem
+    return what, elem, elem
 
 
 # ------------------------------------------------------------------------------------------------

@@ -80,7 +80,7 @@ def w_storage(f: TorchFile, st: Storage) -> None:
 # Pure-Python writer
 # ------------------------------------------------------------------------------------------------
 _ARRAY_TYPE = {np.dtype(np.float64): "Double", np.dtype(np.float32): "Float",
-               np.dtype(np.float16): "Float", np.dtype(np.int64): "Long",
+               np.dtype(np.float16): "Half", np.dtype(np.int64): "Long",
                np.dtype(np.int32): "Int", np.dtype(np.int16): "Short", np.dtype(np.int8): "Char",
                np.dtype(np.uint8): "Byte", np.dtype(np.bool_): "Byte"}
 

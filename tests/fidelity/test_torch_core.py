@@ -201,3 +201,17 @@ def test_generator_bytes_are_torch7s_state(rt: Runtime) -> None:
     # the object header (type, index, "V 1", class name: 34 bytes), then sizeof(THGenerator)
     # on 64-bit Linux as Torch7 writes it
     assert rt.eval("#torch.serialize(torch.Generator())") == 5048 + 34
+
+
+def test_half_files_through_the_python_api(rt: Runtime, tmp_path) -> None:
+    import numpy as np
+
+    from luatorch import api
+
+    p = tmp_path / "h.t7"
+    api.save(str(p), {"a": np.array([1.5, -2], np.float16)})
+    rt.execute(f"hf = torch.load('{p}')")
+    assert rt.eval("torch.type(hf.a)") == "torch.HalfTensor"
+    rt.execute(f"torch.save('{p}', torch.HalfTensor({{0.5, 65504}}))")
+    a = api.load(str(p))
+    assert a.dtype == np.float16 and a.tolist() == [0.5, 65504.0]
