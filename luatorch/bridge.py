@@ -27,6 +27,7 @@ MODULES = [
     "luatorch.kernels.spatial",
     "luatorch.kernels.conv",
     "luatorch.kernels.spatial_norm",
+    "luatorch.kernels.upsampling",
     "luatorch.random",
     "luatorch.printing",
     "luatorch.sysutil",

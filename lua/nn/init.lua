@@ -192,6 +192,7 @@ require 'nn.LinearWeightNorm'
 require 'nn.SpatialAutoCropMSECriterion'
 require 'nn.VolumetricDilatedMaxPooling'
 require 'nn.VolumetricFractionalMaxPooling'
+require 'nn.UpSampling'
 require 'nn.hessian'
 require 'nn.SparseJacobian'
 

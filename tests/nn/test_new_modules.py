@@ -327,3 +327,50 @@ def test_volumetric_fractional_max_pooling(rt: Runtime) -> None:
                             "nn.VolumetricFractionalMaxPooling(2, 2, 2, 9, 2, 2):forward(x)")
               .value)
     assert "poolSizeT (2) too large relative to input time (10)" in msg
+
+
+# -- UpSampling ----------------------------------------------------------------------------------
+
+def _ref_linear_axis(a: np.ndarray, axis: int, o: int) -> np.ndarray:
+    """Aligned-corner linear interpolation of one axis, one output position at a time."""
+    n = a.shape[axis]
+    a = np.moveaxis(a, axis, -1)
+    res = np.zeros(a.shape[:-1] + (o,))
+    for j in range(o):
+        pos = (n - 1) / (o - 1) * j if o > 1 else 0.0
+        i0 = int(pos)
+        i1 = min(i0 + 1, n - 1)
+        lam = pos - i0
+        res[..., j] = (1 - lam) * a[..., i0] + lam * a[..., i1]
+    return np.moveaxis(res, -1, axis)
+
+
+def test_upsampling_nearest(rt: Runtime) -> None:
+    for shape in [(2, 3, 4, 5), (1, 2, 3, 4, 2)]:
+        x = rand(*shape)
+        put(rt, "x", x)
+        y = x
+        for ax in range(2, len(shape)):
+            y = np.repeat(y, 3, axis=ax)
+        assert np.array_equal(get(rt, "nn.UpSampling(3):forward(x)"), y)
+        check_module(rt, "nn.UpSampling(2)", rand(*shape[:2], *(2,) * (len(shape) - 2)))
+
+
+def test_upsampling_linear(rt: Runtime) -> None:
+    x = rand(2, 2, 3, 4)
+    put(rt, "x", x)
+    want = _ref_linear_axis(_ref_linear_axis(x, 3, 8), 2, 6)
+    assert np.allclose(get(rt, "nn.UpSampling(2, 'linear'):forward(x)"), want)
+    want = _ref_linear_axis(_ref_linear_axis(x, 3, 7), 2, 5)
+    assert np.allclose(get(rt, "nn.UpSampling({oheight = 5, owidth = 7}, 'bilinear'):forward(x)"),
+                       want)
+    v = rand(1, 2, 3, 2, 4)
+    put(rt, "v", v)
+    want = _ref_linear_axis(_ref_linear_axis(_ref_linear_axis(v, 4, 6), 3, 5), 2, 4)
+    assert np.allclose(get(rt, "nn.UpSampling({odepth = 4, oheight = 5, owidth = 6}, "
+                               "'trilinear'):forward(v)"), want)
+    check_module(rt, "nn.UpSampling(3, 'linear')", rand(1, 2, 3, 2))
+    check_module(rt, "nn.UpSampling({odepth = 4, oheight = 3, owidth = 5}, 'linear')",
+                 rand(1, 2, 2, 3, 2))
+    msg = str(pytest.raises(LuaError, rt.execute, "nn.UpSampling(2):forward(x[1])").value)
+    assert "UpSampling only supports 4D or 5D tensors" in msg
