@@ -15,8 +15,10 @@ import concurrent.futures as cf
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Optional
 
@@ -81,7 +83,10 @@ def _optim_child(repo: str, script: str) -> int:
     sys.path.insert(0, str(ROOT))
     from luatorch.runtime import LuaError, Runtime
 
-    test_dir = os.path.join(repo, "test")
+    # a copy of test/: the scripts write their results (fista2.bin, logs) where they run
+    tmp = tempfile.mkdtemp(prefix="optim-test-")
+    test_dir = os.path.join(tmp, "test")
+    shutil.copytree(os.path.join(repo, "test"), test_dir)
     os.chdir(test_dir)
     rt = Runtime(script_dir=test_dir)
     try:
@@ -89,6 +94,9 @@ def _optim_child(repo: str, script: str) -> int:
     except LuaError as e:
         print("LUAERROR:", e.message, file=sys.stderr)
         return 1
+    finally:
+        os.chdir(ROOT)
+        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
