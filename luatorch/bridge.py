@@ -28,6 +28,7 @@ MODULES = [
     "luatorch.kernels.conv",
     "luatorch.kernels.spatial_norm",
     "luatorch.kernels.upsampling",
+    "luatorch.kernels.feature_pooling",
     "luatorch.random",
     "luatorch.printing",
     "luatorch.sysutil",

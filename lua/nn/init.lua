@@ -193,6 +193,8 @@ require 'nn.SpatialAutoCropMSECriterion'
 require 'nn.VolumetricDilatedMaxPooling'
 require 'nn.VolumetricFractionalMaxPooling'
 require 'nn.UpSampling'
+require 'nn.FeatureLPPooling'
+require 'nn.TemporalDynamicKMaxPooling'
 require 'nn.hessian'
 require 'nn.SparseJacobian'
 

@@ -374,3 +374,49 @@ def test_upsampling_linear(rt: Runtime) -> None:
                  rand(1, 2, 2, 3, 2))
     msg = str(pytest.raises(LuaError, rt.execute, "nn.UpSampling(2):forward(x[1])").value)
     assert "UpSampling only supports 4D or 5D tensors" in msg
+
+
+# -- FeatureLPPooling, TemporalDynamicKMaxPooling ------------------------------------------------
+
+def _ref_flp(x: np.ndarray, width: int, stride: int, p: float, axis: int) -> np.ndarray:
+    xs = np.moveaxis(x, axis, 0)
+    o = (xs.shape[0] - width) // stride + 1
+    out = np.stack([(xs[k * stride:k * stride + width] ** p).sum(0) ** (1 / p)
+                    for k in range(o)])
+    return np.moveaxis(out, 0, axis)
+
+
+@pytest.mark.parametrize("p", [1, 2, 4])
+def test_feature_lp_pooling(rt: Runtime, p: int) -> None:
+    x = np.abs(rand(2, 11, 3)) + 0.1
+    put(rt, "x", x)
+    y = get(rt, f"nn.FeatureLPPooling(3, 2, {p}, true):forward(x)")
+    assert np.allclose(y, _ref_flp(x, 3, 2, p, 1))
+    y = get(rt, f"nn.FeatureLPPooling(4, 1, {p}):forward(x[1])")
+    assert np.allclose(y, _ref_flp(x[0], 4, 1, p, 0))
+    check_module(rt, f"nn.FeatureLPPooling(3, 2, {p}, true)", x)
+    check_module(rt, f"nn.FeatureLPPooling(2, 1, {p})", x[0, :, 0])
+    put(rt, "x", x, "Float")
+    rt.execute(f"m = nn.FeatureLPPooling(3, 2, {p}, true):float()")
+    assert rt.eval("torch.type(m:forward(x))") == "torch.FloatTensor"
+    msg = str(pytest.raises(LuaError, rt.execute, "nn.FeatureLPPooling(17, 1, 2)").value)
+    assert "width must be within 2 to 16" in msg
+
+
+def test_temporal_dynamic_k_max_pooling(rt: Runtime) -> None:
+    x = rand(2, 7, 3)
+    put(rt, "x", x)
+    rt.execute("m = nn.TemporalDynamicKMaxPooling(2, 0.5); y = m:forward(x)")
+    k = 4  # ceil(0.5 * 7)
+    top = np.sort(np.argsort(-x, axis=1, kind="stable")[:, :k], axis=1)
+    assert np.array_equal(get(rt, "y"), np.take_along_axis(x, top, axis=1))
+    assert np.array_equal(get(rt, "m.indices") - 1, top)
+    put(rt, "g", rand(2, k, 3, seed=7))
+    gi = get(rt, "m:backward(x, g)")
+    want = np.zeros_like(x)
+    np.put_along_axis(want, top, get(rt, "g"), axis=1)
+    assert np.array_equal(gi, want)
+    check_module(rt, "nn.TemporalDynamicKMaxPooling(3)", rand(6, 2, seed=8))
+    msg = str(pytest.raises(LuaError, rt.execute,
+                            "nn.TemporalDynamicKMaxPooling(9):forward(x)").value)
+    assert "Input sequence length (7) too small for desired k value (9)" in msg
