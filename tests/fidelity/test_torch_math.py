@@ -120,7 +120,8 @@ def test_linspace_logspace_in_torch7_arithmetic(rt: Runtime, tname: str, dtype: 
 
 
 def test_integer_linspace_divides_as_c(rt: Runtime) -> None:
-    # a + i*(b-a)/(n-1) with C's truncating integer division
+    # Torch7 defines linspace for float types only; integer types here take the same formula
+    # in C integer arithmetic (truncating division)
     i = np.arange(4)
     assert arr(rt, "torch.LongTensor():linspace(0, 10, 4)").tolist() == (i * 10 // 3).tolist()
     assert arr(rt, "torch.IntTensor():linspace(10, 0, 4)").tolist() == [10, 7, 4, 0]
