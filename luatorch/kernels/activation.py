@@ -8,6 +8,7 @@ come from the tensors' own module (`t.xp`), so the same code serves NumPy and Cu
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any, Callable
 
@@ -530,12 +531,50 @@ def softmax_into(o: Any, a: Any, ax: int, negate: bool = False) -> None:
     np.divide(o, sums, out=o)
 
 
+def _geometry(shape: tuple, ax: int) -> tuple:
+    """(frames, classes, positions): THNN's nframe, dim and stride for a class axis `ax`."""
+    return math.prod(shape[:ax]), shape[ax], math.prod(shape[ax + 1:])
+
+
 def logsoftmax_into(o: Any, a: Any, ax: int) -> None:
-    """o = log(softmax(a)) along `ax`: (a - shift) - log(sum(exp(a - shift)))."""
-    shift, sums = _exp_shifted(o, a, ax)
-    np.log(sums, out=sums)
-    np.subtract(a, shift, out=o)  # (a - shift) first: exact where a and shift are close
-    np.subtract(o, sums, out=o)
+    """o = log(softmax(a)) along `ax` in THNN's order, so that Double results are Torch7's to
+    the bit: per-row max, the sum of exp(x - max) left to right, then x - (max + log(sum)).
+
+    NumPy reduces over a leading axis row by row, left to right, but over the contiguous axis
+    pairwise.  So the classes go first: a matrix is summed transposed (D x N), planes as
+    N x D x M, and a single vector takes a cumulative sum.  NOTE: Float stays in float
+    arithmetic (THNN's accumulator was a double: twice the time for results within an ulp),
+    so it takes (x - max) - log(sum), exact for x far below max where max + log(sum) is not.
+    """
+    if a.size == 0:
+        return
+    xp = np if isinstance(a, np.ndarray) else array_module(a)
+    n, d, m = _geometry(a.shape, ax)
+    if n * m == 1:
+        av, ov = a.reshape(d), o.reshape(d)
+        mx = av.max()
+        c = np.subtract(av, mx)
+        s = xp.cumsum(np.exp(c))[-1]
+    elif m == 1:
+        av, ov = a.reshape(n, d), o.reshape(n, d)
+        c = xp.array(av.T, order="C")
+        mx = c.max(axis=0)
+        np.subtract(c, mx, out=c)
+        s = np.exp(c, out=c).sum(axis=0)[:, None]
+        mx, c = mx[:, None], None
+    else:
+        av, ov = a.reshape(n, d, m), o.reshape(n, d, m)
+        mx = av.max(axis=1, keepdims=True)
+        c = np.subtract(av, mx)
+        s = np.exp(c).sum(axis=1, keepdims=True)
+    ls = np.log(s)
+    if a.dtype == np.float64:
+        np.subtract(av, mx + ls, out=ov)
+    elif c is None:
+        np.subtract(av, mx, out=ov)
+        np.subtract(ov, ls, out=ov)
+    else:
+        np.subtract(c, ls, out=ov)
 
 
 def act_softmax_fwd(out: Tensor, x: Tensor, negate: bool) -> None:

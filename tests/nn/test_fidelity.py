@@ -3,6 +3,8 @@ real .t7 files exposed (issue 11): each test fails on the behaviour before the f
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -132,3 +134,48 @@ def test_spatial_nll_backward_uses_stored_total_weight(nnrt: Runtime) -> None:
     ref[n, t - 1, h, w] = -1
     np.testing.assert_array_equal(get(nnrt, "_g0"), ref)
     np.testing.assert_allclose(get(nnrt, "_g"), ref / 4)
+
+
+# -- LogSoftMax: THNN's arithmetic in THNN's order ----------------------------------------------
+FIXTURES = "/work/shared/fixtures/t7/real"
+
+
+def _thnn_logsoftmax(a: np.ndarray, ax: int) -> np.ndarray:
+    """THNN's loops written out: per (frame, position) the max, the sum of exp(x - max) left to
+    right, then x - (max + log(sum))."""
+    n, d = int(np.prod(a.shape[:ax])), a.shape[ax]
+    a3 = a.reshape(n, d, -1)
+    out = np.empty_like(a3)
+    for i in range(n):
+        for k in range(a3.shape[2]):
+            col = a3[i, :, k]
+            mx = col.max()
+            s = 0.0
+            for v in col:
+                s += np.exp(v - mx)
+            out[i, :, k] = col - (mx + np.log(s))
+    return out.reshape(a.shape)
+
+
+@pytest.mark.parametrize("shape", [(37,), (1, 50), (7, 300), (130, 10), (5, 4, 3), (3, 9, 2, 5)])
+def test_logsoftmax_sums_in_thnn_order(nnrt: Runtime, shape: tuple) -> None:
+    x = np.random.default_rng(5).standard_normal(shape) * 5
+    put(nnrt, "_x", x)
+    ax = 0 if len(shape) in (1, 3) else 1
+    np.testing.assert_array_equal(get(nnrt, "nn.LogSoftMax():forward(_x)"),
+                                  _thnn_logsoftmax(x, ax))
+
+
+@pytest.mark.skipif(not os.path.isdir(FIXTURES), reason="Torch7 fixtures absent")
+def test_logsoftmax_gives_torch7_outputs_of_a_real_model(nnrt: Runtime) -> None:
+    nnrt.execute(f"_m = torch.load('{FIXTURES}/mlp.t7'); _io = torch.load('{FIXTURES}/mlp_io.t7')"
+                 "; _o = _m:forward(_io.input)")
+    np.testing.assert_array_equal(get(nnrt, "_o"), get(nnrt, "_io.output"))
+    loss, _ = nnrt.eval("nn.ClassNLLCriterion():forward(_o, _io.target)")
+    assert loss == nnrt.eval("_io.loss")
+
+
+@pytest.mark.parametrize("ttype", ["Double", "Float"])
+@pytest.mark.parametrize("shape", [(6,), (4, 6), (6, 2, 3), (2, 6, 2, 2)])
+def test_logsoftmax_gradients(nnrt: Runtime, ttype: str, shape: tuple) -> None:
+    check_module(nnrt, "nn.LogSoftMax()", np.random.default_rng(6).standard_normal(shape), ttype)
