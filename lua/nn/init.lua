@@ -195,6 +195,7 @@ require 'nn.VolumetricFractionalMaxPooling'
 require 'nn.UpSampling'
 require 'nn.FeatureLPPooling'
 require 'nn.TemporalDynamicKMaxPooling'
+require 'nn.SpatialFullConvolutionMap'
 require 'nn.hessian'
 require 'nn.SparseJacobian'
 

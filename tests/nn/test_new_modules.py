@@ -420,3 +420,40 @@ def test_temporal_dynamic_k_max_pooling(rt: Runtime) -> None:
     msg = str(pytest.raises(LuaError, rt.execute,
                             "nn.TemporalDynamicKMaxPooling(9):forward(x)").value)
     assert "Input sequence length (7) too small for desired k value (9)" in msg
+
+
+# -- SpatialFullConvolutionMap -------------------------------------------------------------------
+
+def _ref_full_conv_map(x: np.ndarray, w: np.ndarray, b: np.ndarray, conn: np.ndarray,
+                       d: tuple) -> np.ndarray:
+    """out[o, y*dH + i, x*dW + j] += in[f, y, x] * w[k, i, j] for each connection k = (f, o)."""
+    _, H, W = x.shape
+    kH, kW = w.shape[1:]
+    out = np.zeros((len(b), (H - 1) * d[0] + kH, (W - 1) * d[1] + kW))
+    out += b[:, None, None]
+    for k, (f, o) in enumerate(conn.astype(int) - 1):
+        for y in range(H):
+            for xx in range(W):
+                out[o, y * d[0]:y * d[0] + kH, xx * d[1]:xx * d[1] + kW] += x[f, y, xx] * w[k]
+    return out
+
+
+def test_spatial_full_convolution_map(rt: Runtime) -> None:
+    conn = np.array([[1, 1], [2, 1], [2, 3], [3, 2], [1, 3]], dtype=float)
+    x = rand(3, 4, 5)
+    put(rt, "conn", conn)
+    put(rt, "x", x)
+    rt.execute("m = nn.SpatialFullConvolutionMap(conn, 3, 2, 2, 1); y = m:forward(x)")
+    want = _ref_full_conv_map(x, get(rt, "m.weight"), get(rt, "m.bias"), conn, (1, 2))
+    assert np.allclose(get(rt, "y"), want)
+    ctor = "nn.SpatialFullConvolutionMap(conn, 3, 2, 2, 1)"
+    check_module(rt, ctor, x, params=[("weight", "gradWeight"), ("bias", "gradBias")])
+    # a batch gives the samples' outputs; an input plane the table does not name is ignored
+    xb = rand(2, 4, 4, 5, seed=2)
+    put(rt, "xb", xb)
+    yb = get(rt, "m:forward(xb)")
+    assert np.allclose(yb[1], _ref_full_conv_map(xb[1, :3], get(rt, "m.weight"),
+                                                 get(rt, "m.bias"), conn, (1, 2)))
+    rt.execute("nn.hessian.enable()")
+    for which in ("Input", "Weight", "Bias"):
+        assert rt.eval(f"nn.Jacobian.testDiagHessian{which}(m, x)") < 1e-8
