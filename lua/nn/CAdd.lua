@@ -44,6 +44,7 @@ end
 
 function CAdd:accGradParameters(input, gradOutput, scale)
    scale = scale or 1
-   local _, x = nn.CMul._shapes(self, self.bias, input)
-   nn.CMul._accumulateInto(self, self.gradBias, gradOutput:contiguous():view(x:size()), scale)
+   local _, x, like = nn.CMul._shapes(self, self.bias, input)
+   nn.CMul._accumulateInto(self, self.gradBias, gradOutput:contiguous():view(x:size()), scale,
+      like)
 end

@@ -29,34 +29,30 @@ function CMul:reset(stdv)
    self.weight:uniform(-stdv, stdv)
 end
 
--- The weight seen with the input's shape (expanded, not copied), and the input's shape seen so
--- that the weight spreads over it: both as views.
+-- The weight seen with the input's shape (expanded, not copied), the input's shape seen so
+-- that the weight spreads over it, and the weight as it lines up with that view: all views.
 local function shapes(self, w, x)
    if x:nElement() == w:nElement() then
-      return w:view(x:size()), x
+      return w:view(x:size()), x, w
    elseif w:dim() == x:dim() then
-      return w:expandAs(x), x
+      return w:expandAs(x), x, w
    end
    local batchSize = x:size(1)
    local xv = x:contiguous():view(batchSize, -1)
-   return w:view(1, -1):expandAs(xv), xv
+   local wv = w:view(1, -1)
+   return wv:expandAs(xv), xv, wv
 end
 
--- Sum `src` over the dimensions where `like` has size 1, then add scale * that to `into`.
-local function accumulateInto(self, into, src, scale)
+-- Sum `src` over the dimensions where `like` (the weight lined up with src, as shapes gives
+-- it) has size 1, then add scale * that to `into`.
+local function accumulateInto(self, into, src, scale, like)
    if src:nElement() == into:nElement() then
       into:add(scale, src:contiguous():view(into:size()))
       return
    end
    local cur = src
-   local target
-   if into:dim() == src:dim() then
-      target = into
-   else
-      target = into:view(1, -1)
-   end
    for d = 1, cur:dim() do
-      if target:size(d) == 1 and cur:size(d) ~= 1 then cur = cur:sum(d) end
+      if like:size(d) == 1 and cur:size(d) ~= 1 then cur = cur:sum(d) end
    end
    into:add(scale, cur:contiguous():view(into:size()))
 end
@@ -82,10 +78,10 @@ end
 
 function CMul:accGradParameters(input, gradOutput, scale)
    scale = scale or 1
-   local _, x = shapes(self, self.weight, input)
+   local _, x, like = shapes(self, self.weight, input)
    self._prod = self._prod or input.new()
    self._prod:cmul(x, gradOutput:contiguous():view(x:size()))
-   accumulateInto(self, self.gradWeight, self._prod, scale)
+   accumulateInto(self, self.gradWeight, self._prod, scale, like)
 end
 
 function CMul:type(type, tensorCache)

@@ -179,3 +179,38 @@ def test_logsoftmax_gives_torch7_outputs_of_a_real_model(nnrt: Runtime) -> None:
 @pytest.mark.parametrize("shape", [(6,), (4, 6), (6, 2, 3), (2, 6, 2, 2)])
 def test_logsoftmax_gradients(nnrt: Runtime, ttype: str, shape: tuple) -> None:
     check_module(nnrt, "nn.LogSoftMax()", np.random.default_rng(6).standard_normal(shape), ttype)
+
+
+# -- CAdd / CMul: parameters with fewer dimensions than the (batch) input ------------------------
+@pytest.mark.parametrize("ctor,p", [("nn.CAdd(5, 6)", ("bias", "gradBias")),
+                                    ("nn.CMul(5, 6)", ("weight", "gradWeight"))])
+def test_cadd_cmul_2d_parameters_on_a_3d_input(nnrt: Runtime, ctor: str, p: tuple) -> None:
+    x = np.random.default_rng(7).standard_normal((4, 5, 6))
+    check_module(nnrt, ctor, x, params=[p])
+    put(nnrt, "_x", x)
+    nnrt.execute(f"_m = {ctor}; _o = _m:forward(_x)")
+    w = get(nnrt, f"_m.{p[0]}")
+    want = x + w if p[0] == "bias" else x * w
+    np.testing.assert_allclose(get(nnrt, "_o"), want)
+
+
+# -- in-place transfer layers: backward reads the input, as THNN does ----------------------------
+@pytest.mark.parametrize("plain,inplace", [
+    ("nn.HardTanh()", "nn.HardTanh(-1, 1, true)"), ("nn.ReLU()", "nn.ReLU(true)"),
+    ("nn.Threshold(0.5, 0)", "nn.Threshold(0.5, 0, true)"), ("nn.ReLU6()", "nn.ReLU6(true)"),
+    ("nn.LeakyReLU(0.1)", "nn.LeakyReLU(0.1, true)")])
+def test_inplace_backward_reads_the_input(nnrt: Runtime, plain: str, inplace: str) -> None:
+    x = np.array([-2.0, -0.5, 0.25, 0.75, 3.0, 7.0])
+    put(nnrt, "_x", x)
+    put(nnrt, "_g", np.arange(1.0, 7.0))
+    want = get(nnrt, f"{plain}:backward(_x, _g)")
+    # no forward: the output is empty, the input is what THNN looks at
+    np.testing.assert_array_equal(get(nnrt, f"{inplace}:backward(_x, _g)"), want)
+    np.testing.assert_array_equal(get(nnrt, "_g"), want)  # gradOutput overwritten in place
+    check_module(nnrt, plain, x)
+
+
+def test_hardtanh_inclusive_bounds_as_threshold(nnrt: Runtime) -> None:
+    a = get(nnrt, "nn.HardTanh(1, math.huge, true):backward(torch.Tensor{1}, torch.Tensor{1})")
+    b = get(nnrt, "nn.Threshold(1, 0, true):backward(torch.Tensor{1}, torch.Tensor{1})")
+    np.testing.assert_array_equal(a, b)
