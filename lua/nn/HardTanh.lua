@@ -25,8 +25,7 @@ function HardTanh:updateOutput(input)
 end
 
 function HardTanh:updateGradInput(input, gradOutput)
-   local x = self.inplace and self.output or input
-   k_bwd(H[self.gradInput], H[x] or x, H[gradOutput] or gradOutput, self.min_val, self.max_val,
+   k_bwd(H[self.gradInput], H[input] or input, H[gradOutput] or gradOutput, self.min_val, self.max_val,
       self.inplace)
    return self.gradInput
 end

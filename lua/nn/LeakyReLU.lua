@@ -27,8 +27,7 @@ function LeakyReLU:updateOutput(input)
 end
 
 function LeakyReLU:updateGradInput(input, gradOutput)
-   local x = self.inplace and self.output or input
-   k_bwd(H[self.gradInput], H[x] or x, H[gradOutput] or gradOutput, self.negval, self.inplace)
+   k_bwd(H[self.gradInput], H[input] or input, H[gradOutput] or gradOutput, self.negval, self.inplace)
    return self.gradInput
 end
 

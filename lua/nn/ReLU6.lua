@@ -20,7 +20,6 @@ function ReLU6:updateOutput(input)
 end
 
 function ReLU6:updateGradInput(input, gradOutput)
-   local x = self.inplace and self.output or input
-   k_bwd(H[self.gradInput], H[x] or x, H[gradOutput] or gradOutput, 0, 6, self.inplace)
+   k_bwd(H[self.gradInput], H[input] or input, H[gradOutput] or gradOutput, 0, 6, self.inplace)
    return self.gradInput
 end

@@ -36,13 +36,8 @@ end
 
 function Threshold:updateGradInput(input, gradOutput)
    local inplace = self.inplace
-   if inplace then
-      self:validateParameters()
-      -- in place, the input now holds the output: its sign still tells where x > threshold
-      k_bwd(H[self.gradInput], H[self.output], H[gradOutput] or gradOutput, self.threshold, true)
-   else
-      k_bwd(H[self.gradInput], H[input] or input, H[gradOutput] or gradOutput, self.threshold,
-         false)
-   end
+   if inplace then self:validateParameters() end
+   k_bwd(H[self.gradInput], H[input] or input, H[gradOutput] or gradOutput, self.threshold,
+      inplace)
    return self.gradInput
 end

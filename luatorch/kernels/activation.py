@@ -162,16 +162,13 @@ def act_hardtanh_fwd(out: Tensor, x: Tensor, lo: float, hi: float, inplace: bool
 
 def act_hardtanh_bwd(gi: Tensor, x: Tensor, g: Tensor, lo: float, hi: float,
                      inplace: bool) -> None:
-    """gradInput = lo <= x <= hi ? gradOutput : 0 (in place x is the clamped output, and the
-    bounds themselves pass nothing, as in THNN)."""
+    """gradInput = lo < x < hi ? gradOutput : 0: the bounds pass nothing, in place or not, as
+    in the current THNN (nn bb1c26c; earlier ones passed them out of place)."""
     o, ga = _grad(gi, x, g, inplace)
     if o is None:
         return
     a = x.a
-    if inplace:
-        np.multiply(ga, (a > lo) & (a < hi), out=o)
-    else:
-        np.multiply(ga, (a >= lo) & (a <= hi), out=o)
+    np.multiply(ga, (a > lo) & (a < hi), out=o)
 
 
 # -- LeakyReLU / ELU -----------------------------------------------------------------------------

@@ -279,11 +279,11 @@ def test_relu_is_a_threshold(nnrt: Runtime) -> None:
 
 
 def test_hardtanh_bounds_as_thnn(nnrt: Runtime) -> None:
-    """THNN passes the gradient at the bounds, except in place (where it sees the output)."""
+    """The current THNN passes nothing at the bounds, in place or not."""
     x = np.array([-1.0, 1.0, 0.5, 2.0, -3.0])
     put(nnrt, "_x", x)
     put(nnrt, "_g", np.ones(5))
-    np.testing.assert_array_equal(get(nnrt, "nn.HardTanh():backward(_x, _g)"), [1, 1, 1, 0, 0])
+    np.testing.assert_array_equal(get(nnrt, "nn.HardTanh():backward(_x, _g)"), [0, 0, 1, 0, 0])
     nnrt.execute("_m = nn.HardTanh(-1, 1, true); _m:forward(_x); _gi = _m:backward(_x, _g)")
     np.testing.assert_array_equal(get(nnrt, "_gi"), [0, 0, 1, 0, 0])
 
