@@ -29,6 +29,7 @@ MODULES = [
     "luatorch.kernels.spatial_norm",
     "luatorch.kernels.upsampling",
     "luatorch.kernels.feature_pooling",
+    "luatorch.kernels.index_linear",
     "luatorch.random",
     "luatorch.printing",
     "luatorch.sysutil",

@@ -196,6 +196,7 @@ require 'nn.UpSampling'
 require 'nn.FeatureLPPooling'
 require 'nn.TemporalDynamicKMaxPooling'
 require 'nn.SpatialFullConvolutionMap'
+require 'nn.IndexLinear'
 require 'nn.hessian'
 require 'nn.SparseJacobian'
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from luatorch.runtime import LuaError, Runtime
-from tests.nn.gradcheck import check_criterion, check_module, get, load_nn, put
+from tests.nn.gradcheck import check_criterion, check_module, get, load_nn, put, view
 
 
 @pytest.fixture(scope="module")
@@ -457,3 +457,82 @@ def test_spatial_full_convolution_map(rt: Runtime) -> None:
     rt.execute("nn.hessian.enable()")
     for which in ("Input", "Weight", "Bias"):
         assert rt.eval(f"nn.Jacobian.testDiagHessian{which}(m, x)") < 1e-8
+
+
+# -- IndexLinear ---------------------------------------------------------------------------------
+
+def _index_linear_input(rt: Runtime, keys: list, vals: list) -> None:
+    """Lua globals: `tab` = {{keys...}, {values...}}, `flat` = {keys, values, sizes}."""
+    for i, (k, v) in enumerate(zip(keys, vals)):
+        put(rt, f"k{i}", np.asarray(k), "Long")
+        put(rt, f"v{i}", np.asarray(v))
+    n = len(keys)
+    ks = ", ".join(f"k{i}" for i in range(n))
+    vs = ", ".join(f"v{i}" for i in range(n))
+    rt.execute(f"tab = {{{{{ks}}}, {{{vs}}}}}; "
+               f"flat = {{torch.cat({{{ks}}}, 1), torch.cat({{{vs}}}, 1), "
+               f"torch.LongTensor({{{', '.join(str(len(k)) for k in keys)}}})}}")
+
+
+def test_index_linear_against_dense(rt: Runtime) -> None:
+    rng = np.random.default_rng(3)
+    keys = [rng.permutation(12)[:5] + 1, rng.permutation(12)[:3] + 1]
+    vals = [rng.standard_normal(5), rng.standard_normal(3)]
+    _index_linear_input(rt, keys, vals)
+    dense = np.zeros((2, 12))
+    for j in range(2):
+        dense[j, keys[j] - 1] = vals[j]
+    rt.execute("il = nn.IndexLinear(12, 4, true); il:reset(); il.bias:normal(); "
+               "il2 = il:clone()")
+    w, b = get(rt, "il.weight"), get(rt, "il.bias")
+    assert np.allclose(get(rt, "il:forward(tab)"), dense @ w + b)
+    assert np.allclose(get(rt, "il2:forward(flat)"), dense @ w + b)
+    assert np.allclose(get(rt, "il:forward({k1, v1})"), dense[1] @ w + b)
+    g = rand(2, 4, seed=5)
+    put(rt, "g", g)
+    rt.execute("il:forward(tab); il:zeroGradParameters(); gi = il:backward(tab, g); "
+               "il2:forward(flat); il2:zeroGradParameters(); gi2 = il2:backward(flat, g)")
+    assert np.allclose(get(rt, "gi[2][2]"), g[1] @ w.T)
+    assert np.allclose(get(rt, "gi2[2]"), g @ w.T)
+    assert np.array_equal(get(rt, "gi2[1][1]"), np.arange(1, 13))
+    # finite differences over the values give gradInput at the keys present
+    live = view(rt, "flat[2]")
+    batch = [0] * 5 + [1] * 3
+    allkeys = np.concatenate(keys) - 1
+    for e in range(8):
+        old = live[e]
+        live[e] = old + 1e-6
+        fp = float(np.vdot(get(rt, "il2:forward(flat)"), g))
+        live[e] = old - 1e-6
+        fm = float(np.vdot(get(rt, "il2:forward(flat)"), g))
+        live[e] = old
+        assert np.isclose((fp - fm) / 2e-6, get(rt, "gi2[2]")[batch[e], allkeys[e]], atol=1e-6)
+    # two backward calls accumulate; the update moves only the rows of the keys seen
+    rt.execute("il2:forward(flat); il2:backward(flat, g); il2:updateParameters(0.1)")
+    want_w = w - 0.1 * 2 * dense.T @ g
+    assert np.allclose(get(rt, "il2.weight"), want_w)
+    assert np.allclose(get(rt, "il2.bias"), b - 0.1 * 2 * g.sum(0))
+    # accUpdateGradParameters gives what accGradParameters + updateParameters give
+    rt.execute("il3 = il:clone(); il3:zeroGradParameters(); il3:forward(tab); "
+               "il3:backward(tab, g); il3:updateParameters(0.5); "
+               "il4 = il:clone(); il4:forward(tab); il4:accUpdateGradParameters(tab, g, 0.5)")
+    assert np.allclose(get(rt, "il3.weight"), get(rt, "il4.weight"))
+    assert np.allclose(get(rt, "il3.bias"), get(rt, "il4.bias"))
+
+
+def test_index_linear_repeated_keys_and_decay(rt: Runtime) -> None:
+    keys = [np.array([3, 3, 1]), np.array([3])]
+    vals = [np.array([1.0, 2.0, -1.0]), np.array([0.5])]
+    _index_linear_input(rt, keys, vals)
+    rt.execute("il = nn.IndexLinear(4, 2); il:reset(); il.weightDecay = 0.1")
+    w0 = get(rt, "il.weight")
+    g = rand(2, 2, seed=6)
+    put(rt, "g", g)
+    rt.execute("il:forward(tab); il:accUpdateGradParameters(tab, g, 0.2)")
+    # THNN's loop, one entry at a time
+    w = w0.copy()
+    for j in range(2):
+        for k, v in zip(keys[j], vals[j]):
+            w[k - 1] -= 0.1 * w[k - 1]
+            w[k - 1] -= 0.2 * v * g[j]
+    assert np.allclose(get(rt, "il.weight"), w)
