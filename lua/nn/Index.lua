@@ -23,3 +23,11 @@ function Index:updateGradInput(input, gradOutput)
    gradInput:indexAdd(self.dimension, index, gradOutput)
    return self.gradInput
 end
+
+-- gradInput is a pair: emptied in place, so that it stays one
+function Index:clearState()
+   self.gradInput[1]:set()
+   self.gradInput[2]:set()
+   self.output:set()
+   return self
+end

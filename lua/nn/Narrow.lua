@@ -1,6 +1,6 @@
 -- nn.Narrow(dim, offset, length): input:narrow(dim, offset, length), copied.  A negative
--- dimension or offset counts from the end; a negative length leaves that many elements
--- (-1: up to the end).
+-- dimension counts from the end; a negative length stops that many elements before the end
+-- (-1: at the end); a negative offset keeps all but the last `length` elements (Torch7's rule).
 
 local Narrow, parent = torch.class('nn.Narrow', 'nn.Module')
 
@@ -15,9 +15,11 @@ end
 local function place(self, input)
    local dim = self.dimension < 0 and input:dim() + self.dimension + 1 or self.dimension
    local n = input:size(dim)
-   local index = self.index < 0 and n + self.index + 1 or self.index
-   local length = self.length
+   local index, length = self.index, self.length
    if length < 0 then length = n - index + length + 2 end
+   if index < 0 then
+      index, length = 1, n - length
+   end
    return dim, index, length
 end
 

@@ -81,21 +81,40 @@ function SparseLinear:accGradParameters(input, gradOutput, scale)
    if self.weightDecay ~= 0 then self.gradWeight:add(self.weightDecay, self.weight) end
 end
 
+-- The gradient is dense, in Torch7's format: per sample an inputSize x 2 tensor of (index,
+-- value) rows, in a table (a one-sample table for one sample), or batch x inputSize x 2 for a
+-- 3-D (legacy) input.
 function SparseLinear:updateGradInput(input, gradOutput)
-   if not self.doGradInput then return self.gradInput end
-   local list, batch = samples(input)
-   local gi = {}
-   for i, sample in ipairs(list) do
-      local go = batch and gradOutput[i] or gradOutput
-      local g = sample.new(sample:size()):copy(sample)
-      if sample:nElement() > 0 then
-         local idx = sample:select(2, 1):long()
-         -- d out / d value_k = column idx_k of the weight
-         g:select(2, 2):copy(torch.mv(self.weight:index(2, idx):t(), go))
+   local legacy = torch.isTensor(input) and input:dim() == 3
+   if legacy then
+      if torch.type(self.gradInput) ~= torch.type(gradOutput) then
+         self.gradInput = gradOutput.new()
       end
-      gi[i] = g
+      self.gradInput:resizeAs(input)
+   else
+      self.gradInput = {}
    end
-   self.gradInput = batch and gi or gi[1]
+   if not self.doGradInput then return self.gradInput end
+   local gi
+   if gradOutput:dim() == 1 then
+      gi = torch.mv(self.weight:t(), gradOutput):view(1, -1)
+   else
+      gi = torch.mm(gradOutput, self.weight)
+   end
+   local nin = self.weight:size(2)
+   local indices = torch.range(1, nin):typeAs(gradOutput)
+   if legacy then
+      self.gradInput:resize(gi:size(1), nin, 2)
+      self.gradInput:select(3, 1):copy(indices:view(1, nin):expand(gi:size(1), nin))
+      self.gradInput:select(3, 2):copy(gi)
+   else
+      for i = 1, gi:size(1) do
+         local g = gradOutput.new(nin, 2)
+         g:select(2, 1):copy(indices)
+         g:select(2, 2):copy(gi[i])
+         self.gradInput[i] = g
+      end
+   end
    return self.gradInput
 end
 

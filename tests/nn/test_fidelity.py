@@ -214,3 +214,40 @@ def test_hardtanh_inclusive_bounds_as_threshold(nnrt: Runtime) -> None:
     a = get(nnrt, "nn.HardTanh(1, math.huge, true):backward(torch.Tensor{1}, torch.Tensor{1})")
     b = get(nnrt, "nn.Threshold(1, 0, true):backward(torch.Tensor{1}, torch.Tensor{1})")
     np.testing.assert_array_equal(a, b)
+
+
+# -- Index, Narrow, SparseLinear -------------------------------------------------------------------
+def test_index_clear_state_keeps_the_gradinput_pair(nnrt: Runtime) -> None:
+    nnrt.execute("_m = nn.Index(1); _m:clearState()"
+                 "; _o = _m:forward({torch.Tensor{10, 20, 30}, torch.LongTensor{3, 1}})"
+                 "; _gi = _m:backward({torch.Tensor{10, 20, 30}, torch.LongTensor{3, 1}},"
+                 " torch.Tensor{1, 2})")
+    np.testing.assert_array_equal(get(nnrt, "_o"), [30, 10])
+    np.testing.assert_array_equal(get(nnrt, "_gi[1]"), [2, 0, 1])
+
+
+@pytest.mark.parametrize("args,sl", [("2, -1, 7", slice(0, 3)), ("2, -3, 4", slice(0, 6)),
+                                     ("2, 5, -4", slice(4, 7)), ("-2, 5, -4", slice(4, 7))])
+def test_narrow_negative_offset_and_length(nnrt: Runtime, args: str, sl: slice) -> None:
+    x = np.random.default_rng(8).standard_normal((3, 10, 4))
+    put(nnrt, "_x", x)
+    np.testing.assert_array_equal(get(nnrt, f"nn.Narrow({args}):forward(_x)"), x[:, sl])
+    check_module(nnrt, f"nn.Narrow({args})", x)
+
+
+def test_sparse_linear_gradinput_is_dense_as_torch7(nnrt: Runtime) -> None:
+    nnrt.execute("_s = nn.SparseLinear(6, 3, true); _x = torch.Tensor{{2, 0.5}, {5, -1}}"
+                 "; _g = torch.Tensor{1, -2, 0.5}; _s:forward(_x); _gi = _s:backward(_x, _g)"
+                 "; _xb = {_x, torch.Tensor{{1, 2}}}; _gb = torch.Tensor{{1, 0, 0}, {0, 1, 0}}"
+                 "; _s:forward(_xb); _gib = _s:backward(_xb, _gb)"
+                 "; _xl = torch.Tensor{{{2, 0.5}}, {{3, 1}}}; _s:forward(_xl)"
+                 "; _gil = _s:backward(_xl, _gb)")
+    w = get(nnrt, "_s.weight")
+    assert nnrt.eval("type(_gi) == 'table' and #_gi == 1 and #_gib == 2")
+    np.testing.assert_array_equal(get(nnrt, "_gi[1]")[:, 0], np.arange(1, 7))
+    np.testing.assert_allclose(get(nnrt, "_gi[1]")[:, 1], w.T @ [1, -2, 0.5])
+    np.testing.assert_allclose(get(nnrt, "_gib[2]")[:, 1], w[1])
+    gil = get(nnrt, "_gil")
+    assert gil.shape == (2, 6, 2)
+    np.testing.assert_allclose(gil[:, :, 1], np.eye(2, 3) @ w)
+    np.testing.assert_array_equal(gil[1, :, 0], np.arange(1, 7))
