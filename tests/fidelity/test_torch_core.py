@@ -149,6 +149,10 @@ def test_setmetatable_and_metatable_new(rt: Runtime) -> None:
     """)
     assert rt.eval("torch.type(obj)") == "coretest.Thing" and rt.eval("obj.n") == 7
     assert rt.eval("torch.getmetatable('coretest.Thing').new(3).n") == 3
+    # graph's Graph:reverse makes nodes with node.new(data): a subclass's new is its own
+    rt.execute("torch.class('coretest.Sub', 'coretest.Thing')")
+    assert rt.eval("obj.new(4).n") == 4
+    assert rt.eval("torch.type(coretest.Sub(1).new(2))") == "coretest.Sub"
     assert rt.eval("torch.type(torch.getmetatable('torch.FloatTensor').new())") == \
         "torch.FloatTensor"
     assert rt.eval("torch.type(getmetatable(torch.IntStorage()).new(2))") == "torch.IntStorage"
