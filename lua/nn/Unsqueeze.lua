@@ -1,5 +1,6 @@
--- nn.Unsqueeze(pos [, numInputDims]): inserts a singleton dimension at pos (shifted past the batch
--- dimension when the input has numInputDims + 1 dimensions).
+-- nn.Unsqueeze(pos [, numInputDims]): inserts a singleton dimension at pos, shifted past every
+-- leading dimension beyond numInputDims (by default the first input's dimension count, which
+-- the module then keeps, as Torch7's does).
 
 local Unsqueeze, parent = torch.class('nn.Unsqueeze', 'nn.Module')
 
@@ -15,11 +16,16 @@ function Unsqueeze:setNumInputDims(numInputDims)
 end
 
 function Unsqueeze:_getActualPosition(input)
-   local pos = self.pos
-   if self.numInputDims and input:dim() == self.numInputDims + 1 then pos = pos + 1 end
-   if pos > input:dim() + 1 then
-      torch._error(string.format('Unsqueeze: position %d out of range for a %dD input', pos,
-         input:dim()))
+   local nd = input:dim()
+   self.numInputDims = self.numInputDims or nd
+   local offset = nd - self.numInputDims
+   if offset < 0 then
+      torch._error('input feature map dim (numInputDims) must be <= input:dim()')
+   end
+   local pos = self.pos + offset
+   if pos < 1 or pos > nd + 1 then
+      torch._error(string.format('Invalid position: %d. input:dim() is %d, input feature map ' ..
+         'dim (numInputDims) is %d.', self.pos, nd, self.numInputDims))
    end
    return pos
 end

@@ -251,3 +251,22 @@ def test_sparse_linear_gradinput_is_dense_as_torch7(nnrt: Runtime) -> None:
     assert gil.shape == (2, 6, 2)
     np.testing.assert_allclose(gil[:, :, 1], np.eye(2, 3) @ w)
     np.testing.assert_array_equal(gil[1, :, 0], np.arange(1, 7))
+
+
+@pytest.mark.parametrize("ctor,insize,outsize", [
+    ("nn.Unsqueeze(3, 2)", (1, 1, 3, 2), (1, 1, 3, 2, 1)),
+    ("nn.Unsqueeze(2, 3)", (5, 2, 3, 4), (5, 2, 1, 3, 4)),
+    ("nn.Unsqueeze(3)", (1, 1, 3, 1), (1, 1, 1, 3, 1))])
+def test_unsqueeze_with_num_input_dims(nnrt: Runtime, ctor: str, insize: tuple,
+                                       outsize: tuple) -> None:
+    x = np.random.default_rng(9).standard_normal(insize)
+    put(nnrt, "_x", x)
+    np.testing.assert_array_equal(get(nnrt, f"{ctor}:forward(_x)"), x.reshape(outsize))
+    check_module(nnrt, ctor, x)
+
+
+def test_unsqueeze_keeps_the_first_inputs_dims(nnrt: Runtime) -> None:
+    nnrt.execute("_m = nn.Unsqueeze(1); _m:forward(torch.zeros(2, 3))")
+    assert nnrt.eval("_m.numInputDims") == 2
+    assert nnrt.eval("_m:forward(torch.zeros(4, 2, 3)):dim()") == 4
+    assert tuple(get(nnrt, "_m.output").shape) == (4, 1, 2, 3)
