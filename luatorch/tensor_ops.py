@@ -259,6 +259,13 @@ def t_select(t: Tensor, d: int, i: int) -> Tensor:
     return t.select(d - 1, i - 1)
 
 
+def t_select_any(t: Tensor, d: int, i: int) -> Any:
+    """x:select(d, i), or the element as a number when x is a vector (Torch7's select)."""
+    if len(t.size) == 1:
+        return t_get1(t, i)
+    return t_select(t, d, i)
+
+
 def t_transpose(t: Tensor, d1: int, d2: int) -> Tensor:
     return t.transpose(d1 - 1, d2 - 1)
 
@@ -295,6 +302,15 @@ def t_expand_storage(t: Tensor, s: Storage) -> Tensor:
 
 def t_squeeze(t: Tensor, d: Optional[int] = None) -> Tensor:
     return t.squeeze(None if d is None else d - 1)
+
+
+def t_squeeze_any(t: Tensor, d: Optional[int] = None) -> Any:
+    """torch.squeeze: a one-element vector left over is the number itself, as in Torch7,
+    unless one dimension of a tensor of several was squeezed."""
+    s = t.squeeze(None if d is None else d - 1)
+    if len(s.size) == 1 and s.size[0] == 1 and (d is None or len(t.size) == 1):
+        return s.a.item(0)
+    return s
 
 
 def t_squeeze_(t: Tensor, d: Optional[int] = None) -> None:

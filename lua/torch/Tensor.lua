@@ -75,6 +75,7 @@ local t_narrow, t_select, t_sub, t_transpose = door.t_narrow, door.t_select, doo
 local t_resize, t_resize_as, t_copy, t_fill, t_zero = door.t_resize, door.t_resize_as,
    door.t_copy, door.t_fill, door.t_zero
 local t_typename = door.t_typename
+local t_select_any, t_squeeze_any = door.t_select_any, door.t_squeeze_any
 
 --- Wrap a Python tensor handle in a Lua tensor of metatable `mt`.
 local function wrap(h, mt)
@@ -435,10 +436,10 @@ end
 function Tensor.select(self, d, i)
    checkdim(self, 'select', d)
    if type(i) ~= 'number' then argerror(2, 'select', 'number expected, got ' .. typeof(i)) end
-   local h = H[self]
-   -- Torch7 gives a vector's element as a number
-   if t_dim(h) == 1 then return t_get1(h, i) end
-   return wrap(t_select(h, d, i), getmetatable(self))
+   -- a vector's element comes back as a number (Torch7)
+   local r = t_select_any(H[self], d, i)
+   if type(r) == 'number' then return r end
+   return wrap(r, getmetatable(self))
 end
 
 function Tensor.transpose(self, d1, d2)
@@ -533,11 +534,10 @@ function Tensor.squeeze(res, x, d)
       x, d = res, x
       res = nil
    end
-   local h = H[x]
-   local s = door.t_squeeze(h, d)
-   if t_dim(s) == 1 and t_size_d(s, 1) == 1 and (d == nil or t_dim(h) == 1) then
-      if res then door.t_set(H[res], s) end
-      return t_get1(s, 1)
+   local s = t_squeeze_any(H[x], d)
+   if type(s) == 'number' then
+      if res then door.t_set(H[res], door.t_squeeze(H[x], d)) end
+      return s
    end
    if res then
       door.t_set(H[res], s)
