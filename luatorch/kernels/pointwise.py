@@ -38,15 +38,22 @@ _IRANGE = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
 
 # -- helpers --------------------------------------------------------------------------------------
 def ival(dtype: np.dtype, v: Any) -> int:
-    """A Lua number converted to an integer element type the way C converts it."""
+    """A Lua number converted to an integer element type the way C converts it (truncated).
+
+    Out of range, C leaves the result to the hardware: x86 converts to a 32-bit int (64-bit for
+    long) and keeps the low bits, with the 'integer indefinite' (INT_MIN) for what does not fit,
+    NaN included.  NumPy's cast is that same conversion, so scalars agree with tensor copies.
+    """
     try:
         iv = int(v)
     except (ValueError, OverflowError):
-        iv = 0  # NaN / inf: undefined in C; zero is as good as anything
-    lo, hi = _IRANGE[dtype]
-    if lo <= iv <= hi:
-        return iv
-    return (iv - lo) % (hi - lo + 1) + lo
+        pass
+    else:
+        lo, hi = _IRANGE[dtype]
+        if lo <= iv <= hi:
+            return iv
+    with np.errstate(invalid="ignore"):
+        return int(np.float64(v).astype(dtype))
 
 
 def scalar(t: Tensor, v: Any) -> Any:
