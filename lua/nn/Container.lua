@@ -25,15 +25,15 @@ function Container:size()
    return #self.modules
 end
 
--- Re-raise `err` from child `i`, naming it: "userpos: In i module of nn.X: message".  A message
--- already placed at the user's line (Torch7 errors, inner containers) loses that prefix first;
--- any other position (a fault inside a layer) stays in the message.
+-- Re-raise `err` from child `i`, naming it: "userpos: In i module of nn.X:\nmessage".  A
+-- message already placed at the user's line (Torch7 errors, inner containers) loses that prefix
+-- first; any other position (a fault inside a layer) stays in the message.
 local function rethrow(self, i, err)
    if type(err) ~= 'string' then err = tostring(err) end
    local user = torch._userpos()
    local pos, rest = err:match('^([^\n]-:%d+): (.*)$')
    if pos and pos == user then err = rest end
-   err = 'In ' .. i .. ' module of ' .. torch.type(self) .. ': ' .. err:gsub('%s*\n%s*', ' ')
+   err = 'In ' .. i .. ' module of ' .. torch.type(self) .. ':\n' .. err
    if user then err = user .. ': ' .. err end
    error(err, 0)
 end

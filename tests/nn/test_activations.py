@@ -247,7 +247,7 @@ ERRORS = [
     ("nn.HardTanh(1, -1)", "max_value must be larger than min_value"),
     ("nn.ReLU6(1)", "in-place flag must be boolean"),
     ("nn.Sequential():add(nn.Tanh()):add(nn.SoftMax()):forward(torch.randn(2, 2, 2, 2, 2))",
-     "In 2 module of nn.Sequential: 1D, 2D, 3D or 4D tensor expected"),
+     "In 2 module of nn.Sequential:\n1D, 2D, 3D or 4D tensor expected"),
 ]
 
 
@@ -256,7 +256,7 @@ def test_errors(nnrt: Runtime, code: str, msg: str) -> None:
     err = lua_error(nnrt, "local a = 1\nlocal m = " + code)
     assert err.startswith("user.lua:2: "), err
     assert msg in err, err
-    assert "\n" not in err
+    assert "\n" not in err.replace(msg, "")
 
 
 def test_log_softmax_wide_ranges(nnrt: Runtime) -> None:

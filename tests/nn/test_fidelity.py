@@ -270,3 +270,15 @@ def test_unsqueeze_keeps_the_first_inputs_dims(nnrt: Runtime) -> None:
     assert nnrt.eval("_m.numInputDims") == 2
     assert nnrt.eval("_m:forward(torch.zeros(4, 2, 3)):dim()") == 4
     assert tuple(get(nnrt, "_m.output").shape) == (4, 1, 2, 3)
+
+
+# -- containers: one line per container, as Torch7's rethrowErrors -------------------------------
+def test_container_errors_joined_with_newlines(nnrt: Runtime) -> None:
+    from .gradcheck import lua_error
+    msg = lua_error(nnrt, "local p = nn.Parallel(1, 1):add(nn.Linear(1, 1))\n"
+                          "local c = nn.Concat(1):add(p)\n"
+                          "local m = nn.Sequential():add(nn.Identity()):add(c)\n"
+                          "m:forward(torch.randn(1, 2, 2))\n")
+    assert msg.startswith("user.lua:4: In 2 module of nn.Sequential:\nIn 1 module of nn.Concat:\n"
+                          "In 1 module of nn.Parallel:\n"), msg
+    assert "size mismatch" in msg
