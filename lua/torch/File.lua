@@ -817,6 +817,8 @@ function torch.serializeToStorage(object, mode)
    f[mode or 'binary'](f)
    f:writeObject(object)
    local st = f:storage()
+   -- a memory file's storage ends with a NUL that is no part of the serialization (Torch7)
+   st:resize(st:size() - 1)
    f:close()
    return st
 end

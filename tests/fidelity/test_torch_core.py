@@ -219,3 +219,10 @@ def test_half_files_through_the_python_api(rt: Runtime, tmp_path) -> None:
     rt.execute(f"torch.save('{p}', torch.HalfTensor({{0.5, 65504}}))")
     a = api.load(str(p))
     assert a.dtype == np.float16 and a.tolist() == [0.5, 65504.0]
+
+
+def test_serialize_to_storage_has_the_file_size(rt: Runtime, tmp_path) -> None:
+    p = tmp_path / "foo.t7"
+    rt.execute(f"torch.save('{p}', 'foo')")
+    assert rt.eval("torch.serializeToStorage('foo'):size()") == p.stat().st_size
+    assert rt.eval("torch.deserializeFromStorage(torch.serializeToStorage({a = 3})).a") == 3
