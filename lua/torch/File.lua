@@ -320,7 +320,11 @@ local writeobj
 
 local function write_pair(self, h, env, k, v, depth)
    local tk, tv = type(k), type(v)
-   if tv == 'number' and tk == 'number' then
+   if env.hook then
+      -- a hook sees every key and value: no shortcut for plain pairs
+      writeobj(self, h, env, k, depth + 1, nil)
+      writeobj(self, h, env, v, depth + 1, (tk == 'string' or tk == 'number') and k or '?')
+   elseif tv == 'number' and tk == 'number' then
       tf_w_numpair(h, k, v)
    elseif tv == 'number' and tk == 'string' then
       tf_w_strnum(h, sptr(k), #k, v)
@@ -353,6 +357,10 @@ local function write_entries(self, h, env, obj, depth, ord)
 end
 
 writeobj = function(self, h, env, obj, depth, name)
+   -- the hook's result is written; the original object keys the shared-object references
+   local sobj = obj
+   local hook = env.hook
+   if hook then obj = hook(obj) end
    local t = writable(obj)
    if t == TYPE_NUMBER then tf_w_num(h, obj) return end
    if t == TYPE_STRING then tf_w_str(h, sptr(obj), #obj) return end
@@ -370,7 +378,8 @@ writeobj = function(self, h, env, obj, depth, name)
    end
    -- shared objects are written once, then referred to by index
    local th = H[obj]
-   local key = th ~= nil and t_pointer(th) or obj
+   local sh = H[sobj]
+   local key = sh ~= nil and t_pointer(sh) or sobj
    local objects = env.writeObjects
    local index = objects[key]
    if index and not env.force then
@@ -443,10 +452,15 @@ end
 
 local tf_synchronize = door.tf_synchronize
 
-function File:writeObject(obj, debugname)
+--- file:writeObject(obj [, debugname] [, hook]): hook(x) is written in place of each object x
+--- (Torch7: save CUDA as Float, cudnn as nn, ...); a class's own write method sees no hook.
+function File:writeObject(obj, debugname, hook)
    local env = env_of(self)
    local h = self._h
+   local saved = env.hook
+   env.hook = hook
    writeobj(self, h, env, obj, env.depth + 1, debugname)
+   env.hook = saved
    -- a whole object reaches the file at once (a script may os.exit without closing it)
    if env.depth == 0 then tf_synchronize(h) end
 end

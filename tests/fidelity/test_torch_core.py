@@ -226,3 +226,25 @@ def test_serialize_to_storage_has_the_file_size(rt: Runtime, tmp_path) -> None:
     rt.execute(f"torch.save('{p}', 'foo')")
     assert rt.eval("torch.serializeToStorage('foo'):size()") == p.stat().st_size
     assert rt.eval("torch.deserializeFromStorage(torch.serializeToStorage({a = 3})).a") == 3
+
+
+def test_write_object_hook(rt: Runtime) -> None:
+    rt.execute("""
+      local cls = {}
+      torch.class('hooktest.A', cls); torch.class('hooktest.B', cls)
+      function cls.B:ok() return true end
+      local a = cls.A()
+      local f = torch.MemoryFile('rw'):binary()
+      f:writeObject({s1 = a, s2 = a, v = 'test', n = 2}, nil, function(o)
+         if torch.typename(o) == 'hooktest.A' then return cls.B() end
+         if o == 2 then return 5 end
+         return o
+      end)
+      f:seek(1)
+      hooked = f:readObject()
+    """)
+    assert rt.eval("torch.type(hooked.s1)") == "hooktest.B"
+    assert rt.eval("hooked.s1:ok()") is True
+    # one object written once: both fields load as the same object
+    assert rt.eval("rawequal(hooked.s1, hooked.s2)") is True
+    assert rt.eval("hooked.v") == "test" and rt.eval("hooked.n") == 5
