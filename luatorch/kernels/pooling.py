@@ -691,7 +691,9 @@ def pool_adaptive_avg_fwd(out: Tensor, x: Tensor, oW: int, oH: int) -> None:
     """Mean over the adaptive windows that split each plane into oH x oW cells."""
     lead, (H, W), outs = _adaptive_frame(x, oW, oH)
     xp = x.xp
-    a = _planes(x.a, 2)
+    # NOTE: contiguous first: matmul adds in another order on strided operands, and Torch7's
+    # results do not depend on the input's layout
+    a = xp.ascontiguousarray(_planes(x.a, 2))
     mh = _adaptive_matrix(xp, a.dtype, H, outs[0])
     mw = _adaptive_matrix(xp, a.dtype, W, outs[1])
     o = _planes(fit(out, tuple(lead) + outs), 2)
@@ -705,7 +707,7 @@ def pool_adaptive_avg_bwd(gi: Tensor, x: Tensor, g: Tensor) -> None:
         raise TorchError(f"gradOutput{size_str(g.size)} does not match input"
                          f"{size_str(x.size)}")
     xp = x.xp
-    ga = _planes(g.a, 2)
+    ga = xp.ascontiguousarray(_planes(g.a, 2))
     mh = _adaptive_matrix(xp, ga.dtype, H, ga.shape[1])
     mw = _adaptive_matrix(xp, ga.dtype, W, ga.shape[2])
     o = _planes(fit(gi, x.size), 2)

@@ -282,3 +282,17 @@ def test_container_errors_joined_with_newlines(nnrt: Runtime) -> None:
     assert msg.startswith("user.lua:4: In 2 module of nn.Sequential:\nIn 1 module of nn.Concat:\n"
                           "In 1 module of nn.Parallel:\n"), msg
     assert "size mismatch" in msg
+
+
+# -- SpatialAdaptiveAveragePooling: the same numbers whatever the input's layout -----------------
+@pytest.mark.parametrize("shape,k", [((3, 7, 11), (3, 2)), ((2, 3, 13, 9), (4, 5)),
+                                     ((4, 16, 5), (5, 1))])
+def test_adaptive_avg_pool_layout_independent(nnrt: Runtime, shape: tuple, k: tuple) -> None:
+    x = np.random.default_rng(10).random(shape)
+    put(nnrt, "_x", x)
+    t = "_x:transpose(2, 3)" if len(shape) == 3 else "_x:transpose(1, 3):transpose(2, 4)"
+    nnrt.execute(f"_xt = {t}; _xc = _xt:contiguous(); _m = nn.SpatialAdaptiveAveragePooling"
+                 f"({k[0]}, {k[1]}); _o = _m:forward(_xt):clone(); _oc = _m:forward(_xc):clone()"
+                 "; _g = _m:backward(_xt, _o):clone(); _gc = _m:backward(_xc, _oc):clone()")
+    np.testing.assert_array_equal(get(nnrt, "_o"), get(nnrt, "_oc"))
+    np.testing.assert_array_equal(get(nnrt, "_g"), get(nnrt, "_gc"))
