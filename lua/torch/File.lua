@@ -307,30 +307,44 @@ local function version_of(obj)
    return v or 1
 end
 
+-- Where an object sits, in Torch7's words: '<?>' for what has no name, a closure's upvalue
+-- by its own name (the upvalues table and its 'value' field are left out)
+local UPVALUES = {}
+
 local function namepath(env, depth)
    local parts = {}
+   local names = env.names
    for i = 1, depth do
-      local n = env.names[i]
-      if n ~= nil then parts[#parts + 1] = tostring(n) end
+      local n = names[i]
+      if n ~= UPVALUES and not (i > 2 and names[i - 2] == UPVALUES) then
+         parts[#parts + 1] = n == nil and '<?>' or tostring(n)
+      end
    end
    return table.concat(parts, '.')
 end
 
 local writeobj
 
+local function valuename(env, k, v, depth)
+   if env.names[depth] == UPVALUES and type(v) == 'table' then return v.name end
+   local tk = type(k)
+   if tk == 'string' or tk == 'number' then return k end
+   return nil
+end
+
 local function write_pair(self, h, env, k, v, depth)
    local tk, tv = type(k), type(v)
    if env.hook then
       -- a hook sees every key and value: no shortcut for plain pairs
       writeobj(self, h, env, k, depth + 1, nil)
-      writeobj(self, h, env, v, depth + 1, (tk == 'string' or tk == 'number') and k or '?')
+      writeobj(self, h, env, v, depth + 1, valuename(env, k, v, depth))
    elseif tv == 'number' and tk == 'number' then
       tf_w_numpair(h, k, v)
    elseif tv == 'number' and tk == 'string' then
       tf_w_strnum(h, sptr(k), #k, v)
    else
       writeobj(self, h, env, k, depth + 1, nil)
-      writeobj(self, h, env, v, depth + 1, (tk == 'string' or tk == 'number') and k or '?')
+      writeobj(self, h, env, v, depth + 1, valuename(env, k, v, depth))
    end
 end
 
@@ -446,7 +460,7 @@ writeobj = function(self, h, env, obj, depth, name)
       end
       local code = dump(obj)
       tf_w_chars(h, sptr(code), #code)
-      writeobj(self, h, env, upvalues, depth + 1, 'upvalues')
+      writeobj(self, h, env, upvalues, depth + 1, UPVALUES)
    end
 end
 

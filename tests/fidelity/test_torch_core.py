@@ -248,3 +248,19 @@ def test_write_object_hook(rt: Runtime) -> None:
     # one object written once: both fields load as the same object
     assert rt.eval("rawequal(hooked.s1, hooked.s2)") is True
     assert rt.eval("hooked.v") == "test" and rt.eval("hooked.n") == 5
+
+
+def test_unwritable_object_named_as_torch7(rt: Runtime) -> None:
+    ok, msg = rt.execute("""
+      local co = coroutine.create(print)
+      local inner = {baz = function() return co end}
+      local outer = {theinner = inner}
+      local f = torch.MemoryFile('rw'):binary()
+      return pcall(function() f:writeObject(function() return outer end) end)""")
+    assert ok is False
+    # an upvalue goes by its name; the root, unnamed, is <?>
+    assert "Unwritable object <thread> at <?>.outer.theinner.baz.co" in msg
+    ok, msg = rt.execute("""
+      local f = torch.MemoryFile('rw'):binary()
+      return pcall(function() f:writeObject({a = {[{}] = {c = coroutine.create(print)}}}) end)""")
+    assert "at <?>.a.<?>.c" in msg
