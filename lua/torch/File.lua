@@ -129,7 +129,7 @@ local function env_of(self)
    local env = rawget(self, '_env')
    if not env then
       env = {writeObjects = {}, writeObjectsRef = {}, readObjects = {}, nWrite = 0,
-             force = false, trust = false, depth = 0, names = {}}
+             force = false, trust = torch._trustFunctions == true, depth = 0, names = {}}
       self._env = env
    end
    return env
@@ -284,6 +284,7 @@ local function getmetamethod(obj, name)
 end
 
 local dump = string.dump
+local upvalueid, upvaluejoin = debug.upvalueid, debug.upvaluejoin
 local function writable(obj)
    local t = type(obj)
    if t ~= 'boolean' and not obj then return TYPE_NIL end
@@ -449,13 +450,27 @@ writeobj = function(self, h, env, obj, depth, name)
          env.depth, env.pending, env.pendingDepth = saved, savedp, savedpd
       end
    else -- a Lua function: bytecode, then its upvalues
+      -- each upvalue carries an id shared by the closures that share it, so that they still
+      -- share it once loaded (Torch7 under LuaJIT)
       local upvalues = {}
+      local ids = env.upvalueIds
+      if not ids then
+         ids = {}
+         env.upvalueIds, env.nUpvalueIds = ids, 0
+      end
       local i = 1
       while true do
          local uname, value = debug.getupvalue(obj, i)
          if not uname then break end
          if uname == '_ENV' then value = nil end
-         upvalues[i] = {name = uname, value = value}
+         local ref = upvalueid(obj, i)
+         local id = ids[ref]
+         if not id then
+            id = env.nUpvalueIds + 1
+            env.nUpvalueIds = id
+            ids[ref] = id
+         end
+         upvalues[i] = {name = uname, id = id, value = value}
          i = i + 1
       end
       local code = dump(obj)
@@ -617,6 +632,19 @@ local function load_function(self, h, env, pos, legacy_or_plain, depth, index)
          debug.setupvalue(fn, i, up)
       elseif type(up) == 'table' then
          debug.setupvalue(fn, i, up.value)
+         if up.id ~= nil then
+            local closures = env.upvalueClosures
+            if not closures then
+               closures = {}
+               env.upvalueClosures = closures
+            end
+            local other = closures[up.id]
+            if other then
+               upvaluejoin(fn, i, other[1], other[2])
+            else
+               closures[up.id] = {fn, i}
+            end
+         end
       end
    end
    return fn

@@ -264,3 +264,32 @@ def test_unwritable_object_named_as_torch7(rt: Runtime) -> None:
       local f = torch.MemoryFile('rw'):binary()
       return pcall(function() f:writeObject({a = {[{}] = {c = coroutine.create(print)}}}) end)""")
     assert "at <?>.a.<?>.c" in msg
+
+
+def test_closures_sharing_an_upvalue_still_share_it_once_loaded(rt: Runtime) -> None:
+    rt.execute("""
+      local i, j = 1, 2
+      local fns = {inc = function() i = i + 1; j = j + 2 end,
+                   get_i = function() return i end, get_j = function() return j end}
+      local f = torch.MemoryFile('rw'):binary()
+      f:writeObject(fns); f:seek(1); f:trustFunctions(true)
+      shared = f:readObject()
+      shared.inc()
+    """)
+    assert rt.eval("shared.get_i()") == 2 and rt.eval("shared.get_j()") == 4
+
+
+def test_trust_functions_flag_reaches_file_reads(rt: Runtime) -> None:
+    rt.execute("torch._trustFunctions = true")
+    try:
+        assert rt.eval("""(function()
+          local f = torch.MemoryFile('rw'):binary()
+          f:writeObject(function() return 42 end); f:seek(1)
+          return f:readObject()() end)()""") == 42
+    finally:
+        rt.execute("torch._trustFunctions = nil")
+    ok, msg = rt.execute("""
+      local f = torch.MemoryFile('rw'):binary()
+      f:writeObject(function() return 42 end); f:seek(1)
+      return pcall(f.readObject, f)""")
+    assert ok is False and "refusing to load a serialized Lua function" in msg
