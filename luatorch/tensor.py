@@ -98,6 +98,8 @@ class Storage:
         old = self.buf
         if n == old.shape[0]:
             return
+        if isinstance(old, np.memmap):
+            raise TorchError("cannot realloc mapped data")
         new = self.device.zeros(n, old.dtype)
         m = min(n, old.shape[0])
         new[:m] = old[:m]

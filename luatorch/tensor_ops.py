@@ -6,6 +6,8 @@ numbers; 1-based Lua indices and dimensions become 0-based here and nowhere deep
 
 from __future__ import annotations
 
+import os
+import weakref
 from typing import Any, Optional
 
 import numpy as np
@@ -429,6 +431,56 @@ def s_new(tname: str, n: int = 0, dev: Any = None) -> Storage:
     if not isinstance(n, int) or n < 0:
         raise TorchError("bad argument #1 to 'Storage' (size must be a non-negative integer)")
     return Storage.new(n, _dtype(tname), _device(dev))
+
+
+def s_new_mapped(tname: str, path: str, shared: bool, n: int, sharedmem: bool) -> Storage:
+    """torch.XStorage(filename [, shared [, size [, sharedMem]]]): a storage over a mapped file.
+
+    As TH's map allocator: shared maps write to the file (created or grown to `n` elements),
+    private ones are copy-on-write over a file that must hold them; `n` 0 maps the whole file.
+    A shared-memory storage lives in /dev/shm (shm_open's name) and is removed when freed.
+    """
+    dt = _dtype(tname)
+    n = int(n or 0)
+    if n < 0:
+        raise TorchError("bad argument #3 to 'Storage' (size must be non-negative)")
+    sharedmem = bool(shared and sharedmem)
+    if sharedmem:
+        path = os.path.join("/dev/shm", path.lstrip("/"))
+    try:
+        if shared:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                have = os.fstat(fd).st_size
+                if n and have < n * dt.itemsize:
+                    os.ftruncate(fd, n * dt.itemsize)
+            finally:
+                os.close(fd)
+        else:
+            have = os.stat(path).st_size
+            if n and have < n * dt.itemsize:
+                raise TorchError(f"file <{path}> size is smaller than the required mapping size "
+                                 f"<{n * dt.itemsize}>")
+    except OSError as e:
+        raise TorchError(f"unable to open file <{path}> in read-write mode "
+                         f"({e.strerror})" if shared else
+                         f"unable to open file <{path}> in read-only mode ({e.strerror})") from None
+    if not n:
+        n = have // dt.itemsize
+        if not n:
+            raise TorchError(f"unable to mmap an empty file <{path}>")
+    buf = np.memmap(path, dtype=dt, mode="r+" if shared else "c", shape=(n,))
+    st = Storage(buf)
+    if sharedmem:
+        weakref.finalize(st, _unlink_quietly, path)
+    return st
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def s_from_table(tname: str, values: Any, n: int) -> Storage:

@@ -113,6 +113,11 @@ local function construct(mt, tname, ...)
       local v = select(2, ...)
       if type(v) == 'number' then door.s_fill(H[s], v) end
       return s
+   elseif type(a1) == 'string' then
+      -- (filename [, shared [, size [, sharedMem]]]): a storage over a mapped file
+      local shared, size, shm = select(2, ...)
+      return wrapstorage(door.s_new_mapped(tname, a1, shared == true, size or 0, shm == true),
+         tname)
    elseif type(a1) == 'table' and not torch.isTensor(a1) then
       for i = 1, #a1 do
          if type(a1[i]) ~= 'number' then

@@ -293,3 +293,44 @@ def test_trust_functions_flag_reaches_file_reads(rt: Runtime) -> None:
       f:writeObject(function() return 42 end); f:seek(1)
       return pcall(f.readObject, f)""")
     assert ok is False and "refusing to load a serialized Lua function" in msg
+
+
+def test_storage_over_a_mapped_file(rt: Runtime, tmp_path) -> None:
+    import numpy as np
+
+    p = tmp_path / "m.bin"
+    np.arange(6, dtype=np.float32).tofile(p)
+    rt.execute(f"""
+      ms = torch.FloatStorage('{p}', true)      -- shared: writes reach the file
+      ms[2] = 42
+      mp = torch.FloatStorage('{p}', false, 3)  -- private: copy-on-write
+      mp[1] = -1
+    """)
+    assert rt.eval("ms:size()") == 6 and rt.eval("mp:size()") == 3
+    assert np.fromfile(p, np.float32).tolist() == [0, 42, 2, 3, 4, 5]
+    assert rt.eval("ms[1]") == 0
+    # a shared map grows its file to the size asked for
+    rt.execute(f"big = torch.DoubleStorage('{tmp_path / 'new.bin'}', true, 10)")
+    assert (tmp_path / "new.bin").stat().st_size == 80
+    ok, msg = rt.execute(f"return pcall(torch.FloatStorage, '{p}', false, 100)")
+    assert ok is False and "smaller than the required mapping size" in msg
+
+
+def test_shared_memory_storage_goes_with_its_storage(rt: Runtime) -> None:
+    import os
+
+    name = f"luatorch_test_{os.getpid()}"
+    rt.execute(f"shm = torch.FloatStorage('{name}', true, 16, true); shm[3] = 7")
+    assert os.path.exists(f"/dev/shm/{name}")
+    rt.execute(f"""local f = torch.DiskFile('/dev/shm/{name}', 'r'):binary()
+      f:readFloat(); f:readFloat(); shm_read = f:readFloat(); f:close()""")
+    assert rt.eval("shm_read") == 7
+    rt.execute("shm = nil; collectgarbage(); collectgarbage()")
+    assert not os.path.exists(f"/dev/shm/{name}")
+
+
+def test_mapped_storage_does_not_resize(rt: Runtime, tmp_path) -> None:
+    p = tmp_path / "r.bin"
+    p.write_bytes(bytes(16))
+    ok, msg = rt.execute(f"return pcall(function() torch.ByteStorage('{p}', true):resize(32) end)")
+    assert ok is False and "cannot realloc mapped data" in msg
