@@ -393,7 +393,8 @@ writeobj = function(self, h, env, obj, depth, name)
    end
    -- shared objects are written once, then referred to by index
    local th = H[obj]
-   local sh = H[sobj]
+   local sh = th
+   if not rawequal(sobj, obj) then sh = H[sobj] end
    local key = sh ~= nil and t_pointer(sh) or sobj
    local objects = env.writeObjects
    local index = objects[key]
