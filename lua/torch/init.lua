@@ -11,6 +11,7 @@ package.loaded.torch = torch
 
 -- Torch7's init gave LuaJIT 5.2's table.unpack and table.pack; scripts and nn's tests use them.
 table.unpack = table.unpack or unpack
+string.gfind = string.gfind or string.gmatch
 table.pack = table.pack or function(...)
    return {n = select('#', ...), ...}
 end
@@ -157,6 +158,12 @@ function torch.getmetatable(name)
    return registry[name]
 end
 
+--- The table a class is called through (torch.FloatTensor for 'torch.FloatTensor'), as luaT.
+function torch.getconstructortable(name)
+   local mt = registry[name]
+   return mt and rawget(mt, '__constructor')
+end
+
 function torch.factory(name)
    local mt = registry[name]
    return mt and mt.__factory
@@ -231,6 +238,22 @@ function torch.setheaptracking(enabled)
    torch._heaptracking = enabled
 end
 torch.setheaptracking(true)
+
+-- Torch7 re-armed its C error and GC handlers when a Lua state moved to another thread; the
+-- handlers here live in the runtime, so only the heap-tracking flag is carried over
+function torch.updateerrorhandlers() end
+
+function torch.updatethreadlocals()
+   torch.setheaptracking(torch._heaptracking == true)
+end
+
+--- torch.data(x [, asnumber]): x:data(), the FFI pointer to the first element (FFInterface).
+function torch.data(obj, asnumber)
+   if not obj then return nil end
+   local p = obj:data()
+   if asnumber then return require('ffi').cast('intptr_t', p) end
+   return p
+end
 
 function torch.packageLuaPath(name)
    local p = package.searchpath and package.searchpath(name, package.path)

@@ -334,3 +334,15 @@ def test_mapped_storage_does_not_resize(rt: Runtime, tmp_path) -> None:
     p.write_bytes(bytes(16))
     ok, msg = rt.execute(f"return pcall(function() torch.ByteStorage('{p}', true):resize(32) end)")
     assert ok is False and "cannot realloc mapped data" in msg
+
+
+def test_luat_and_ffinterface_helpers(rt: Runtime) -> None:
+    assert rt.eval("torch.getconstructortable('torch.IntTensor') == torch.IntTensor") is True
+    assert rt.eval("torch.getconstructortable('no.Such') == nil") is True
+    rt.execute("x = torch.FloatTensor({1, 2, 3}):narrow(1, 2, 2); xd = torch.data(x)")
+    assert rt.eval("xd[0]") == 2 and rt.eval("xd[1]") == 3
+    assert rt.eval("tonumber(torch.data(x, true)) == tonumber(torch.data(x, true))") is True
+    assert rt.eval("torch.data(nil) == nil") is True
+    rt.execute("torch.updatethreadlocals(); torch.updateerrorhandlers()")
+    assert rt.eval("torch._heaptracking") is True
+    assert rt.eval("select('#', string.gfind('a b', '%a'))") >= 1
