@@ -137,7 +137,7 @@ end
 for _, tname in ipairs(torch._tensortypes) do
    local proto = newproxy(true)
    local mt = getmetatable(proto)
-   torch.newmetatable('torch.' .. tname .. 'Storage', nil,
+   torch._newclass('torch.' .. tname .. 'Storage', nil,
       function(...) return construct(mt, tname, ...) end, nil, mt)
    proto_of[mt] = proto
    storage_mts[mt] = tname

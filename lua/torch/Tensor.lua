@@ -984,7 +984,7 @@ for _, tname in ipairs(TYPES) do
    local proto = newproxy(true)
    local mt = getmetatable(proto)
    local name = 'torch.' .. tname .. 'Tensor'
-   torch.newmetatable(name, nil, function(...) return construct(mt, tname, ...) end, nil, mt)
+   torch._newclass(name, nil, function(...) return construct(mt, tname, ...) end, nil, mt)
    proto_of[mt] = proto
    tensor_mts[mt] = tname
    tensor_mt_by_name[tname] = mt

@@ -89,8 +89,9 @@ local function split_name(name)
    return pkg, cls or name
 end
 
---- Create (or fetch) the metatable of class `name` inheriting from `parentName`.
-function torch.newmetatable(name, parentName, constructor, module, mt)
+--- Create (or fetch) the metatable of class `name` inheriting from `parentName`; `mt`, when
+--- given, becomes that metatable (tensor and storage types bring their proxies' own).
+local function newclass(name, parentName, constructor, module, mt)
    if registry[name] then return registry[name], registry[parentName] end
    mt = mt or {}
    mt.__typename = name
@@ -139,6 +140,15 @@ function torch.newmetatable(name, parentName, constructor, module, mt)
    owner[cls] = ctor
    return mt, parent
 end
+torch._newclass = newclass
+
+--- luaT's torch.newmetatable(name, parentName, constructor, destructor, factory, module).
+function torch.newmetatable(name, parentName, constructor, destructor, factory, module)
+   local exists = registry[name] ~= nil
+   local mt, parent = newclass(name, parentName, constructor, module)
+   if not exists and factory ~= nil then mt.__factory = factory end
+   return mt, parent
+end
 
 --- torch.class(name [, parentName] [, module]): returns the class metatable and its parent's.
 function torch.class(name, parentName, module)
@@ -151,7 +161,7 @@ function torch.class(name, parentName, module)
    if registry[name] then
       error('class ' .. name .. ' has been already assigned', 2)
    end
-   return torch.newmetatable(name, parentName, nil, module)
+   return newclass(name, parentName, nil, module)
 end
 
 function torch.getmetatable(name)

@@ -346,3 +346,19 @@ def test_luat_and_ffinterface_helpers(rt: Runtime) -> None:
     rt.execute("torch.updatethreadlocals(); torch.updateerrorhandlers()")
     assert rt.eval("torch._heaptracking") is True
     assert rt.eval("select('#', string.gfind('a b', '%a'))") >= 1
+
+
+def test_newmetatable_takes_luats_arguments(rt: Runtime) -> None:
+    rt.execute("""
+      nmt = {}
+      local made = 0
+      local mt = torch.newmetatable('nmt.Foo', nil, function(v) return torch.setmetatable({v = v},
+         'nmt.Foo') end, nil, function() made = made + 1; return torch.setmetatable({}, 'nmt.Foo')
+         end, nmt)
+      foo = nmt.Foo(3)
+      viaf = torch.factory('nmt.Foo')()
+      nmade = made
+    """)
+    assert rt.eval("foo.v") == 3 and rt.eval("torch.type(viaf)") == "nmt.Foo"
+    assert rt.eval("nmade") == 1
+    assert rt.eval("torch.newmetatable('nmt.Foo') == torch.getmetatable('nmt.Foo')") is True
