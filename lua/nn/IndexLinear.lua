@@ -208,3 +208,9 @@ function IndexLinear:clearState()
    self.gradWeight = self.weight.new()
    return parent.clearState(self)
 end
+
+function IndexLinear:type(type, tensorCache)
+   -- the buffers (keys as LongTensors among them) are made again in the new type
+   if type then self:clearState() end
+   return parent.type(self, type, tensorCache)
+end

@@ -13,32 +13,53 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from luatorch.kernels.activation import fit
 from luatorch.tensor import Tensor, TorchError
 
 CHUNK = 1 << 21
 
 
+def _host(t: Tensor) -> np.ndarray:
+    """A small index tensor (keys, sizes) as a flat int64 NumPy array, wherever it lives."""
+    if not t.size:
+        return np.zeros(0, np.int64)
+    a = t.a.reshape(-1)
+    return np.asarray(a.get() if hasattr(a, "get") else a).astype(np.int64)
+
+
 def _entries(keys: Tensor, values: Tensor, sizes: Tensor, weight: Tensor, offset: Any) -> tuple:
     """(0-based weight rows (None without an offset), values, batch element of each entry,
-    batch size) after checks."""
+    batch size) after checks; the index arrays in the weight's array module."""
     xp = weight.xp
     n = keys.numel() if keys.size else 0
     if n != (values.numel() if values.size else 0) or len(keys.size) > 1 \
             or len(values.size) > 1:
         raise TorchError("Keys and values should have the same number of elements")
-    sz = sizes.a.reshape(-1).astype(xp.int64) if sizes.size else xp.zeros(0, xp.int64)
+    sz = _host(sizes)
     if int(sz.sum()) != n:
         raise TorchError(f"the sizes add up to {int(sz.sum())} entries, but there are {n} keys")
     rows = None
     if offset is not None:
-        rows = keys.a.reshape(-1).astype(xp.int64) + int(offset) if n else xp.zeros(0, xp.int64)
+        rows = _host(keys) + int(offset)
         nrows = weight.size[0] if weight.size else 0
         if n and (int(rows.min()) < 0 or int(rows.max()) >= nrows):
             raise TorchError(f"key out of range: weight has {nrows} rows")
+        rows = xp.asarray(rows)
     vals = values.a.reshape(-1) if n else xp.zeros(0, weight.dtype)
-    batch = xp.repeat(xp.arange(sz.size), sz)
+    batch = xp.asarray(np.repeat(np.arange(sz.size), sz))
     return rows, vals, batch, sz.size
+
+
+def _add_at(xp: Any, dst: Any, idx: Any, vals: Any) -> None:
+    """dst[idx] += vals with repeated indices accumulated."""
+    if hasattr(xp.add, "at"):
+        xp.add.at(dst, idx, vals)
+    else:  # CuPy without ufunc.at
+        import cupyx  # noqa: PLC0415
+
+        cupyx.scatter_add(dst, idx, vals)
 
 
 def _step(width: int) -> int:
@@ -58,7 +79,7 @@ def il_forward(out: Tensor, keys: Tensor, values: Tensor, sizes: Tensor, weight:
     step = _step(D)
     for s in range(0, rows.size, step):
         part = w[rows[s:s + step]] * vals[s:s + step, None]
-        xp.add.at(o, batch[s:s + step], part)
+        _add_at(xp, o, batch[s:s + step], part)
 
 
 def il_acc_grad(gw: Tensor, gb: Tensor, keys: Tensor, values: Tensor, sizes: Tensor,
@@ -83,7 +104,7 @@ def _sparse_update(weight: Tensor, rows: Any, grads: Any, lr: float, wd: float) 
     if rows.size == 0:
         return
     if not wd:
-        xp.add.at(w, rows, grads.reshape(rows.size, D) * -lr)
+        _add_at(xp, w, rows, grads.reshape(rows.size, D) * -lr)
         return
     order = xp.argsort(rows, kind="stable")
     sr = rows[order]
@@ -93,7 +114,7 @@ def _sparse_update(weight: Tensor, rows: Any, grads: Any, lr: float, wd: float) 
     keep = 1.0 - wd
     factor = keep ** (count[group] - rank).astype(w.dtype)
     w[uniq] *= (keep ** count.astype(w.dtype))[:, None]
-    xp.add.at(w, sr, grads.reshape(rows.size, D)[order] * (-lr * factor)[:, None])
+    _add_at(xp, w, sr, grads.reshape(rows.size, D)[order] * (-lr * factor)[:, None])
 
 
 def il_update(weight: Tensor, bias: Tensor, gb: Tensor, keys: Tensor, gw: Tensor, lr: float,
@@ -101,8 +122,8 @@ def il_update(weight: Tensor, bias: Tensor, gb: Tensor, keys: Tensor, gw: Tensor
     """bias -= lr * gradBias; each key's weight row -= lr * its gradient rows (decayed by wd)."""
     xp = weight.xp
     bias.a[...] -= float(lr) * gb.a
-    n = keys.numel() if keys.size else 0
-    rows = keys.a.reshape(-1).astype(xp.int64) + int(offset) if n else xp.zeros(0, xp.int64)
+    rows = xp.asarray(_host(keys) + int(offset))
+    n = rows.size
     D = bias.size[0]
     grads = gw.a.reshape(n, D) if n else xp.zeros((0, D), weight.dtype)
     _sparse_update(weight, rows, grads, float(lr), float(wd))
