@@ -34,6 +34,6 @@ function FeatureLPPooling:updateGradInput(input, gradOutput)
 end
 
 function FeatureLPPooling:__tostring__()
-   return string.format('%s(w%d s%d power %d batch %d', torch.type(self), self.width,
+   return string.format('%s(w%d s%d power %d batch %d)', torch.type(self), self.width,
                         self.stride, self.power, self.batch_mode and 1 or 0)
 end

@@ -57,7 +57,10 @@ end
 -- Each connection's row in the dense weight seen as (nInputPlane * nOutputPlane) x kH x kW.
 local function connIndex(self)
    local conn = self.connTable
-   self._connIndex = self._connIndex or torch.LongTensor()
+   -- a LongTensor whatever the module's type (:type() converts every tensor field)
+   if torch.type(self._connIndex) ~= 'torch.LongTensor' then
+      self._connIndex = torch.LongTensor()
+   end
    return self._connIndex:resize(conn:size(1)):copy(conn:select(2, 1)):add(-1)
       :mul(self.nOutputPlane):add(conn:select(2, 2):long())
 end
@@ -131,7 +134,8 @@ function SpatialFullConvolutionMap:type(type, tensorCache)
 end
 
 function SpatialFullConvolutionMap:clearState()
-   nn.utils.clear(self, 'finput', 'fgradInput', '_denseWeight', '_denseGradWeight', '_gradRows')
+   nn.utils.clear(self, 'finput', 'fgradInput', '_denseWeight', '_denseGradWeight', '_gradRows',
+                  '_connIndex')
    return parent.clearState(self)
 end
 

@@ -457,6 +457,10 @@ def test_spatial_full_convolution_map(rt: Runtime) -> None:
     rt.execute("nn.hessian.enable()")
     for which in ("Input", "Weight", "Bias"):
         assert rt.eval(f"nn.Jacobian.testDiagHessian{which}(m, x)") < 1e-8
+    # a round trip through another type keeps the connection index a LongTensor
+    rt.execute("yd = m:forward(x):clone(); m:float(); yf = m:forward(x:float()); m:double()")
+    assert np.allclose(get(rt, "m:forward(x)"), get(rt, "yd"))
+    assert np.allclose(get(rt, "yf"), get(rt, "yd"), atol=1e-5)
 
 
 # -- IndexLinear ---------------------------------------------------------------------------------
