@@ -1018,10 +1018,10 @@ end
 local default_type = 'torch.DoubleTensor'
 
 function torch.setdefaulttensortype(tname)
-   local short = type(tname) == 'string' and tname:match('^torch%.(%a+)Tensor$')
+   if type(tname) ~= 'string' then torch._error('string expected') end
+   local short = tname:match('^torch%.(%a+)Tensor$')
    if not short or not tensor_mt_by_name[short] then
-      torch._error("bad argument #1 to 'setdefaulttensortype' (invalid tensor type " ..
-         tostring(tname) .. ')')
+      torch._error(string.format('<%s> is not a string describing a torch object', tname))
    end
    default_type = tname
    torch.Tensor = torch[short .. 'Tensor']

@@ -362,3 +362,16 @@ def test_newmetatable_takes_luats_arguments(rt: Runtime) -> None:
     assert rt.eval("foo.v") == 3 and rt.eval("torch.type(viaf)") == "nmt.Foo"
     assert rt.eval("nmade") == 1
     assert rt.eval("torch.newmetatable('nmt.Foo') == torch.getmetatable('nmt.Foo')") is True
+
+
+def test_setdefaulttensortype_errors_as_torch7(rt: Runtime) -> None:
+    ok, msg = rt.execute("return pcall(torch.setdefaulttensortype, 'torch.NoTensor')")
+    assert ok is False and "<torch.NoTensor> is not a string describing a torch object" in msg
+    ok, msg = rt.execute("return pcall(torch.setdefaulttensortype, 3)")
+    assert ok is False and "string expected" in msg
+    rt.execute("torch.setdefaulttensortype('torch.HalfTensor')")
+    try:
+        assert rt.eval("torch.Tensor(2):type()") == "torch.HalfTensor"
+        assert rt.eval("torch.type(torch.Storage(2))") == "torch.HalfStorage"
+    finally:
+        rt.execute("torch.setdefaulttensortype('torch.DoubleTensor')")
