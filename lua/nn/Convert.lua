@@ -206,17 +206,22 @@ function Convert:findAxis(axis, shape, silent)
    return pos
 end
 
-function Convert:clearState()
+local function clearBuffers(self)
    self._input = nil
    self._gradInput = nil
    self.__input = nil
    self.__output = nil
    self.__gradInput = nil
    self.__gradOutput = nil
+end
+
+function Convert:clearState()
+   clearBuffers(self)
    return parent.clearState(self)
 end
 
+-- the buffers are remade in the new type; output is left to parent.type, as Torch7 does
 function Convert:type(type, tensorCache)
-   self:clearState()
+   clearBuffers(self)
    return parent.type(self, type, tensorCache)
 end

@@ -192,7 +192,7 @@ function IndexLinear:parameters()
    return {self.weight, self.bias}, {self.running, self.gradBias}
 end
 
-function IndexLinear:clearState()
+local function clearBuffers(self)
    self.running.keys = {}
    self.running.gradWeight = {}
    self.running.cumSumSizes = {}
@@ -206,11 +206,15 @@ function IndexLinear:clearState()
    self.gradWeightBuffer = nil
    self._catValues = nil
    self.gradWeight = self.weight.new()
+end
+
+function IndexLinear:clearState()
+   clearBuffers(self)
    return parent.clearState(self)
 end
 
 function IndexLinear:type(type, tensorCache)
    -- the buffers (keys as LongTensors among them) are made again in the new type
-   if type then self:clearState() end
+   if type then clearBuffers(self) end
    return parent.type(self, type, tensorCache)
 end

@@ -115,7 +115,7 @@ function Kmeans:accGradParameters(input, gradOutput, scale)
    self.gradWeight:add(self._sum)
 end
 
-function Kmeans:clearState()
+local function clearBuffers(self)
    self._distances = nil
    self._diff = nil
    self._dist = nil
@@ -125,10 +125,15 @@ function Kmeans:clearState()
    self._pull = nil
    self._sum = nil
    self._counts = nil
+end
+
+function Kmeans:clearState()
+   clearBuffers(self)
    return parent.clearState(self)
 end
 
+-- the buffers are remade in the new type; output is left to parent.type, as Torch7 does
 function Kmeans:type(type, tensorCache)
-   self:clearState()
+   clearBuffers(self)
    return parent.type(self, type, tensorCache)
 end

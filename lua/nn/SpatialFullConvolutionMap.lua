@@ -128,14 +128,19 @@ function SpatialFullConvolutionMap:accGradParameters(input, gradOutput, scale)
    self.gradWeight:add(self._gradRows)
 end
 
+local function clearBuffers(self)
+   nn.utils.clear(self, 'finput', 'fgradInput', '_denseWeight', '_denseGradWeight', '_gradRows',
+                  '_connIndex')
+end
+
+-- the buffers are remade in the new type; output is left to parent.type, as Torch7 does
 function SpatialFullConvolutionMap:type(type, tensorCache)
-   self:clearState()
+   clearBuffers(self)
    return parent.type(self, type, tensorCache)
 end
 
 function SpatialFullConvolutionMap:clearState()
-   nn.utils.clear(self, 'finput', 'fgradInput', '_denseWeight', '_denseGradWeight', '_gradRows',
-                  '_connIndex')
+   clearBuffers(self)
    return parent.clearState(self)
 end
 
