@@ -678,7 +678,9 @@ function Tensor.apply(self, fn)
 end
 
 function Tensor.map(self, other, fn)
-   if is_half(self) or is_half(other) then return via_float(self, Tensor.map, floatof(other), fn) end
+   if is_half(self) or is_half(other) then
+      return via_float(self, Tensor.map, floatof(other), fn)
+   end
    if t_numel(H[self]) ~= t_numel(H[other]) then
       torch._error('inconsistent tensor size')
    end
