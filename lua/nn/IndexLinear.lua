@@ -2,7 +2,9 @@
 -- a linear layer over sparse inputs given as keys (1-based feature indices, plus keysOffset - 1)
 -- and values, in three formats: {keys, values} (one sample), {{keys1, ...}, {values1, ...}}
 -- (a batch) or {keys, values, sizes} (a batch concatenated, sizes entries each). The weight is
--- inputSize x outputSize; gradients are kept per key seen (the `running` buffers, emptied by
+-- inputSize x outputSize (with normalize, 4 columns come first: each feature's largest |value|
+-- seen in training, its inverse, an update scale and a per-feature bias; a value then enters as
+-- value / max + bias). Gradients are kept per key seen (the `running` buffers, emptied by
 -- zeroGradParameters), so updateParameters touches only those rows.
 
 local IndexLinear, parent = torch.class('nn.IndexLinear', 'nn.Module')
@@ -15,16 +17,13 @@ local k_fwd, k_acc, k_update, k_acc_update = door.il_forward, door.il_acc_grad, 
 function IndexLinear:__init(inputSize, outputSize, doGradInput, keysOffset, weight, bias,
                             normalize)
    parent.__init(self)
-   if normalize then
-      -- NOTE: Torch7's max-normalize mode (4 extra columns per feature) is not provided
-      error('nn.IndexLinear: the max-normalize mode is not supported')
-   end
-   self.normalize = 0
+   self.normalize = normalize and 4 or 0
    -- a weight can be shared as given: these can be very large
-   self.weight = weight or torch.Tensor(inputSize, outputSize):zero()
+   self.weight = weight or torch.Tensor(inputSize, outputSize + self.normalize):zero()
    self.bias = bias or torch.Tensor(outputSize):zero()
    self.inputSize = self.weight:size(1)
-   self.outputSize = self.weight:size(2)
+   self.outputSize = self.weight:size(2) - self.normalize
+   self.normalizedValues = torch.Tensor()
    -- no dense gradWeight: gradients live in self.running, one row per key seen
    self.gradWeight = torch.Tensor()
    self.gradBias = torch.Tensor(self.outputSize):zero()
@@ -38,6 +37,9 @@ function IndexLinear:reset(stdv)
    stdv = stdv and stdv * math.sqrt(3) or 1 / math.sqrt(self.weight:size(2))
    self.weight:uniform(-stdv, stdv)
    self.bias:uniform(-stdv, stdv):mul(0.000001)
+   if self.normalize > 0 then
+      self.weight:narrow(2, 1, self.normalize):zero()
+   end
    return self
 end
 
@@ -103,23 +105,28 @@ end
 function IndexLinear:updateOutput(input)
    self:flattenInputs(input)
    k_fwd(H[self.output], H[self.keys], H[self.values], H[self.sizes], H[self.weight],
-      H[self.bias], self.offset)
+      H[self.bias], self.offset, H[self.normalizedValues], self.train ~= false)
    if self.noBatch then
       self.output:resize(self.output:size(2))
    end
    return self.output
 end
 
+-- the values the weights saw: normalized ones in max-normalize mode
+local function seenValues(self)
+   return self.normalize > 0 and self.normalizedValues or self.values
+end
+
 function IndexLinear:accUpdateGradParameters(input, gradOutput, scale)
-   k_acc_update(H[self.weight], H[self.bias], H[self.keys], H[self.values], H[self.sizes],
+   k_acc_update(H[self.weight], H[self.bias], H[self.keys], H[seenValues(self)], H[self.sizes],
       H[gradOutput], scale or 1, self.weightDecay or 0, self.offset)
 end
 
 function IndexLinear:accGradParameters(input, gradOutput, scale)
    local counter = self.running.counter
    self.running.gradWeight[counter] = self.running.gradWeight[counter] or self.weight.new()
-   k_acc(H[self.running.gradWeight[counter]], H[self.gradBias], H[self.keys], H[self.values],
-      H[self.sizes], H[gradOutput], H[self.weight], scale or 1)
+   k_acc(H[self.running.gradWeight[counter]], H[self.gradBias], H[self.keys],
+      H[seenValues(self)], H[self.sizes], H[gradOutput], H[self.weight], scale or 1)
    -- the next backward before zeroGradParameters keeps its keys and gradients apart
    self.running.counter = counter + 1
 end
@@ -130,6 +137,9 @@ function IndexLinear:updateGradInput(input, gradOutput)
    self.gradInput = {}
    if not self.doGradInput then
       return self.gradInput
+   end
+   if self.normalize > 0 then
+      error('updateGradInput is not implemented in max-normalize mode')
    end
    local ini = self.weight:size(1)
    local gi = gradOutput.new()
@@ -206,6 +216,7 @@ local function clearBuffers(self)
    self.gradWeightBuffer = nil
    self._catValues = nil
    self.gradWeight = self.weight.new()
+   self.normalizedValues = self.weight.new()
 end
 
 function IndexLinear:clearState()

@@ -540,3 +540,68 @@ def test_index_linear_repeated_keys_and_decay(rt: Runtime) -> None:
             w[k - 1] -= 0.1 * w[k - 1]
             w[k - 1] -= 0.2 * v * g[j]
     assert np.allclose(get(rt, "il.weight"), w)
+
+
+def _ref_normalized_forward(w: np.ndarray, b: np.ndarray, keys: list, vals: list,
+                            train: bool) -> tuple:
+    """THNN's max-normalize forward, one entry at a time: (output, normalized values, weight)."""
+    w = w.copy()
+    out, norm = [], []
+    for ks, vs in zip(keys, vals):
+        y = b.copy()
+        for k, v in zip(ks - 1, vs):
+            a = abs(v)
+            if train:
+                if a > w[k, 0]:
+                    w[k, 0], w[k, 1] = a, 1 / a
+                w[k, 2] = 1
+            nv = (np.sign(v) if a > w[k, 0] else v * w[k, 1]) + w[k, 3]
+            norm.append(nv)
+            y += nv * w[k, 4:]
+        out.append(y)
+    return np.array(out), np.array(norm), w
+
+
+def test_index_linear_max_normalize(rt: Runtime) -> None:
+    keys = [np.array([2, 4, 2]), np.array([4, 1, 2, 2])]
+    vals = [np.array([3.0, -1.0, -5.0]), np.array([0.5, 2.0, 1.0, 7.0])]
+    _index_linear_input(rt, keys, vals)
+    rt.execute("il = nn.IndexLinear(5, 3, nil, nil, nil, nil, true); il:reset(); "
+               "il.weight:select(2, 4):uniform(); il.weightDecay = 0.05")
+    assert rt.eval("il.weight:size(2)") == 7 and rt.eval("il.outputSize") == 3
+    w0, b = get(rt, "il.weight"), get(rt, "il.bias")
+    want, norm, w1 = _ref_normalized_forward(w0, b, keys, vals, True)
+    assert np.allclose(get(rt, "il:forward(tab)"), want)
+    assert np.allclose(get(rt, "il.normalizedValues"), norm)
+    assert np.allclose(get(rt, "il.weight"), w1)
+    g = rand(2, 3, seed=11)
+    put(rt, "g", g)
+    rt.execute("il:zeroGradParameters(); il:backward(tab, g); il:updateParameters(0.3)")
+    # THNN's update, entry by entry
+    w = w1.copy()
+    batch = [0, 0, 0, 1, 1, 1, 1]
+    for e, k in enumerate(np.concatenate(keys) - 1):
+        rate = 0.3 * w[k, 2]
+        w[k, 3] -= (g[batch[e]] * w[k, 4:]).sum() * rate
+        w[k, 4:] -= w[k, 4:] * 0.05 * w[k, 2]
+        w[k, 4:] -= rate * norm[e] * g[batch[e]]
+    assert np.allclose(get(rt, "il.weight"), w)
+    # accUpdateGradParameters does the same in one call
+    put(rt, "w0", w0)
+    put(rt, "w1", w1)
+    rt.execute("il2 = il:clone(); il2.weight:copy(w0); il2:forward(tab); "
+               "il2:accUpdateGradParameters(tab, g, 0.3)")
+    assert np.allclose(get(rt, "il2.weight"), w)
+    # evaluation: no maximum update, values past the maximum count as their sign
+    rt.execute("il:evaluate(); il.weight:copy(w1)")
+    put(rt, "big", np.array([100.0, 1.0, 0.5, 1.0]))
+    rt.execute("y = il:forward({k1, big})")
+    want, _, _ = _ref_normalized_forward(w1, get(rt, "il.bias"), [keys[1]],
+                                         [np.array([100.0, 1, 0.5, 1])], False)
+    assert np.allclose(get(rt, "y"), want[0])
+    assert np.allclose(get(rt, "il.weight"), w1)
+    msg = str(pytest.raises(LuaError, rt.execute,
+                            "nn.IndexLinear(5, 3, true, nil, nil, nil, true):forward(tab)"
+                            ":size(); m = nn.IndexLinear(5, 3, true, nil, nil, nil, true); "
+                            "m:forward(tab); m:backward(tab, g)").value)
+    assert "updateGradInput is not implemented in max-normalize mode" in msg
