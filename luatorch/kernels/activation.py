@@ -574,6 +574,18 @@ def logsoftmax_into(o: Any, a: Any, ax: int) -> None:
         np.subtract(c, ls, out=ov)
 
 
+def _class_sums(a: Any, ax: int) -> Any:
+    """Sums of `a` over the class axis `ax` added left to right, as THNN's loops (kept dims)."""
+    xp = np if isinstance(a, np.ndarray) else array_module(a)
+    n, d, m = _geometry(a.shape, ax)
+    keep = a.shape[:ax] + (1,) + a.shape[ax + 1:]
+    if n * m == 1:
+        return xp.cumsum(a.reshape(d))[-1:].reshape(keep)
+    if m == 1:
+        return xp.array(a.reshape(n, d).T, order="C").sum(axis=0).reshape(keep)
+    return xp.ascontiguousarray(a.reshape(n, d, m)).sum(axis=1).reshape(keep)
+
+
 def act_softmax_fwd(out: Tensor, x: Tensor, negate: bool) -> None:
     """SoftMax (SoftMin when negate) over THNN's feature dimension."""
     ax = _sm_axis(x)
@@ -602,11 +614,12 @@ def act_logsoftmax_fwd(out: Tensor, x: Tensor) -> None:
 
 
 def act_logsoftmax_bwd(gi: Tensor, g: Tensor, y: Tensor) -> None:
-    """gradInput = g - exp(y) * sum(g)."""
+    """gradInput = g - exp(y) * sum(g): Double sums in THNN's order (Torch7's gradients to the
+    bit), Float by a matrix-vector product (faster; THNN summed floats in double anyway)."""
     ax = _sm_axis(y)
     ga = nelement_check(y, g, "output", "gradOutput")
     o = fit(gi, y.size)
-    s = rowsum(ga, ax)
+    s = _class_sums(ga, ax) if ga.dtype == np.float64 else rowsum(ga, ax)
     np.exp(y.a, out=o)
     np.multiply(o, s, out=o)
     np.subtract(ga, o, out=o)

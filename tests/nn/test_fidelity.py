@@ -296,3 +296,20 @@ def test_adaptive_avg_pool_layout_independent(nnrt: Runtime, shape: tuple, k: tu
                  "; _g = _m:backward(_xt, _o):clone(); _gc = _m:backward(_xc, _oc):clone()")
     np.testing.assert_array_equal(get(nnrt, "_o"), get(nnrt, "_oc"))
     np.testing.assert_array_equal(get(nnrt, "_g"), get(nnrt, "_gc"))
+
+
+@pytest.mark.parametrize("shape", [(37,), (7, 300), (130, 10), (5, 4, 3), (3, 9, 2, 5)])
+def test_logsoftmax_backward_sums_in_thnn_order(nnrt: Runtime, shape: tuple) -> None:
+    rng = np.random.default_rng(11)
+    x, g = rng.standard_normal(shape), rng.standard_normal(shape) * 3
+    put(nnrt, "_x", x)
+    put(nnrt, "_g", g)
+    nnrt.execute("_m = nn.LogSoftMax(); _y = _m:forward(_x); _gi = _m:backward(_x, _g)")
+    ax = 0 if len(shape) in (1, 3) else 1
+    g3 = np.moveaxis(g, ax, -1)
+    s = np.zeros(g3.shape[:-1])
+    for j in range(g3.shape[-1]):  # THNN's loop over the classes
+        s = s + g3[..., j]
+    y = get(nnrt, "_y")
+    want = g - np.exp(y) * np.expand_dims(s, ax)
+    np.testing.assert_array_equal(get(nnrt, "_gi"), want)
