@@ -14,6 +14,11 @@ cudnn.benchmark = false
 cudnn.fastest = false
 cudnn.verbose = false
 
+-- Scripts compare this number to pick features (fb.resnet.torch drops convolution biases from
+-- 4000 on); the modules here cover everything cudnn.torch's R7 bindings did, so it reports the
+-- last release those bindings served, cuDNN 7.6.5.
+cudnn.version = 7605
+
 require 'cudnn.SpatialConvolution'
 require 'cudnn.SpatialMaxPooling'
 require 'cudnn.SpatialAveragePooling'

@@ -383,3 +383,19 @@ def test_cudnn_script_runs_on_cpu(rt: Runtime, tmp_path) -> None:
     assert name == "cudnn.SpatialConvolution" and ncls == "4"
     assert float(last) < float(first) * 0.5
     assert lines[1].split() == ["nn.SpatialConvolution", "nn.ReLU"]
+
+
+def test_version_is_a_number_scripts_compare(rt: Runtime) -> None:
+    """fb.resnet.torch's ConvInit reads `cudnn.version >= 4000` and then drops the biases."""
+    assert rt.eval("type(cudnn.version)") == "number"
+    assert rt.eval("cudnn.version >= 4000") is True
+    rt.execute("""
+      local m = nn.Sequential():add(cudnn.SpatialConvolution(3, 4, 3, 3, 1, 1, 1, 1))
+      for _, v in pairs(m:findModules('cudnn.SpatialConvolution')) do
+         if cudnn.version >= 4000 then v.bias = nil; v.gradBias = nil end
+      end
+      local x = torch.randn(2, 3, 5, 5)
+      local y = m:forward(x)
+      m:backward(x, y:clone():fill(1))
+      assert(y:size(2) == 4 and m.modules[1].gradWeight:norm() > 0)
+    """)
