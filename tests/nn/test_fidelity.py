@@ -10,7 +10,7 @@ import pytest
 
 from luatorch.runtime import Runtime
 
-from .gradcheck import check_criterion, check_module, get, load_nn, put
+from .gradcheck import check_criterion, check_module, get, load_nn, lua_error, put
 
 
 @pytest.fixture(scope="module")
@@ -274,7 +274,6 @@ def test_unsqueeze_keeps_the_first_inputs_dims(nnrt: Runtime) -> None:
 
 # -- containers: one line per container, as Torch7's rethrowErrors -------------------------------
 def test_container_errors_joined_with_newlines(nnrt: Runtime) -> None:
-    from .gradcheck import lua_error
     msg = lua_error(nnrt, "local p = nn.Parallel(1, 1):add(nn.Linear(1, 1))\n"
                           "local c = nn.Concat(1):add(p)\n"
                           "local m = nn.Sequential():add(nn.Identity()):add(c)\n"
