@@ -35,7 +35,7 @@ MODULES = [
     "luatorch.sysutil",
     "luatorch.threads",
     "luatorch.serialization.door",
-    "luatorch.optim_plot",
+    "luatorch.packages.optim_plot",
     "luatorch.packages.gnuplot",
 ]
 

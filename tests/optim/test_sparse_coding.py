@@ -74,9 +74,9 @@ def test_linear_fista_l1_is_a_module(r):
 
 
 def test_gnuplot_without_matplotlib_says_so_once(r, monkeypatch, tmp_path, capfd):
-    from luatorch.packages import gnuplot as gp
+    from luatorch.packages import plotting
 
-    monkeypatch.setattr(gp, "_AVAILABLE", False)
+    monkeypatch.setattr(plotting, "_AVAILABLE", False)
     monkeypatch.chdir(tmp_path)
     n1, n2 = r.execute("""
         gnuplot.closeall()

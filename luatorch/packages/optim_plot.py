@@ -3,35 +3,9 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List
 
-_AVAILABLE: Optional[bool] = None
-
-# Torch7 Logger styles (gnuplot's) as matplotlib format strings
-_STYLES = {".": ".", "+": "+", "-": "-", "+-": "+-", "-+": "+-", "~": "-", "|": "|"}
-
-
-def _seq(t: Any) -> List[Any]:
-    """A Lua array table (or a Python sequence) as a Python list."""
-    if isinstance(t, (list, tuple)):
-        return list(t)
-    return [t[i] for i in range(1, len(t) + 1)]
-
-
-def opt_plot_available() -> bool:
-    """Say whether matplotlib can be imported (checked once)."""
-    global _AVAILABLE
-    if _AVAILABLE is None:
-        try:
-            import matplotlib
-
-            matplotlib.use("Agg", force=False)
-            import matplotlib.pyplot  # noqa: F401
-
-            _AVAILABLE = True
-        except Exception:
-            _AVAILABLE = False
-    return _AVAILABLE
+from luatorch.packages.plotting import STYLES, available, pyplot, save, seq
 
 
 def opt_mkdir(path: str) -> None:
@@ -68,15 +42,11 @@ def _smooth(xs: List[float], ys: List[float]) -> tuple:
 def opt_plot(path: str, title: str, names: Any, values: Any, styles: Any,
              logscale: bool = False) -> None:
     """Draw each series of `values` (Lua tables of numbers) against 1..n into PNG file `path`."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 5))
     try:
-        for name, ys, style in zip(_seq(names), _seq(values), _seq(styles)):
-            ys = [float(v) for v in _seq(ys)]
+        for name, ys, style in zip(seq(names), seq(values), seq(styles)):
+            ys = [float(v) for v in seq(ys)]
             xs = list(range(1, len(ys) + 1))
             style = str(style)
             label = str(name)
@@ -86,7 +56,7 @@ def opt_plot(path: str, title: str, names: Any, values: Any, styles: Any,
                 sx, sy = _smooth(xs, ys)
                 ax.plot(sx, sy, "-", label=label)
             else:
-                fmt = _STYLES.get(style, style)
+                fmt = STYLES.get(style, style)
                 try:
                     ax.plot(xs, ys, fmt, label=label)
                 except ValueError:
@@ -96,16 +66,13 @@ def opt_plot(path: str, title: str, names: Any, values: Any, styles: Any,
         ax.grid(True)
         ax.set_title(str(title))
         ax.legend()
-        folder = os.path.dirname(str(path))
-        if folder:
-            os.makedirs(folder, exist_ok=True)
-        fig.savefig(str(path), format="png")
+        save(fig, path, format="png")
     finally:
         plt.close(fig)
 
 
 EXPORTS: dict[str, Callable] = {
-    "opt_plot_available": opt_plot_available,
+    "opt_plot_available": available,  # the probe both drawing packages share
     "opt_mkdir": opt_mkdir,
     "opt_plot": opt_plot,
 }
