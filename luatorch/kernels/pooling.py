@@ -28,20 +28,11 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from luatorch.kernels.activation import fit
+from luatorch.kernels.common import on_axis, table_cache
 from luatorch.tensor import Tensor, TorchError, size_str
 
-_CACHE: dict = {}  # geometry-keyed tables (flat positions, divisors, window selectors)
-_CACHE_MAX = 256
-
-
-def _cached(key: tuple, make: Any) -> Any:
-    """A small table computed once per geometry (and array module)."""
-    v = _CACHE.get(key)
-    if v is None:
-        if len(_CACHE) >= _CACHE_MAX:
-            _CACHE.clear()
-        v = _CACHE[key] = make()
-    return v
+# geometry-keyed tables (flat positions, divisors, window selectors)
+_cached = table_cache(256)
 
 
 # -- geometry ------------------------------------------------------------------------------------
@@ -138,11 +129,6 @@ def _window_slice(m: int, o: int, d: int, dil: int) -> slice:
     return slice(m * dil, m * dil + (o - 1) * d + 1, d)
 
 
-def _on_axis(nd_from_end: int, sel: Any) -> tuple:
-    """An index tuple applying `sel` to the axis `nd_from_end` places from the end (1 = last)."""
-    return (Ellipsis, sel) + (slice(None),) * (nd_from_end - 1)
-
-
 def _flat_positions(xp: Any, sizes: tuple, outs: tuple, ks: tuple, ds: tuple, ps: tuple,
                     dils: tuple, padded: bool, dtype: Any) -> Any:
     """Flat position inside the plane of every element of the (padded) planes; padding takes the
@@ -185,7 +171,7 @@ def _max_axis(xp: Any, a: Any, f: Any, axis: int, sels: Sequence[Any], out: Any 
     """
     def pick(arr: Any, s: Any) -> Any:
         if isinstance(s, slice):
-            return arr[_on_axis(axis, s)]
+            return arr[on_axis(axis, s)]
         if s.ndim == 1:
             return xp.take(arr, s, axis=arr.ndim - axis)
         if arr.ndim < s.ndim:
@@ -435,14 +421,13 @@ def _vol_starts(xp: Any, outs: tuple, ds: tuple, ps: tuple) -> list:
     return res
 
 
-def pool_max3d_fwd(out: Tensor, ind: Tensor, x: Tensor, kT: int, kW: int, kH: int, dT: int,
-                   dW: int, dH: int, padT: int, padW: int, padH: int, ceil: bool) -> tuple:
-    """Max over kT x kH x kW windows; `ind` gets Torch7's packed window offsets of the maxima
-    (t + 256 h + 65536 w).  Returns the input time, height and width."""
-    ks, ds, ps = _ints(kT, kH, kW), _ints(dT, dH, dW), _ints(padT, padH, padW)
+def _max3d_fwd(out: Tensor, ind: Tensor, x: Tensor, ks: tuple, ds: tuple, ps: tuple,
+               dils: tuple, ceil: bool) -> tuple:
+    """Volumetric max pooling, dilated or not: `ind` gets the maxima's kernel taps packed as
+    Torch7 packs them (t + 256 h + 65536 w).  Returns the input time, height and width."""
     if max(ks) > 255:
         raise TorchError("kernel size should be at most 255 (indices hold byte offsets)")
-    f, lead, sizes, outs = _max_forward(x, out, ks, ds, ps, (1, 1, 1), ceil)
+    f, lead, sizes, outs = _max_forward(x, out, ks, ds, ps, dils, ceil)
     xp = x.xp
     T, Hh, W = sizes
     st = _vol_starts(xp, outs, ds, ps)
@@ -450,29 +435,47 @@ def pool_max3d_fwd(out: Tensor, ind: Tensor, x: Tensor, kT: int, kW: int, kH: in
     t = f // (Hh * W) - st[0]
     h = (f // W) % Hh - st[1]
     w = f % W - st[2]
+    if dils != (1, 1, 1):  # NOTE: skipped, not divided by 1, so undilated pooling costs no more
+        t, h, w = t // dils[0], h // dils[1], w // dils[2]
     ia = fit(ind, tuple(lead) + outs)
     xp.add(t + (h << 8), w << 16, out=_planes(ia, 3))
     return sizes
+
+
+def pool_max3d_fwd(out: Tensor, ind: Tensor, x: Tensor, kT: int, kW: int, kH: int, dT: int,
+                   dW: int, dH: int, padT: int, padW: int, padH: int, ceil: bool) -> tuple:
+    """Max over kT x kH x kW windows; `ind` gets Torch7's packed window offsets of the maxima
+    (t + 256 h + 65536 w).  Returns the input time, height and width."""
+    return _max3d_fwd(out, ind, x, _ints(kT, kH, kW), _ints(dT, dH, dW), _ints(padT, padH, padW),
+                      (1, 1, 1), ceil)
 
 
 def _unpack(xp: Any, ia: Any) -> tuple:
     return ia & 255, (ia >> 8) & 255, (ia >> 16) & 255
 
 
-def pool_max3d_bwd(gi: Tensor, x: Tensor, g: Tensor, ind: Tensor, kT: int, kW: int, kH: int,
-                   dT: int, dW: int, dH: int, padT: int, padW: int, padH: int,
-                   ceil: bool) -> None:
-    """gradInput of volumetric max pooling from the packed window offsets."""
-    ks, ds, ps, dils = _ints(kT, kH, kW), _ints(dT, dH, dW), _ints(padT, padH, padW), (1, 1, 1)
+def _max3d_bwd(gi: Tensor, x: Tensor, g: Tensor, ind: Tensor, ks: tuple, ds: tuple, ps: tuple,
+               dils: tuple, ceil: bool) -> None:
+    """gradInput of volumetric max pooling, dilated or not, from the packed kernel taps."""
     lead, sizes, outs = _pool_geometry(x, ks, ds, ps, dils, bool(ceil))
     _check_grad(g, lead, outs)
     _check_indices(ind, lead, outs)
     fit(gi, x.size)
     xp = x.xp
     t, h, w = _unpack(xp, _planes(ind.a, 3))
+    if dils != (1, 1, 1):  # NOTE: skipped, not multiplied by 1, so undilated pooling costs no more
+        t, h, w = t * dils[0], h * dils[1], w * dils[2]
     st = _vol_starts(xp, outs, ds, ps)
     pos = ((t + st[0]) * sizes[1] + h + st[1]) * sizes[2] + w + st[2]
     _scatter_max(gi, _planes(g.a, 3), pos, 3, 0, _disjoint(ks, ds, dils))
+
+
+def pool_max3d_bwd(gi: Tensor, x: Tensor, g: Tensor, ind: Tensor, kT: int, kW: int, kH: int,
+                   dT: int, dW: int, dH: int, padT: int, padW: int, padH: int,
+                   ceil: bool) -> None:
+    """gradInput of volumetric max pooling from the packed window offsets."""
+    _max3d_bwd(gi, x, g, ind, _ints(kT, kH, kW), _ints(dT, dH, dW), _ints(padT, padH, padW),
+               (1, 1, 1), ceil)
 
 
 # -- max unpooling -------------------------------------------------------------------------------
@@ -567,15 +570,15 @@ def _avg_divisor(xp: Any, dtype: Any, sizes: tuple, outs: tuple, ks: tuple, ds: 
 
 def _sum_axis(xp: Any, a: Any, axis: int, k: int, o: int, d: int, out: Any = None) -> Any:
     """Sum of the k window offsets along `axis` (counted from the end)."""
-    s0 = a[_on_axis(axis, _window_slice(0, o, d, 1))]
+    s0 = a[on_axis(axis, _window_slice(0, o, d, 1))]
     if out is None:
         out = xp.empty(s0.shape, dtype=a.dtype)
     if k == 1:
         out[...] = s0
         return out
-    xp.add(s0, a[_on_axis(axis, _window_slice(1, o, d, 1))], out=out)
+    xp.add(s0, a[on_axis(axis, _window_slice(1, o, d, 1))], out=out)
     for m in range(2, k):
-        xp.add(out, a[_on_axis(axis, _window_slice(m, o, d, 1))], out=out)
+        xp.add(out, a[on_axis(axis, _window_slice(m, o, d, 1))], out=out)
     return out
 
 
@@ -825,37 +828,16 @@ def pool_dilmax3d_fwd(out: Tensor, ind: Tensor, x: Tensor, kT: int, kW: int, kH:
     """Max over dilated kT x kH x kW windows; `ind` gets the maxima's kernel taps packed as
     Torch7 packs them (t + 256 h + 65536 w; with dilation 1 these are the window offsets of
     VolumetricMaxPooling).  Returns the input time, height and width."""
-    ks, ds, ps, dils = _dil3d(kT, kW, kH, dT, dW, dH, padT, padW, padH, dilT, dilW, dilH)
-    if max(ks) > 255:
-        raise TorchError("kernel size should be at most 255 (indices hold byte offsets)")
-    f, lead, sizes, outs = _max_forward(x, out, ks, ds, ps, dils, ceil)
-    xp = x.xp
-    T, Hh, W = sizes
-    st = _vol_starts(xp, outs, ds, ps)
-    f = f.astype(xp.int64, copy=False)
-    t = (f // (Hh * W) - st[0]) // dils[0]
-    h = ((f // W) % Hh - st[1]) // dils[1]
-    w = (f % W - st[2]) // dils[2]
-    ia = fit(ind, tuple(lead) + outs)
-    xp.add(t + (h << 8), w << 16, out=_planes(ia, 3))
-    return sizes
+    return _max3d_fwd(out, ind, x, *_dil3d(kT, kW, kH, dT, dW, dH, padT, padW, padH, dilT, dilW,
+                                           dilH), ceil)
 
 
 def pool_dilmax3d_bwd(gi: Tensor, x: Tensor, g: Tensor, ind: Tensor, kT: int, kW: int, kH: int,
                       dT: int, dW: int, dH: int, padT: int, padW: int, padH: int, dilT: int,
                       dilW: int, dilH: int, ceil: bool) -> None:
     """gradInput of dilated volumetric max pooling from the packed kernel taps."""
-    ks, ds, ps, dils = _dil3d(kT, kW, kH, dT, dW, dH, padT, padW, padH, dilT, dilW, dilH)
-    lead, sizes, outs = _pool_geometry(x, ks, ds, ps, dils, bool(ceil))
-    _check_grad(g, lead, outs)
-    _check_indices(ind, lead, outs)
-    fit(gi, x.size)
-    xp = x.xp
-    t, h, w = _unpack(xp, _planes(ind.a, 3))
-    st = _vol_starts(xp, outs, ds, ps)
-    pos = ((t * dils[0] + st[0]) * sizes[1] + h * dils[1] + st[1]) * sizes[2] \
-        + w * dils[2] + st[2]
-    _scatter_max(gi, _planes(g.a, 3), pos, 3, 0, _disjoint(ks, ds, dils))
+    _max3d_bwd(gi, x, g, ind, *_dil3d(kT, kW, kH, dT, dW, dH, padT, padW, padH, dilT, dilW, dilH),
+               ceil)
 
 
 # -- volumetric fractional max pooling -----------------------------------------------------------

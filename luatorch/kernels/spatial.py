@@ -16,24 +16,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from luatorch.kernels.activation import fit
+from luatorch.kernels.common import on_axis, table_cache
 from luatorch.tensor import Tensor, TorchError, size_str
 
-_CACHE: dict = {}
-_CACHE_MAX = 256
-
-
-def _cached(key: tuple, make: Any) -> Any:
-    v = _CACHE.get(key)
-    if v is None:
-        if len(_CACHE) >= _CACHE_MAX:
-            _CACHE.clear()
-        v = _CACHE[key] = make()
-    return v
-
-
-def _on_axis(axis: int, sel: Any) -> tuple:
-    """An index tuple applying `sel` to the axis `axis` places from the end (1 = last)."""
-    return (Ellipsis, sel) + (slice(None),) * (axis - 1)
+_cached = table_cache(256)  # index maps and fold steps, per geometry
 
 
 def _frame(x: Tensor, nd: int) -> tuple:
@@ -74,7 +60,7 @@ def _fold(xp: Any, src: Any, idx: np.ndarray, n: int, axis: int, out: Any = None
         if ins is None:
             out += part
         else:
-            out[_on_axis(axis, ins)] += part
+            out[on_axis(axis, ins)] += part
     return out
 
 

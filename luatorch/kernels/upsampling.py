@@ -17,19 +17,10 @@ from typing import Any
 import numpy as np
 
 from luatorch.kernels.activation import fit
+from luatorch.kernels.common import on_axis, table_cache
 from luatorch.tensor import Tensor, TorchError, size_str
 
-_CACHE: dict = {}
-_CACHE_MAX = 128
-
-
-def _cached(key: tuple, make: Any) -> Any:
-    v = _CACHE.get(key)
-    if v is None:
-        if len(_CACHE) >= _CACHE_MAX:
-            _CACHE.clear()
-        v = _CACHE[key] = make()
-    return v
+_cached = table_cache(128)  # interpolation taps and fold steps, per geometry
 
 
 def _nd(x: Tensor) -> int:
@@ -42,11 +33,6 @@ def _nd(x: Tensor) -> int:
 def _check_grad(g: Tensor, want: tuple) -> None:
     if g.size != want:
         raise TorchError(f"gradOutput{size_str(g.size)} should be of size {size_str(want)}")
-
-
-def _on_axis(axis: int, sel: Any) -> tuple:
-    """An index tuple applying `sel` to the axis `axis` places from the end (1 = last)."""
-    return (Ellipsis, sel) + (slice(None),) * (axis - 1)
 
 
 def _taps(xp: Any, dtype: Any, n: int, o: int) -> tuple:
@@ -145,7 +131,7 @@ def ups_linear_bwd(gi: Tensor, x: Tensor, g: Tensor, oT: int, oH: int, oW: int) 
         shape[a.ndim - ax] = n
         res = xp.zeros(tuple(shape), dtype=a.dtype)
         for ins, pos in _fold_steps(xp, both):
-            res[_on_axis(ax, ins)] += xp.take(vals, pos, axis=a.ndim - ax)
+            res[on_axis(ax, ins)] += xp.take(vals, pos, axis=a.ndim - ax)
         a = res
     fit(gi, x.size)[...] = a
 
