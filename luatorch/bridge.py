@@ -9,7 +9,10 @@ functions themselves, right at the door (nowhere deeper).
 from __future__ import annotations
 
 import importlib
-from typing import Callable, Dict
+from typing import Any, Callable, Dict
+
+from luatorch.backend import cpu
+from luatorch.tensor import Storage, Tensor, TorchError
 
 # Modules whose EXPORTS make up the door, in order (a later name may not shadow an earlier one).
 MODULES = [
@@ -31,6 +34,7 @@ MODULES = [
     "luatorch.kernels.feature_pooling",
     "luatorch.kernels.index_linear",
     "luatorch.random",
+    "luatorch.devices",
     "luatorch.printing",
     "luatorch.sysutil",
     "luatorch.threads",
@@ -40,13 +44,58 @@ MODULES = [
 ]
 
 
-def build_door() -> Dict[str, Callable]:
-    """Collect every module's EXPORTS into one dict, refusing duplicate names."""
+# Door functions whose handles may live on different devices: copies move data between
+# devices, and index and mask tensors may stay on the CPU (cutorch's `_long` / `Byte` forms).
+CROSS_DEVICE = {"t_copy", "s_copy", "t_typeconv", "t_same_storage", "t_equal_ptr"}
+CPU_INDICES_OK = {"ix_index", "ix_index_fill", "ix_index_copy", "ix_index_add", "ix_gather",
+                  "ix_scatter", "ix_scatter_fill", "ix_masked_select", "ix_masked_copy",
+                  "ix_masked_fill"}
+
+
+def _where(dev: Any) -> str:
+    return "CPU" if dev.index < 0 else f"GPU {dev.index + 1}"
+
+
+def _device_checked(fn: Callable, indices_ok: bool) -> Callable:
+    """`fn` behind cutorch's check that every tensor argument lives on one device."""
+    def checked(*args: Any) -> Any:
+        dev = None
+        for a in args:
+            if isinstance(a, Tensor):
+                d = a.storage.device
+            elif isinstance(a, Storage):
+                d = a.device
+            else:
+                continue
+            if dev is None or d is dev:
+                dev = d
+            elif not (indices_ok and (d is cpu or dev is cpu)):
+                if dev is cpu or d is cpu:
+                    raise TorchError("expected all tensors on one device: got tensors on "
+                                     f"{_where(dev)} and {_where(d)} (copy one with :cuda() "
+                                     "or :float() first)")
+                raise TorchError("arguments are located on different GPUs "
+                                 f"({_where(dev)} and {_where(d)})")
+        return fn(*args)
+
+    checked.__name__ = fn.__name__
+    checked.__doc__ = fn.__doc__
+    return checked
+
+
+def build_door(check_devices: bool = False) -> Dict[str, Callable]:
+    """Collect every module's EXPORTS into one dict, refusing duplicate names.
+
+    With `check_devices` (GPUs in use) every function taking handles first checks that they
+    share a device: the one place where mixing devices is caught, so kernels never check.
+    """
     door: Dict[str, Callable] = {}
     for name in MODULES:
         mod = importlib.import_module(name)
         for key, fn in getattr(mod, "EXPORTS", {}).items():
             if key in door:
                 raise RuntimeError(f"door name {key!r} exported twice ({name})")
+            if check_devices and key not in CROSS_DEVICE:
+                fn = _device_checked(fn, key in CPU_INDICES_OK)
             door[key] = fn
     return door

@@ -20,10 +20,11 @@ def _fail(msg: str, tb: str = "", debug: bool = False) -> None:
         click.echo(tb.strip("\n"), err=True)
 
 
-def _runtime(script_dir: Optional[str], trust_functions: bool = False):
+def _runtime(script_dir: Optional[str], trust_functions: bool = False,
+             virtual_gpus: Optional[int] = None):
     from luatorch.runtime import Runtime
 
-    rt = Runtime(script_dir=script_dir)
+    rt = Runtime(script_dir=script_dir, virtual_gpus=virtual_gpus)
     if trust_functions:
         rt.execute("torch._trustFunctions = true", "=[luatorch]")
     return rt
@@ -57,7 +58,7 @@ def _line_loop(rt) -> None:
 
 def run_script(script: Optional[str], args: Sequence[str], execs: Sequence[str] = (),
                libs: Sequence[str] = (), interactive: bool = False, debug: bool = False,
-               trust_functions: bool = False) -> int:
+               trust_functions: bool = False, virtual_gpus: Optional[int] = None) -> int:
     """Run a script the way `th` did; returns the process exit code."""
     from luatorch.runtime import LuaError
 
@@ -66,7 +67,7 @@ def run_script(script: Optional[str], args: Sequence[str], execs: Sequence[str] 
         return 1
     script_dir = os.path.dirname(os.path.abspath(script)) if script else os.getcwd()
     try:
-        rt = _runtime(script_dir, trust_functions)
+        rt = _runtime(script_dir, trust_functions, virtual_gpus)
         for lib in libs:
             rt.require(lib)
         for stmt in execs:
@@ -78,6 +79,9 @@ def run_script(script: Optional[str], args: Sequence[str], execs: Sequence[str] 
     except LuaError as e:
         _fail(e.message, e.traceback, debug)
         return 1
+    except ValueError as e:  # a bad LUATORCH_VIRTUAL_GPUS
+        _fail(f"luatorch: {e}")
+        return 2
     except SystemExit as e:
         return int(e.code or 0)
     except KeyboardInterrupt:
@@ -102,15 +106,18 @@ def cli() -> None:
 @click.option("--debug", is_flag=True, help="Show Lua and Python tracebacks on errors.")
 @click.option("--trust-functions", is_flag=True,
               help="Let torch.load run Lua functions serialized in .t7 files.")
+@click.option("--virtual-gpus", "virtual_gpus", type=click.IntRange(min=0), default=None,
+              metavar="N", help="Simulate N GPUs over NumPy (as LUATORCH_VIRTUAL_GPUS=N).")
 @click.argument("script", required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def run(execs, libs, interactive, debug, trust_functions, script, args) -> None:
+def run(execs, libs, interactive, debug, trust_functions, virtual_gpus, script, args) -> None:
     """Run SCRIPT with ARGS (the global `arg`, as in Torch7's th)."""
     if script and script.startswith("-") and not os.path.exists(script):
         # options after the script belong to it; before it, an unknown one is a mistake
         click.echo(f"luatorch run: unknown option {script} (see luatorch run --help)", err=True)
         sys.exit(2)
-    sys.exit(run_script(script, args, execs, libs, interactive, debug, trust_functions))
+    sys.exit(run_script(script, args, execs, libs, interactive, debug, trust_functions,
+                        virtual_gpus))
 
 
 @cli.command()

@@ -129,8 +129,11 @@ def _host(arr: Any) -> np.ndarray:
     return np.asarray(arr)
 
 
-def format_tensor(arr: np.ndarray, typename: str) -> str:
-    """Torch7's tostring() of a tensor holding `arr` (0-d or no elements: the empty tensor)."""
+def format_tensor(arr: np.ndarray, typename: str, where: str = "") -> str:
+    """Torch7's tostring() of a tensor holding `arr` (0-d or no elements: the empty tensor).
+
+    `where` follows the size in the footer: cutorch prints ` (GPU 1)` there.
+    """
     arr = _host(arr)
     if arr.ndim == 0 or arr.size == 0:
         return f"[{typename} with no dimension]\n"
@@ -139,7 +142,7 @@ def format_tensor(arr: np.ndarray, typename: str) -> str:
     cells = _cells(vals, lay)
     shape = vals.shape
     size = "x".join(str(s) for s in shape)
-    footer = f"[{typename} of size {size}]\n"
+    footer = f"[{typename} of size {size}{where}]\n"
     if vals.ndim == 1:
         return _lines(cells, lay) + footer
     rows, cols = shape[-2], shape[-1]
@@ -179,7 +182,8 @@ def fmt_tensor(tensor: Any, typename: str) -> str:
     if hasattr(tensor, "storage") and hasattr(tensor, "a"):
         if not tensor.size:
             return format_tensor(np.zeros(0), typename)
-        return format_tensor(tensor.a, typename)
+        index = tensor.storage.device.index
+        return format_tensor(tensor.a, typename, f" (GPU {index + 1})" if index >= 0 else "")
     return format_tensor(tensor, typename)
 
 

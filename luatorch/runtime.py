@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 import lupa.luajit21 as lupa
 
-from luatorch import bridge
+from luatorch import backend, bridge
 from luatorch import tensor as _tensor
 
 
@@ -117,11 +118,24 @@ def _flush() -> None:
             pass
 
 
+def _virtual_gpus(n: Optional[int]) -> int:
+    """The virtual GPU count: `n` when given, else $LUATORCH_VIRTUAL_GPUS, else 0."""
+    if n is None:
+        env = os.environ.get("LUATORCH_VIRTUAL_GPUS", "").strip()
+        try:
+            n = int(env) if env else 0
+        except ValueError:
+            raise ValueError(f"LUATORCH_VIRTUAL_GPUS must be a number, got {env!r}") from None
+    if n < 0:
+        raise ValueError(f"the number of virtual GPUs must be >= 0, got {n}")
+    return n
+
+
 class Runtime:
     """One LuaJIT state with the torch package reachable through `require`."""
 
     def __init__(self, script_dir: Optional[str] = None, load_torch: bool = True,
-                 extra_paths: Iterable[str] = ()):
+                 extra_paths: Iterable[str] = (), virtual_gpus: Optional[int] = None):
         self.lua = lupa.LuaRuntime(unpack_returned_tuples=True, register_eval=False,
                                    register_builtins=False)
         g = self.lua.globals()
@@ -137,7 +151,12 @@ class Runtime:
         g.package.path = ";".join(paths) + ";" + tail
         # NOTE: scripts reach Python only through the door; lupa's `python` table is removed.
         g.python = None
-        self.door = bridge.build_door()
+        self.virtual_gpus = _virtual_gpus(virtual_gpus)
+        backend.configure_gpus(self.virtual_gpus)
+        # NOTE: device checks wrap the door only where GPUs may be used (virtual ones asked
+        # for, or CuPy installed), so CPU-only runs keep the bare, faster door.
+        self.door = bridge.build_door(check_devices=self.virtual_gpus > 0
+                                      or importlib.util.find_spec("cupy") is not None)
         self.lua.execute("package.loaded['luatorch.door'] = ...", self.lua.table_from(self.door))
         self._run = self.lua.execute(_LUA_SUPPORT, root, _error_message, _flush,
                                      name="=[luatorch]")

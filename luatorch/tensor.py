@@ -30,6 +30,9 @@ TYPES = {
     "Double": np.dtype(np.float64),
 }
 DTYPE_NAME = {v: k for k, v in TYPES.items()}
+# cutorch's types: the same element types on a GPU ('Cuda' is float, as torch.CudaTensor).
+CUDA_NAME = {k: ("Cuda" if k == "Float" else "Cuda" + k) for k in TYPES}
+CUDA_TYPES = {CUDA_NAME[k]: v for k, v in TYPES.items()}
 
 # Bytes allocated since the Lua collector last ran: the runtime runs Lua's collector when
 # buffers pile up, since Lua cannot see their size (Torch7 solved this with heap tracking).

@@ -13,6 +13,7 @@ from typing import Any, Optional
 import numpy as np
 
 from luatorch import tensor as T
+from luatorch import backend
 from luatorch.backend import cpu
 from luatorch.kernels.pointwise import ival
 from luatorch.tensor import TYPES, Storage, Tensor, TorchError, size_str
@@ -24,17 +25,38 @@ def _dtype(name: str) -> np.dtype:
     try:
         return DT[name]
     except KeyError:
-        raise TorchError(f"unknown tensor type {name}") from None
+        dt = T.CUDA_TYPES.get(name)
+        if dt is None:
+            raise TorchError(f"unknown tensor type {name}") from None
+        return dt
 
 
-def _device(dev: Any) -> Any:
-    return cpu if dev is None else dev
+NO_GPU = ("cuda runtime error (38) : no CUDA-capable device is detected (run with "
+          "--virtual-gpus N, or LUATORCH_VIRTUAL_GPUS=N, to simulate N GPUs; a real one needs "
+          "CuPy: pip install 'luatorch[cuda]')")
+
+
+def current_gpu() -> Any:
+    """The current GPU, or a Torch7-style error when there is none."""
+    dev = backend.current_gpu()
+    if dev is None:
+        raise TorchError(NO_GPU)
+    return dev
+
+
+def _device(dev: Any, tname: str = "") -> Any:
+    """`dev`, else the device type `tname` lives on: the CPU, or for CUDA types the current GPU."""
+    if dev is not None:
+        return dev
+    if tname in DT or not tname:
+        return cpu
+    return current_gpu()
 
 
 # -- construction ---------------------------------------------------------------------------------
 def t_new(tname: str, dev: Any = None) -> Tensor:
     """An empty tensor (no dimension)."""
-    d = _device(dev)
+    d = _device(dev, tname)
     return Tensor(Storage(d.empty(0, _dtype(tname)), d), 0, ())
 
 
@@ -43,7 +65,7 @@ def t_new_size(tname: str, dev: Any, *sizes: int) -> Tensor:
     for s in sizes:
         if not isinstance(s, int) or s < 0:
             raise TorchError("bad argument: sizes must be non-negative integers")
-    return Tensor.empty(sizes, _dtype(tname), _device(dev))
+    return Tensor.empty(sizes, _dtype(tname), _device(dev, tname))
 
 
 def t_new_from_storage(tname: str, st: Storage, offset: int, sizes: Any, strides: Any) -> Tensor:
@@ -91,12 +113,13 @@ def t_from_flat(tname: str, values: Any, *sizes: int) -> Tensor:
     for s in sizes:
         n *= s
     vals = np.fromiter((values[i] for i in range(1, n + 1)), dtype=np.float64, count=n)
-    return Tensor.from_array(vals.reshape(sizes), _dtype(tname))
+    return Tensor.from_array(vals.reshape(sizes), _dtype(tname), _device(None, tname))
 
 
 def t_typename(t: Tensor) -> str:
-    """'Float', 'Double', ... for a tensor or storage."""
-    return T.DTYPE_NAME[t.dtype]
+    """'Float', 'Double', ... for a tensor or storage ('Cuda', 'CudaDouble', ... on a GPU)."""
+    name = T.DTYPE_NAME[t.dtype]
+    return name if t.storage.device.index < 0 else T.CUDA_NAME[name]
 
 
 def t_device(t: Tensor) -> Any:
@@ -420,7 +443,9 @@ def t_equal(a: Tensor, b: Tensor) -> bool:
 
 def t_typeconv(t: Tensor, tname: str) -> Tensor:
     """A copy of `t` converted to type `tname` (same sizes)."""
-    out = Tensor.empty(t.size, _dtype(tname), t.storage.device)
+    # NOTE: as cutorch's Tensor:type, a converted tensor goes to the type's device: the CPU,
+    # or the current GPU (so :cuda() on a tensor of GPU 2 while GPU 1 is current moves it)
+    out = Tensor.empty(t.size, _dtype(tname), _device(None, tname))
     if t.size:
         out.copy_from(t)
     return out
@@ -430,7 +455,7 @@ def t_typeconv(t: Tensor, tname: str) -> Tensor:
 def s_new(tname: str, n: int = 0, dev: Any = None) -> Storage:
     if not isinstance(n, int) or n < 0:
         raise TorchError("bad argument #1 to 'Storage' (size must be a non-negative integer)")
-    return Storage.new(n, _dtype(tname), _device(dev))
+    return Storage.new(n, _dtype(tname), _device(dev, tname))
 
 
 def s_new_mapped(tname: str, path: str, shared: bool, n: int, sharedmem: bool) -> Storage:
@@ -485,7 +510,8 @@ def _unlink_quietly(path: str) -> None:
 
 def s_from_table(tname: str, values: Any, n: int) -> Storage:
     vals = np.fromiter((values[i] for i in range(1, n + 1)), dtype=np.float64, count=n)
-    return Storage(vals.astype(_dtype(tname)))
+    dev = _device(None, tname)
+    return Storage(dev.send(vals.astype(_dtype(tname))), dev)
 
 
 def s_view(st: Storage, offset: int, n: int) -> Storage:
@@ -540,7 +566,8 @@ def s_values(st: Storage) -> tuple:
 
 
 def s_typename(st: Storage) -> str:
-    return T.DTYPE_NAME[st.dtype]
+    name = T.DTYPE_NAME[st.dtype]
+    return name if st.device.index < 0 else T.CUDA_NAME[name]
 
 
 def s_data_ptr(st: Storage) -> int:

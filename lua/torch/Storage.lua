@@ -52,7 +52,8 @@ function Storage.totable(self)
    local out = {}
    if n == 0 then return out end
    local kind = storage_mts[getmetatable(self)]
-   if kind == 'Half' then return Storage.totable(Storage.type(self, 'torch.FloatStorage')) end
+   local host = torch._hosttype[kind]
+   if host then return Storage.totable(Storage.type(self, 'torch.' .. host .. 'Storage')) end
    local p = Storage.data(self)
    if kind == 'Long' then
       for i = 1, n do out[i] = tonumber(p[i - 1]) end
@@ -88,7 +89,7 @@ local CT = {Byte = 'uint8_t*', Char = 'int8_t*', Short = 'int16_t*', Int = 'int3
    Long = 'int64_t*', Float = 'float*', Half = 'uint16_t*', Double = 'double*'}
 
 function Storage.data(self)
-   return ffi.cast(CT[storage_mts[getmetatable(self)]], door.s_data_ptr(H[self]))
+   return ffi.cast(CT[torch._elemtype[storage_mts[getmetatable(self)]]], door.s_data_ptr(H[self]))
 end
 
 function Storage.__tostring__(self)
@@ -96,7 +97,7 @@ function Storage.__tostring__(self)
 end
 
 function Storage.elementSize(self)
-   return torch._elemsize[storage_mts[getmetatable(self)]]
+   return torch._elemsize[torch._elemtype[storage_mts[getmetatable(self)]]]
 end
 
 for _, fname in ipairs({'byte', 'char', 'short', 'int', 'long', 'float', 'half', 'double'}) do
@@ -134,7 +135,9 @@ local function construct(mt, tname, ...)
    argerror(1, tname .. 'Storage', 'number, table or storage expected, got ' .. typeof(a1))
 end
 
-for _, tname in ipairs(torch._tensortypes) do
+--- Make storage type `torch.<tname>Storage` (the tensor type of the same name is made by
+--- torch._newtensortype, which records its element type first).
+function torch._newstoragetype(tname)
    local proto = newproxy(true)
    local mt = getmetatable(proto)
    torch._newclass('torch.' .. tname .. 'Storage', nil,
@@ -162,7 +165,10 @@ for _, tname in ipairs(torch._tensortypes) do
    mt.__len = function(self) return s_size(H[self]) end
    mt.__tostring = function(self) return Storage.__tostring__(self) end
    mt.new = function(...) return construct(mt, tname, ...) end
+   return mt
 end
+
+for _, tname in ipairs(torch._tensortypes) do torch._newstoragetype(tname) end
 
 torch.Storage = torch.DoubleStorage
 

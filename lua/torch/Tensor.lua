@@ -53,6 +53,12 @@ local CTYPE = {Byte = 'uint8_t', Char = 'int8_t', Short = 'int16_t', Int = 'int3
 local ELEMSIZE = {Byte = 1, Char = 1, Short = 2, Int = 4, Long = 8, Float = 4, Half = 2,
    Double = 8}
 torch._elemsize = ELEMSIZE
+-- ELEM[tname]: the CPU type holding the same elements ('Cuda' -> 'Float'); HOST[tname]: for
+-- types whose elements the FFI cannot reach in place (Half, GPU types), the CPU type that
+-- element loops (apply, map, totable, table constructors) go through instead
+local ELEM, HOST = {}, {Half = 'Float'}
+for _, t in ipairs(TYPES) do ELEM[t] = t end
+torch._elemtype, torch._hosttype = ELEM, HOST
 
 -- metatables of tensor types: mt -> short type name ('Float'), and name -> mt
 local tensor_mts = {}
@@ -123,6 +129,9 @@ torch._typeof = typeof
 --   n  number                            b  boolean           s  string         S  LongStorage
 -------------------------------------------------------------------------------------------------
 local byte_mt, long_mt  -- filled in when the types exist
+-- the index and mask types that go with a tensor type: LongTensor and ByteTensor, or on a GPU
+-- CudaLongTensor and CudaByteTensor (cutorch fills LONG_OF and BYTE_OF)
+local LONG_OF, BYTE_OF = {}, {}
 
 local function argok(c, v, rmt)
    if c == 84 then return getmetatable(v) == rmt                 -- T
@@ -571,7 +580,8 @@ function Tensor.totable(self)
    local h = H[self]
    local n = t_dim(h)
    if n == 0 then return {} end
-   if tensor_mts[getmetatable(self)] == 'Half' then return Tensor.totable(Tensor.float(self)) end
+   local host = HOST[tensor_mts[getmetatable(self)]]
+   if host then return Tensor.totable(Tensor.type(self, 'torch.' .. host .. 'Tensor')) end
    local c = Tensor.contiguous(self)
    local p = Tensor.data(c)
    local long = tensor_mts[getmetatable(self)] == 'Long'
@@ -605,7 +615,7 @@ function Tensor.real(self)
 end
 
 function Tensor.elementSize(self)
-   return ELEMSIZE[tensor_mts[getmetatable(self)]]
+   return ELEMSIZE[ELEM[tensor_mts[getmetatable(self)]]]
 end
 
 function Tensor.isTensor(self) return isTensor(self) end
@@ -613,7 +623,7 @@ function Tensor.isTensor(self) return isTensor(self) end
 -- LuaJIT FFI: direct element pointers for apply/map (no crossing per element)
 function Tensor.data(self)
    local h = H[self]
-   return ffi.cast(CTYPE[tensor_mts[getmetatable(self)]] .. '*', door.t_data_ptr(h))
+   return ffi.cast(CTYPE[ELEM[tensor_mts[getmetatable(self)]]] .. '*', door.t_data_ptr(h))
 end
 
 local function strided_iter(self)
@@ -648,11 +658,12 @@ end
 
 local function is_long(self) return tensor_mts[getmetatable(self)] == 'Long' end
 
-local function is_half(t) return tensor_mts[getmetatable(t)] == 'Half' end
+local function is_half(t) return HOST[tensor_mts[getmetatable(t)]] ~= nil end
 
--- apply/map/map2 on Half tensors: run on Float copies, then store the result back
+-- apply/map/map2 on Half and GPU tensors: run on CPU copies, then store the result back
 local function floatof(t)
-   if is_half(t) then return Tensor.float(t) end
+   local host = HOST[tensor_mts[getmetatable(t)]]
+   if host then return Tensor.type(t, 'torch.' .. host .. 'Tensor') end
    return t
 end
 
@@ -834,9 +845,9 @@ local function tensor_index(self, k)
       return wrap(view, getmetatable(self))
    end
    local kmt = getmetatable(k)
-   if kmt == byte_mt then
+   if kmt == byte_mt or (kmt ~= nil and kmt == BYTE_OF[getmetatable(self)]) then
       return self:maskedSelect(k)
-   elseif kmt == long_mt then
+   elseif kmt == long_mt or (kmt ~= nil and kmt == LONG_OF[getmetatable(self)]) then
       return self:index(1, k)
    elseif kmt == storage_mt_by_name.Long then
       return door.t_get_storage_idx(H[self], H[k])
@@ -877,10 +888,10 @@ local function tensor_newindex(self, k, v)
       return
    end
    local kmt = getmetatable(k)
-   if kmt == byte_mt then
+   if kmt == byte_mt or (kmt ~= nil and kmt == BYTE_OF[getmetatable(self)]) then
       if type(v) == 'number' then self:maskedFill(k, v) else self:maskedCopy(k, v) end
       return
-   elseif kmt == long_mt then
+   elseif kmt == long_mt or (kmt ~= nil and kmt == LONG_OF[getmetatable(self)]) then
       if type(v) == 'number' then self:indexFill(1, k, v) else self:indexCopy(1, k, v) end
       return
    elseif kmt == storage_mt_by_name.Long then
@@ -920,7 +931,7 @@ local function from_table(mt, tname, t)
    if #flat == 0 then return wrap(t_new(tname), mt) end
    local h = t_new_size(tname, nil, unpack(sizes))
    local u = wrap(h, mt)
-   if tname == 'Long' or tname == 'Half' then
+   if tname == 'Long' or HOST[tname] then
       -- int64 and half through the FFI needs an explicit conversion; go through Python instead
       local ht = door.t_from_flat(tname, flat, unpack(sizes))
       H[u] = ht
@@ -982,7 +993,12 @@ local function construct(mt, tname, ...)
       tname .. 'Storage')
 end
 
-for _, tname in ipairs(TYPES) do
+--- Make tensor type `torch.<tname>Tensor` (e.g. 'Float', or cutorch's 'Cuda') with every
+--- method installed so far; `elem` names the CPU type of its elements, `host` (optional) the CPU
+--- type its element loops go through.  Methods installed later reach it through _installmethod.
+function torch._newtensortype(tname, elem, host)
+   ELEM[tname] = elem or tname
+   HOST[tname] = host or HOST[tname]
    local proto = newproxy(true)
    local mt = getmetatable(proto)
    local name = 'torch.' .. tname .. 'Tensor'
@@ -1001,8 +1017,18 @@ for _, tname in ipairs(TYPES) do
    mt.__call = nil
    -- x.new() is an empty tensor of x's type; x:new() shares x's storage, as in Torch7
    mt.new = function(...) return construct(mt, tname, ...) end
+   for k, fn in pairs(Tensor) do
+      if k ~= 'new' then rawset(mt, k, fn) end
+   end
+   return mt
 end
+
+for _, tname in ipairs(TYPES) do torch._newtensortype(tname) end
 byte_mt, long_mt = tensor_mt_by_name.Byte, tensor_mt_by_name.Long
+
+torch._long_of, torch._byte_of = LONG_OF, BYTE_OF
+function torch._longmt(mt) return LONG_OF[mt] or long_mt end
+function torch._bytemt(mt) return BYTE_OF[mt] or byte_mt end
 
 --- Install `fn` as method `name` in every tensor type (one implementation, all types).
 function torch._installmethod(name, fn)

@@ -17,6 +17,17 @@ local invalid = torch._invalid
 local t_new = door.t_new
 local long_mt, byte_mt = mt_by_name.Long, mt_by_name.Byte
 
+-- index and mask tensors: Long and Byte, or for GPU tensors also CudaLong and CudaByte (cutorch
+-- took both: its _long and Byte forms)
+local function isindex(v, mt)
+   local vmt = getmetatable(v)
+   return vmt == long_mt or (vmt ~= nil and vmt == torch._long_of[mt])
+end
+local function ismask(v, mt)
+   local vmt = getmetatable(v)
+   return vmt == byte_mt or (vmt ~= nil and vmt == torch._byte_of[mt])
+end
+
 local function newof(mt)
    return wrap(t_new(tensor_mts[mt]), mt)
 end
@@ -45,7 +56,7 @@ define('index', function(...)
       src, dim, idx = a1, a2, a3
    end
    local mt = getmetatable(src)
-   if not tensor_mts[mt] or type(dim) ~= 'number' or getmetatable(idx) ~= long_mt
+   if not tensor_mts[mt] or type(dim) ~= 'number' or not isindex(idx, mt)
          or (res ~= nil and getmetatable(res) ~= mt) then
       invalid('index', INDEX_FORMS, tmt(a1), 2, ...)
    end
@@ -61,7 +72,7 @@ for _, name in ipairs({'indexCopy', 'indexAdd'}) do
    define(name, function(...)
       local self, dim, idx, src = ...
       local mt = getmetatable(self)
-      if not tensor_mts[mt] or type(dim) ~= 'number' or getmetatable(idx) ~= long_mt
+      if not tensor_mts[mt] or type(dim) ~= 'number' or not isindex(idx, mt)
             or getmetatable(src) ~= mt then
          invalid(name, forms, tmt(self), 2, ...)
       end
@@ -75,7 +86,7 @@ local k_index_fill = door.ix_index_fill
 define('indexFill', function(...)
    local self, dim, idx, v = ...
    if not tensor_mts[getmetatable(self)] or type(dim) ~= 'number'
-         or getmetatable(idx) ~= long_mt or type(v) ~= 'number' then
+         or not isindex(idx, getmetatable(self)) or type(v) ~= 'number' then
       invalid('indexFill', {{'nLn'}}, tmt(self), 2, ...)
    end
    k_index_fill(H[self], dim, H[idx], v)
@@ -93,7 +104,7 @@ define('gather', function(...)
       src, dim, idx = a1, a2, a3
    end
    local mt = getmetatable(src)
-   if not tensor_mts[mt] or type(dim) ~= 'number' or getmetatable(idx) ~= long_mt
+   if not tensor_mts[mt] or type(dim) ~= 'number' or not isindex(idx, mt)
          or (res ~= nil and getmetatable(res) ~= mt) then
       invalid('gather', {{'nL'}, {'TnL'}}, tmt(a1), 2, ...)
    end
@@ -107,7 +118,7 @@ local k_scatter, k_scatter_fill = door.ix_scatter, door.ix_scatter_fill
 define('scatter', function(...)
    local self, dim, idx, src = ...
    local mt = getmetatable(self)
-   if tensor_mts[mt] and type(dim) == 'number' and getmetatable(idx) == long_mt then
+   if tensor_mts[mt] and type(dim) == 'number' and isindex(idx, mt) then
       if getmetatable(src) == mt then
          k_scatter(H[self], dim, H[idx], H[src])
          return self
@@ -130,7 +141,7 @@ define('maskedSelect', function(...)
       src, mask = a1, a2
    end
    local mt = getmetatable(src)
-   if not tensor_mts[mt] or getmetatable(mask) ~= byte_mt
+   if not tensor_mts[mt] or not ismask(mask, mt)
          or (res ~= nil and getmetatable(res) ~= mt) then
       invalid('maskedSelect', {{'B'}, {'TB'}}, tmt(a1), 2, ...)
    end
@@ -144,7 +155,7 @@ local k_masked_copy, k_masked_fill = door.ix_masked_copy, door.ix_masked_fill
 define('maskedCopy', function(...)
    local self, mask, src = ...
    local mt = getmetatable(self)
-   if not tensor_mts[mt] or getmetatable(mask) ~= byte_mt or getmetatable(src) ~= mt then
+   if not tensor_mts[mt] or not ismask(mask, mt) or getmetatable(src) ~= mt then
       invalid('maskedCopy', {{'BT'}}, tmt(self), 2, ...)
    end
    k_masked_copy(H[self], H[mask], H[src])
@@ -153,7 +164,7 @@ end)
 
 define('maskedFill', function(...)
    local self, mask, v = ...
-   if not tensor_mts[getmetatable(self)] or getmetatable(mask) ~= byte_mt
+   if not tensor_mts[getmetatable(self)] or not ismask(mask, getmetatable(self))
          or type(v) ~= 'number' then
       invalid('maskedFill', {{'Bn'}}, tmt(self), 2, ...)
    end
@@ -167,10 +178,11 @@ define('nonzero', function(...)
    local a1, a2 = ...
    local res, src = nil, a1
    if a2 ~= nil then res, src = a1, a2 end
-   if not tensor_mts[getmetatable(src)] or (res ~= nil and getmetatable(res) ~= long_mt) then
+   local lmt = torch._longmt(getmetatable(src))
+   if not tensor_mts[getmetatable(src)] or (res ~= nil and getmetatable(res) ~= lmt) then
       invalid('nonzero', {{''}, {'A'}}, tmt(a1), 2, ...)
    end
-   res = res or newof(long_mt)
+   res = res or newof(lmt)
    k_nonzero(H[res], H[src])
    return res
 end)

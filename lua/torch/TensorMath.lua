@@ -167,12 +167,12 @@ for _, name in ipairs({'lt', 'le', 'gt', 'ge', 'eq', 'ne'}) do
       local smt = getmetatable(self)
       if b == nil then
          if tensor_mts[smt] and (type(a) == 'number' or getmetatable(a) == smt) then
-            return wrap(k(nil, H[self], hv(a)), byte_mt)
+            return wrap(k(nil, H[self], hv(a)), torch._bytemt(smt))
          end
          invalid(name, CMP_FORMS, tensor_mts[smt] and smt, 2, self, a)
       end
       local amt = getmetatable(a)
-      if tensor_mts[smt] and tensor_mts[amt] and (smt == byte_mt or smt == amt)
+      if tensor_mts[smt] and tensor_mts[amt] and (smt == torch._bytemt(amt) or smt == amt)
             and (type(b) == 'number' or getmetatable(b) == amt) then
          k(H[self], H[a], hv(b))
          return self

@@ -40,7 +40,11 @@ local function like(x)
    return wrap(t_new(tensor_mts[mt]), mt)
 end
 
-local function newlong() return wrap(t_new('Long'), long_mt) end
+--- A new empty index tensor for x (a LongTensor, a CudaLongTensor for GPU tensors).
+local function newlong(x)
+   local lmt = torch._longmt(getmetatable(x))
+   return wrap(t_new(tensor_mts[lmt]), lmt)
+end
 
 --- "invalid arguments" error at the caller of the torch function (level 3 from here).
 local function badargs(fname, expected, ...)
@@ -136,8 +140,8 @@ end
 --- Check/complete the result pair for source x; false when the types do not fit.
 local function fill_results(rv, ri, x)
    if rv ~= nil and getmetatable(rv) ~= getmetatable(x) then return false end
-   if ri ~= nil and getmetatable(ri) ~= long_mt then return false end
-   return rv or like(x), ri or newlong()
+   if ri ~= nil and getmetatable(ri) ~= torch._longmt(getmetatable(x)) then return false end
+   return rv or like(x), ri or newlong(x)
 end
 
 --- max min: (x) -> number | ([resval, resind,] x, dim) -> values, indices

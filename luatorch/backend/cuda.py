@@ -64,3 +64,17 @@ class CudaDevice(Device):
     def synchronize(self) -> None:
         with _cp.cuda.Device(self.index):
             _cp.cuda.Device().synchronize()
+
+    def properties(self) -> dict:
+        """cudaDeviceProp fields, as cutorch.getDeviceProperties shows them."""
+        p = dict(_cp.cuda.runtime.getDeviceProperties(self.index))
+        out = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in p.items()
+               if isinstance(v, (int, float, bytes, str))}
+        out["freeGlobalMem"] = self.memory()[0]
+        return out
+
+    def memory(self) -> tuple:
+        """(free bytes, total bytes)."""
+        with _cp.cuda.Device(self.index):
+            free, total = _cp.cuda.runtime.memGetInfo()
+        return int(free), int(total)

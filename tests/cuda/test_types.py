@@ -1,0 +1,145 @@
+"""cutorch's tensor types on virtual GPUs: construction, the tensor API, conversions, copies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from luatorch.runtime import LuaError, Runtime
+from tests.conftest import arr
+
+CUDA = ["Cuda", "CudaDouble", "CudaByte", "CudaChar", "CudaShort", "CudaInt", "CudaLong",
+        "CudaHalf"]
+DTYPES = [np.float32, np.float64, np.uint8, np.int8, np.int16, np.int32, np.int64, np.float16]
+
+
+@pytest.mark.parametrize("tname,dtype", list(zip(CUDA, DTYPES)))
+def test_every_cuda_type_lives_on_the_current_gpu(crt, tname, dtype):
+    crt.execute(f"x = torch.{tname}Tensor(2, 3):fill(7)")
+    assert crt.eval("torch.type(x)") == f"torch.{tname}Tensor"
+    assert crt.eval("x:getDevice()") == 1
+    h = crt.eval("torch._handle(x)")
+    assert h.storage.device.name == "cuda:0" and h.dtype == dtype
+    assert crt.eval("x:sum()") == 42
+    assert crt.eval("torch.type(x:storage())") == f"torch.{tname}Storage"
+    assert crt.eval("x:storage():getDevice()") == 1
+
+
+def test_set_device_decides_where_new_tensors_go(crt):
+    crt.execute("cutorch.setDevice(2) x = torch.CudaTensor(3) y = torch.CudaTensor{1, 2} "
+                "cutorch.setDevice(1) z = torch.CudaTensor(1)")
+    assert crt.eval("x:getDevice()") == 2
+    assert crt.eval("y:getDevice()") == 2
+    assert crt.eval("z:getDevice()") == 1
+
+
+def test_printing_names_the_gpu(crt):
+    crt.execute("cutorch.setDevice(2) x = torch.CudaTensor{{1, 2, 3}, {4, 5, 6}}")
+    assert crt.eval("tostring(x)").endswith("[torch.CudaTensor of size 2x3 (GPU 2)]\n")
+    assert crt.eval("tostring(torch.CudaTensor())") == "[torch.CudaTensor with no dimension]\n"
+
+
+def test_the_tensor_api_matches_the_cpu(crt):
+    crt.execute("""
+       torch.manualSeed(3)
+       a = torch.FloatTensor(4, 5):uniform()
+       b = torch.FloatTensor(5, 3):uniform()
+       ca, cb = a:cuda(), b:cuda()
+       r = {
+          mm = torch.mm(ca, cb):float(), add = (ca + 1):mul(2):float(),
+          view = ca:view(20):narrow(1, 3, 5):float(), t = ca:t():contiguous():float(),
+          sum = ca:sum(2):float(), max = ca:max(), idx = ca[{2, {2, 4}}]:float(),
+          sort = ca:sort(2):float(), exp = torch.exp(ca):float(),
+       }
+       e = {
+          mm = torch.mm(a, b), add = (a + 1):mul(2), view = a:view(20):narrow(1, 3, 5),
+          t = a:t():contiguous(), sum = a:sum(2), max = a:max(), idx = a[{2, {2, 4}}],
+          sort = a:sort(2), exp = torch.exp(a),
+       }
+    """)
+    for k in ["mm", "add", "view", "t", "sum", "idx", "sort", "exp"]:
+        np.testing.assert_allclose(arr(crt, f"r.{k}"), arr(crt, f"e.{k}"), rtol=1e-6)
+    assert crt.eval("r.max") == crt.eval("e.max")
+
+
+def test_element_access_and_loops(crt):
+    crt.execute("x = torch.CudaTensor{{1, 2}, {3, 4}} x[{1, 2}] = 9 x[2][1] = 8 "
+                "x:apply(function(v) return v + 1 end)")
+    assert crt.eval("x[{1, 2}]") == 10
+    assert crt.eval("x:totable()[2][1]") == 9
+    assert crt.eval("torch.type(x)") == "torch.CudaTensor"
+    assert crt.eval("x:getDevice()") == 1
+
+
+def test_conversions(crt):
+    crt.execute("x = torch.DoubleTensor{1.5, -2.5, 3}")
+    for meth, tname in [("cuda", "Cuda"), ("cudaDouble", "CudaDouble"), ("cudaLong", "CudaLong"),
+                        ("cudaByte", "CudaByte"), ("cudaInt", "CudaInt"),
+                        ("cudaHalf", "CudaHalf"), ("cudaChar", "CudaChar"),
+                        ("cudaShort", "CudaShort")]:
+        assert crt.eval(f"torch.type(x:{meth}())") == f"torch.{tname}Tensor"
+    assert crt.eval("x:cudaLong()[2]") == -2
+    assert crt.eval("torch.type(x:cuda():float())") == "torch.FloatTensor"
+    assert crt.eval("torch.type(x:cuda():double())") == "torch.DoubleTensor"
+    assert crt.eval("torch.type(x:type('torch.CudaDoubleTensor'))") == "torch.CudaDoubleTensor"
+    assert crt.eval("torch.type(x:cuda():type('torch.LongTensor'))") == "torch.LongTensor"
+    assert crt.eval("x:cuda():typeAs(torch.CudaLongTensor()):getDevice()") == 1
+    np.testing.assert_array_equal(arr(crt, "x:cuda():cudaDouble():double()"), [1.5, -2.5, 3])
+
+
+def test_copies_between_cpu_cuda_and_devices(crt):
+    crt.execute("""
+       a = torch.FloatTensor{1, 2, 3}
+       g1 = torch.CudaTensor(3):copy(a)
+       cutorch.setDevice(2)
+       g2 = torch.CudaDoubleTensor(3):copy(g1)
+       back = torch.LongTensor(3):copy(g2)
+       cutorch.setDevice(1)
+    """)
+    assert crt.eval("g2:getDevice()") == 2
+    np.testing.assert_array_equal(arr(crt, "back"), [1, 2, 3])
+    h1, h2 = crt.eval("torch._handle(g1)"), crt.eval("torch._handle(g2)")
+    assert h1.storage.device is not h2.storage.device
+
+
+def test_mixing_devices_fails_with_one_line(crt):
+    crt.execute("a = torch.CudaTensor(3):fill(1) cutorch.setDevice(2) "
+                "b = torch.CudaTensor(3):fill(2) cutorch.setDevice(1)")
+    with pytest.raises(LuaError) as e:
+        crt.execute("a:add(b)", "=mix.lua")
+    assert e.value.message == ("mix.lua:1: arguments are located on different GPUs "
+                               "(GPU 1 and GPU 2)")
+    with pytest.raises(LuaError, match="different GPUs"):
+        crt.execute("torch.cmul(a, b)")
+
+
+def test_mixing_cuda_with_cpu_fails(crt):
+    crt.execute("a = torch.CudaTensor(3):fill(1) f = torch.FloatTensor(3):fill(2)")
+    with pytest.raises(LuaError) as e:
+        crt.execute("a:add(f)", "=mix.lua")
+    assert e.value.message.startswith("mix.lua:1: invalid arguments to 'add': torch.CudaTensor "
+                                      "torch.FloatTensor")
+    assert "\n" not in e.value.message.split("; ")[0]
+    # a form taking any tensor still meets the door's device check
+    with pytest.raises(LuaError, match="one device: got tensors on GPU 1 and CPU"):
+        crt.execute("a:resizeAs(f):copy(f) a:cmul(f:cuda():float())", "=mix.lua")
+
+
+def test_cuda_without_any_gpu_says_how_to_get_one(monkeypatch):
+    monkeypatch.delenv("LUATORCH_VIRTUAL_GPUS", raising=False)
+    r = Runtime()
+    r.require("cutorch")
+    assert r.eval("cutorch.getDeviceCount()") == 0
+    with pytest.raises(LuaError) as e:
+        r.execute("x = torch.FloatTensor(2):cuda()", "=nogpu.lua")
+    msg = e.value.message
+    assert msg.startswith("nogpu.lua:1: cuda runtime error (38) : no CUDA-capable device")
+    assert "--virtual-gpus N" in msg and "\n" not in msg
+    with pytest.raises(LuaError, match="no CUDA-capable device"):
+        r.execute("torch.CudaTensor(3)")
+
+
+def test_cpu_types_are_unchanged_by_cutorch(crt):
+    crt.execute("c = torch.FloatTensor{1, 2}")
+    assert crt.eval("tostring(c)").endswith("[torch.FloatTensor of size 2]\n")
+    assert crt.eval("torch._handle(c).storage.device.name") == "cpu"
