@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable, Dict
 
+import numpy as np
+
 from luatorch.backend import cpu
 from luatorch.tensor import Storage, Tensor, TorchError
 
@@ -45,11 +47,16 @@ MODULES = [
 
 
 # Door functions whose handles may live on different devices: copies move data between
-# devices, and index and mask tensors may stay on the CPU (cutorch's `_long` / `Byte` forms).
-CROSS_DEVICE = {"t_copy", "s_copy", "t_typeconv", "t_same_storage", "t_equal_ptr"}
+# devices.
+CROSS_DEVICE = {"t_copy", "s_copy", "t_typeconv", "t_same_storage"}
+# Functions taking index or mask tensors, which may stay LongTensor / ByteTensor on the CPU
+# beside GPU data (cutorch's `_long` and `Byte` forms; max pooling's indices).
 CPU_INDICES_OK = {"ix_index", "ix_index_fill", "ix_index_copy", "ix_index_add", "ix_gather",
                   "ix_scatter", "ix_scatter_fill", "ix_masked_select", "ix_masked_copy",
                   "ix_masked_fill"}
+CPU_INDICES_PREFIXES = ("pool_",)
+_SIZES = np.dtype(np.int64)
+_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
 
 
 def _where(dev: Any) -> str:
@@ -63,17 +70,21 @@ def _device_checked(fn: Callable, indices_ok: bool) -> Callable:
         for a in args:
             if isinstance(a, Tensor):
                 d = a.storage.device
+                if indices_ok and d is cpu and a.storage.buf.dtype in _INDEX_DTYPES:
+                    continue
             elif isinstance(a, Storage):
                 d = a.device
+                if d is cpu and a.buf.dtype == _SIZES:
+                    continue  # a LongStorage of sizes, strides or indices: geometry, not data
             else:
                 continue
             if dev is None or d is dev:
                 dev = d
-            elif not (indices_ok and (d is cpu or dev is cpu)):
-                if dev is cpu or d is cpu:
-                    raise TorchError("expected all tensors on one device: got tensors on "
-                                     f"{_where(dev)} and {_where(d)} (copy one with :cuda() "
-                                     "or :float() first)")
+            elif dev is cpu or d is cpu:
+                raise TorchError("expected all tensors on one device: got tensors on "
+                                 f"{_where(dev)} and {_where(d)} (copy one with :cuda() "
+                                 "or :float() first)")
+            else:
                 raise TorchError("arguments are located on different GPUs "
                                  f"({_where(dev)} and {_where(d)})")
         return fn(*args)
@@ -96,6 +107,7 @@ def build_door(check_devices: bool = False) -> Dict[str, Callable]:
             if key in door:
                 raise RuntimeError(f"door name {key!r} exported twice ({name})")
             if check_devices and key not in CROSS_DEVICE:
-                fn = _device_checked(fn, key in CPU_INDICES_OK)
+                fn = _device_checked(fn, key in CPU_INDICES_OK
+                                     or key.startswith(CPU_INDICES_PREFIXES))
             door[key] = fn
     return door

@@ -1,0 +1,11 @@
+-- cunn: nn on CUDA tensors.  nn's modules are written once against the tensor API and the
+-- kernels against `xp`, so `model:cuda()` (nn's Module:type) is all it takes; this package
+-- loads cutorch and nn together, as Torch7's cunn did.
+
+require 'cutorch'
+require 'nn'
+
+cunn = cunn or {}
+package.loaded.cunn = cunn
+
+return cunn
