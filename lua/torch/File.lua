@@ -651,15 +651,31 @@ local function load_function(self, h, env, pos, legacy_or_plain, depth, index)
    return fn
 end
 
+--- The GPU type a CUDA record loads as ('Cuda', 'CudaLong', ...): only once cutorch is loaded
+--- and has devices; otherwise nil, and the record loads on the CPU.
+local function gpu_type(cname)
+   local rest = cname:match('^torch%.(Cuda%a*)Tensor$') or cname:match('^torch%.(Cuda%a*)Storage$')
+   local cutorch = package.loaded.cutorch
+   if rest and tensor_mt_by_name[rest] and type(cutorch) == 'table'
+         and cutorch.getDeviceCount() > 0 then
+      return rest
+   end
+   return nil
+end
+
 local function read_torch(self, h, env, index, pos, depth)
    local version, cname = tf_class_head(h)
    local objects = env.readObjects
    local what, cpu, elem = tensor_class(cname)
    if what == 'Storage' then
       local st = wrapstorage(tf_storage_data(h, cpu, elem), cpu)
+      local gpu = gpu_type(cname)
+      -- to the current GPU as one storage, so tensors sharing it in the file share it here
+      if gpu then st = st:type('torch.' .. gpu .. 'Storage') end
       if not env.force then objects[index] = st end
       return st
    elseif what == 'Tensor' then
+      cpu = gpu_type(cname) or cpu
       local mt = tensor_mt_by_name[cpu]
       local t = wrap(t_new(cpu), mt)
       if not env.force then objects[index] = t end

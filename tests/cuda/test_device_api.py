@@ -1,0 +1,104 @@
+"""cutorch's device API on virtual GPUs, 1-based as in Torch7, and its errors on bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from luatorch.runtime import LuaError
+
+
+def test_count_and_current_device(crt):
+    assert crt.eval("cutorch.getDeviceCount()") == 2
+    assert crt.eval("cutorch.getDevice()") == 1
+    crt.execute("cutorch.setDevice(2)")
+    assert crt.eval("cutorch.getDevice()") == 2
+    assert crt.eval("cutorch.hasHalf") is True
+
+
+def test_with_device_restores_the_current_one(crt):
+    assert crt.execute("return cutorch.withDevice(2, function() "
+                       "return cutorch.getDevice(), torch.CudaTensor(1):getDevice() end)") == (2, 2)
+    assert crt.eval("cutorch.getDevice()") == 1
+    with pytest.raises(LuaError, match="boom"):
+        crt.execute("cutorch.withDevice(2, function() error('boom') end)")
+    assert crt.eval("cutorch.getDevice()") == 1
+
+
+def test_synchronize_properties_and_memory(crt):
+    crt.execute("cutorch.synchronize() cutorch.synchronizeAll()")
+    crt.execute("p = cutorch.getDeviceProperties(2)")
+    assert crt.eval("p.name") == "luatorch virtual GPU 2"
+    assert crt.eval("p.major") == 3 and crt.eval("p.totalGlobalMem") > 0
+    free, total = crt.execute("return cutorch.getMemoryUsage(2)")
+    assert 0 < free <= total
+    assert crt.execute("return cutorch.getMemoryUsage()") == (free, total)
+
+
+def test_seeds_and_rng_state(crt):
+    crt.execute("""
+       cutorch.manualSeed(7)
+       s0 = cutorch.initialSeed()
+       state = cutorch.getRNGState()
+       a = torch.CudaTensor(5):uniform()
+       cutorch.setRNGState(state)
+       b = torch.CudaTensor(5):uniform()
+       -- the GPU stream is Torch7's stream, as the CPU one: same seed, same numbers
+       torch.manualSeed(7)
+       c = torch.FloatTensor(5):uniform()
+    """)
+    assert crt.eval("s0") == 7
+    assert crt.eval("a:equal(b)") is True
+    assert crt.eval("a:float():equal(c)") is True
+    crt.execute("cutorch.manualSeedAll(11)")
+    assert crt.execute("return cutorch.initialSeed(), "
+                       "cutorch.withDevice(2, cutorch.initialSeed)") == (11, 11)
+    assert isinstance(crt.eval("cutorch.seed()"), int)
+
+
+def test_each_device_has_its_own_generator(crt):
+    crt.execute("""
+       cutorch.manualSeedAll(3)
+       cutorch.setDevice(2)
+       torch.CudaTensor(10):normal()      -- advances GPU 2's stream only
+       cutorch.setDevice(1)
+       a = torch.CudaTensor(4):uniform()
+       cutorch.manualSeedAll(3)
+       b = torch.CudaTensor(4):uniform()
+    """)
+    assert crt.eval("a:equal(b)") is True
+
+
+@pytest.mark.parametrize("call", ["cutorch.setDevice(99)", "cutorch.setDevice(0)",
+                                  "cutorch.getDeviceProperties(3)",
+                                  "cutorch.withDevice(5, function() end)"])
+def test_bad_device_is_one_torch7_line(crt, call):
+    with pytest.raises(LuaError) as e:
+        crt.execute(call, "=bad.lua")
+    assert e.value.message.startswith("bad.lua:1: cuda runtime error (10) : invalid device "
+                                      "ordinal")
+    assert "\n" not in e.value.message and "Traceback" not in e.value.message
+    assert crt.eval("cutorch.getDevice()") == 1
+
+
+def test_bad_argument_type(crt):
+    with pytest.raises(LuaError, match=r"bad argument #1 to 'setDevice' \(number expected, "
+                                       r"got string\)"):
+        crt.execute("cutorch.setDevice('x')")
+
+
+def test_cli_bad_device_message(tmp_path):
+    script = tmp_path / "s.lua"
+    script.write_text("require 'cutorch'\ncutorch.setDevice(99)\n")
+    root = str(Path(__file__).resolve().parents[2])
+    out = subprocess.run([sys.executable, "-m", "luatorch.cli", "run", "--virtual-gpus", "2",
+                          "s.lua"], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": root})
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines() == [
+        "s.lua:2: cuda runtime error (10) : invalid device ordinal (device 99; there are 2 "
+        "GPUs)"]
