@@ -152,6 +152,8 @@ class Runtime:
         # NOTE: scripts reach Python only through the door; lupa's `python` table is removed.
         g.python = None
         self.virtual_gpus = _virtual_gpus(virtual_gpus)
+        # NOTE: the GPU registry is per process (door functions are plain functions): the
+        # runtime made last decides how many virtual GPUs there are.
         backend.configure_gpus(self.virtual_gpus)
         # NOTE: device checks wrap the door only where GPUs may be used (virtual ones asked
         # for, or CuPy installed), so CPU-only runs keep the bare, faster door.

@@ -44,6 +44,18 @@ for _, t in ipairs(CUDA_TYPES) do
    torch._installmethod(t[3], function(self) return self:type(name) end)
 end
 
+-- what torch.File gave the CPU types when it loaded: factories (an empty object of the type,
+-- for torch.factory) and the storages' read and write methods
+local float_storage_mt = torch._storage_mt_by_name.Float
+for mt in pairs(cuda_mts) do
+   mt.__factory = function() return mt.new() end
+end
+for _, t in ipairs(CUDA_TYPES) do
+   local smt = torch._storage_mt_by_name[t[1]]
+   smt.write, smt.read = float_storage_mt.write, float_storage_mt.read
+   smt.__factory = function() return smt.new() end
+end
+
 -- tensor:getDevice() and storage:getDevice(): the 1-based GPU holding it
 local gpu_of = door.gpu_of
 local function getDevice(self) return gpu_of(H[self]) end

@@ -60,3 +60,18 @@ def test_load_on_a_cpu_only_runtime(tmp_path, monkeypatch):
     plain.require("cutorch")   # cutorch without any GPU: still the CPU
     assert plain.eval(f"torch.type(torch.load('{path}'))") == "torch.FloatTensor"
     np.testing.assert_array_equal(np.asarray(load_python(path)), [1.5, 2])
+
+
+def test_cuda_types_have_factories_and_storage_read_write(crt):
+    crt.execute("""
+       t = torch.factory('torch.CudaTensor')()
+       f = torch.MemoryFile()
+       torch.CudaStorage(3):fill(4):write(f)
+       f:seek(1)
+       s = torch.CudaStorage()
+       s:read(f)
+    """)
+    assert crt.eval("torch.type(t)") == "torch.CudaTensor"
+    assert crt.eval("torch.type(s)") == "torch.CudaStorage"
+    assert crt.eval("s:getDevice()") == 1
+    assert crt.eval("s:size()") == 3 and crt.eval("s[2]") == 4
