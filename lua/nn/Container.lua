@@ -82,19 +82,13 @@ function Container:reset(stdv)
 end
 
 function Container:parameters()
-   local function tinsert(to, from)
-      if type(from) == 'table' then
-         for i = 1, #from do tinsert(to, from[i]) end
-      else
-         to[#to + 1] = from
-      end
-   end
+   local append = nn.utils.appendFlat
    local w, gw = {}, {}
    for i = 1, #self.modules do
       local mw, mgw = self.modules[i]:parameters()
       if mw then
-         tinsert(w, mw)
-         tinsert(gw, mgw)
+         append(w, mw)
+         append(gw, mgw)
       end
    end
    return w, gw

@@ -7,17 +7,12 @@ local PixelShuffle, parent = torch.class('nn.PixelShuffle', 'nn.Module')
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd = door.sp_shuffle_fwd, door.sp_shuffle_bwd
+local handle = nn.utils.handle
 
 function PixelShuffle:__init(upscaleFactor)
    parent.__init(self)
    self.upscaleFactor = upscaleFactor
    self.upscaleFactorSquared = upscaleFactor * upscaleFactor
-end
-
-local function handle(t, what)
-   local h = H[t]
-   if not h then torch._error(what .. ': tensor expected, got ' .. torch.type(t)) end
-   return h
 end
 
 function PixelShuffle:updateOutput(input)

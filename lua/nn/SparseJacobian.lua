@@ -18,24 +18,29 @@ local function unitGradOutput(module)
    return dout, module.output.new(dout:storage(), 1, dout:nElement())
 end
 
+-- With respect to a parameter the input's format does not matter: nn.Jacobian's checks serve.
+-- With respect to the input only its values (column 2) vary, a strided view, which
+-- nn.Jacobian's flat view of its variables (made by a resize) does not follow.
+
 --- The Jacobian by backpropagation, with respect to the input's values or to `param`.
 function SparseJacobian.backward(module, input, param, dparam)
+   if param then return nn.Jacobian.backward(module, input, param, dparam) end
    module:forward(input)
    local dout, flat = unitGradOutput(module)
-   local rows = param and param:nElement() or input:size(1)
-   local jacobian = torch.Tensor(rows, dout:nElement()):zero()
+   local jacobian = torch.Tensor(input:size(1), dout:nElement()):zero()
    for i = 1, flat:nElement() do
       dout:zero()
       flat[i] = 1
       module:zeroGradParameters()
       local din = module:updateGradInput(input, dout)
       module:accGradParameters(input, dout)
-      jacobian:select(2, i):copy(param and dparam or din:select(2, 2))
+      jacobian:select(2, i):copy(din:select(2, 2))
    end
    return jacobian
 end
 
---- The change of `param` made by accUpdateGradParameters(lr = 1) for each unit output gradient.
+--- The change of `param` made by accUpdateGradParameters(lr = 1) for each unit output gradient
+--- (gradients zeroed before each, as Torch7's SparseJacobian does and nn.Jacobian does not).
 function SparseJacobian.backwardUpdate(module, input, param)
    module:forward(input)
    local dout, flat = unitGradOutput(module)
@@ -56,8 +61,12 @@ function SparseJacobian.backwardUpdate(module, input, param)
    return jacobian
 end
 
--- Central differences of the output over each element of the flat view `vars`, into rows.
-local function differences(module, input, vars, jacobian, onRow)
+--- The Jacobian by central finite differences, with respect to the input's values or to
+--- `param`.
+function SparseJacobian.forward(module, input, param)
+   if param then return nn.Jacobian.forward(module, input, param) end
+   local vars = input:select(2, 2)
+   local jacobian = torch.Tensor(vars:nElement(), module:forward(input):nElement())
    local outa = torch.Tensor(jacobian:size(2))
    local outb = torch.Tensor(jacobian:size(2))
    for i = 1, vars:nElement() do
@@ -69,24 +78,13 @@ local function differences(module, input, vars, jacobian, onRow)
       vars[i] = orig
       outb:add(-1, outa):div(2 * PERTURBATION)
       jacobian:select(1, i):copy(outb)
-      if onRow then onRow(jacobian:select(1, i), orig) end
    end
    return jacobian
 end
 
---- The Jacobian by finite differences, with respect to the input's values or to `param`.
-function SparseJacobian.forward(module, input, param)
-   local vars = param and param.new(param):resize(param:nElement()) or input:select(2, 2)
-   local nout = module:forward(input):nElement()
-   return differences(module, input, vars, torch.Tensor(vars:nElement(), nout))
-end
-
 --- What accUpdateGradParameters should leave in `param`, by finite differences.
 function SparseJacobian.forwardUpdate(module, input, param)
-   local vars = param.new(param):resize(param:nElement())
-   local nout = module:forward(input):nElement()
-   return differences(module, input, vars, torch.Tensor(vars:nElement(), nout),
-                      function(row, orig) row:mul(-1):add(orig) end)
+   return nn.Jacobian.forwardUpdate(module, input, param)
 end
 
 function SparseJacobian.testJacobian(module, input, minval, maxval)

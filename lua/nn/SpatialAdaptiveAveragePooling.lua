@@ -8,17 +8,12 @@ local SpatialAdaptiveAveragePooling, parent =
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd = door.pool_adaptive_avg_fwd, door.pool_adaptive_avg_bwd
+local handle = nn.utils.handle
 
 function SpatialAdaptiveAveragePooling:__init(W, H_)
    parent.__init(self)
    self.W = W
    self.H = H_
-end
-
-local function handle(t, what)
-   local h = H[t]
-   if not h then torch._error(what .. ': tensor expected, got ' .. torch.type(t)) end
-   return h
 end
 
 function SpatialAdaptiveAveragePooling:updateOutput(input)

@@ -8,7 +8,8 @@ local SpatialAdaptiveMaxPooling, parent = torch.class('nn.SpatialAdaptiveMaxPool
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd = door.pool_adaptive_max_fwd, door.pool_adaptive_max_bwd
-local long_mt = torch._tensor_mt_by_name.Long
+local handle = nn.utils.handle
+local indices = nn.utils.longIndices
 
 function SpatialAdaptiveMaxPooling:__init(W, H_)
    parent.__init(self)
@@ -17,30 +18,8 @@ function SpatialAdaptiveMaxPooling:__init(W, H_)
    self.indices = torch.LongTensor()
 end
 
-local function handle(t, what)
-   local h = H[t]
-   if not h then torch._error(what .. ': tensor expected, got ' .. torch.type(t)) end
-   return h
-end
-
-local function indices(self)
-   local ind = self.indices
-   if getmetatable(ind) ~= long_mt then
-      ind = torch.isTensor(ind) and ind:long() or torch.LongTensor()
-      self.indices = ind
-   end
-   return ind
-end
-
--- the indices keep their LongTensor type (and values, for an unpooling module) through :type()
-function SpatialAdaptiveMaxPooling:type(type, tensorCache)
-   if not type then return self._type end
-   local ind = self.indices
-   self.indices = nil
-   parent.type(self, type, tensorCache)
-   self.indices = ind
-   return self
-end
+-- self.indices stays a LongTensor through :type()
+SpatialAdaptiveMaxPooling.type = nn.utils.typeKeepingIndices
 
 function SpatialAdaptiveMaxPooling:updateOutput(input)
    k_fwd(H[self.output], H[indices(self)], handle(input, 'input'), self.W, self.H)

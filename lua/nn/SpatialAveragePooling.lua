@@ -9,6 +9,7 @@ local SpatialAveragePooling, parent = torch.class('nn.SpatialAveragePooling', 'n
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd = door.pool_avg2d_fwd, door.pool_avg2d_bwd
+local handle = nn.utils.handle
 
 function SpatialAveragePooling:__init(kW, kH, dW, dH, padW, padH)
    parent.__init(self)
@@ -51,12 +52,6 @@ local function backwardCompatible(self)
       self.padH = 0
       self.padW = 0
    end
-end
-
-local function handle(t, what)
-   local h = H[t]
-   if not h then torch._error(what .. ': tensor expected, got ' .. torch.type(t)) end
-   return h
 end
 
 function SpatialAveragePooling:updateOutput(input)

@@ -8,6 +8,7 @@ local SpatialConvolutionLocal, parent = torch.class('nn.SpatialConvolutionLocal'
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd, k_acc = door.conv_local_fwd, door.conv_local_bwd, door.conv_local_acc
+local buffers = nn.utils.unfoldBuffers
 
 function SpatialConvolutionLocal:__init(nInputPlane, nOutputPlane, iW, iH, kW, kH, dW, dH,
                                         padW, padH)
@@ -38,12 +39,6 @@ end
 
 function SpatialConvolutionLocal:reset(stdv)
    nn.utils.uniformInit(self, stdv, self.kW * self.kH * self.nInputPlane, true)
-end
-
-local function buffers(self)
-   self.finput = self.finput or self.weight.new()
-   self.fgradInput = self.fgradInput or self.weight.new()
-   return H[self.finput], H[self.fgradInput]
 end
 
 function SpatialConvolutionLocal:updateOutput(input)

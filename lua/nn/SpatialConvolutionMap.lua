@@ -10,6 +10,7 @@ local SpatialConvolutionMap, parent = torch.class('nn.SpatialConvolutionMap', 'n
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd, k_acc = door.conv_map_fwd, door.conv_map_bwd, door.conv_map_acc
+local buffers = nn.utils.unfoldBuffers
 
 function SpatialConvolutionMap:__init(conMatrix, kW, kH, dW, dH)
    parent.__init(self)
@@ -53,12 +54,6 @@ function SpatialConvolutionMap:reset(stdv)
          self.bias[k] = torch.uniform(-s, s)
       end
    end
-end
-
-local function buffers(self)
-   self.finput = self.finput or self.weight.new()
-   self.fgradInput = self.fgradInput or self.weight.new()
-   return H[self.finput], H[self.fgradInput]
 end
 
 function SpatialConvolutionMap:updateOutput(input)

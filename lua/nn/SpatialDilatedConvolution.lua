@@ -8,18 +8,13 @@ local SpatialDilatedConvolution, parent =
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd, k_acc = door.conv_spatial_fwd, door.conv_spatial_bwd, door.conv_spatial_acc
+local buffers = nn.utils.unfoldBuffers
 
 function SpatialDilatedConvolution:__init(nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH,
                                           dilationW, dilationH)
    parent.__init(self, nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH)
    self.dilationW = dilationW or 1
    self.dilationH = dilationH or 1
-end
-
-local function buffers(self)
-   self.finput = self.finput or self.weight.new()
-   self.fgradInput = self.fgradInput or self.weight.new()
-   return H[self.finput], H[self.fgradInput]
 end
 
 function SpatialDilatedConvolution:updateOutput(input)

@@ -11,7 +11,7 @@ local SpatialFractionalMaxPooling, parent =
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd = door.pool_fmp_fwd, door.pool_fmp_bwd
-local long_mt = torch._tensor_mt_by_name.Long
+local indices = nn.utils.longIndices
 
 function SpatialFractionalMaxPooling:__init(poolSizeW, poolSizeH, arg1, arg2)
    parent.__init(self)
@@ -93,24 +93,8 @@ function SpatialFractionalMaxPooling:fixPoolingRegions(val)
    return self
 end
 
-local function indices(self)
-   local ind = self.indices
-   if getmetatable(ind) ~= long_mt then
-      ind = torch.isTensor(ind) and ind:long() or torch.LongTensor()
-      self.indices = ind
-   end
-   return ind
-end
-
--- the indices keep their LongTensor type (and values, for an unpooling module) through :type()
-function SpatialFractionalMaxPooling:type(type, tensorCache)
-   if not type then return self._type end
-   local ind = self.indices
-   self.indices = nil
-   parent.type(self, type, tensorCache)
-   self.indices = ind
-   return self
-end
+-- self.indices stays a LongTensor through :type()
+SpatialFractionalMaxPooling.type = nn.utils.typeKeepingIndices
 
 function SpatialFractionalMaxPooling:updateOutput(input)
    if not torch.isTensor(input) then

@@ -9,6 +9,7 @@ local SpatialFullConvolution, parent = torch.class('nn.SpatialFullConvolution', 
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd, k_acc = door.conv_full2d_fwd, door.conv_full2d_bwd, door.conv_full2d_acc
+local buffers = nn.utils.unfoldBuffers
 
 function SpatialFullConvolution:__init(nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH,
                                        adjW, adjH)
@@ -55,12 +56,6 @@ local function unpackInput(self, input)
          (tH + 2 * self.padH - self.kH) % self.dH
    end
    return input, self.adjW or 0, self.adjH or 0
-end
-
-local function buffers(self)
-   self.finput = self.finput or self.weight.new()
-   self.fgradInput = self.fgradInput or self.weight.new()
-   return H[self.finput], H[self.fgradInput]
 end
 
 function SpatialFullConvolution:updateOutput(input)

@@ -12,47 +12,16 @@ local SpatialFullConvolutionMap, parent =
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd, k_acc = door.conv_full2d_fwd, door.conv_full2d_bwd, door.conv_full2d_acc
+local buffers = nn.utils.unfoldBuffers
 
+-- The fields (the table, one kH x kW kernel per connection, a bias per output plane, the
+-- finput / fgradInput scratch) and their fan-in draw are SpatialConvolutionMap's: only the
+-- kernels run on them differ.
 function SpatialFullConvolutionMap:__init(conMatrix, kW, kH, dW, dH)
-   parent.__init(self)
-   self.kW = kW
-   self.kH = kH
-   self.dW = dW or 1
-   self.dH = dH or 1
-   self.connTable = conMatrix
-   self.nInputPlane = self.connTable:select(2, 1):max()
-   self.nOutputPlane = self.connTable:select(2, 2):max()
-   self.weight = torch.Tensor(self.connTable:size(1), kH, kW)
-   self.gradWeight = torch.Tensor(self.connTable:size(1), kH, kW)
-   self.bias = torch.Tensor(self.nOutputPlane)
-   self.gradBias = torch.Tensor(self.nOutputPlane)
-   self:reset()
+   nn.SpatialConvolutionMap.__init(self, conMatrix, kW, kH, dW, dH)
 end
 
-function SpatialFullConvolutionMap:reset(stdv)
-   if stdv then
-      stdv = stdv * math.sqrt(3)
-      self.weight:apply(function() return torch.uniform(-stdv, stdv) end)
-      self.bias:apply(function() return torch.uniform(-stdv, stdv) end)
-      return
-   end
-   -- each kernel drawn with the fan-in of its output plane, kernel by kernel
-   local conn = self.connTable
-   local fanin = {}
-   for o = 1, self.nOutputPlane do fanin[o] = 0 end
-   for k = 1, conn:size(1) do
-      local o = conn[k][2]
-      fanin[o] = fanin[o] + 1
-   end
-   for k = 1, conn:size(1) do
-      local s = 1 / math.sqrt(self.kW * self.kH * fanin[conn[k][2]])
-      self.weight:select(1, k):apply(function() return torch.uniform(-s, s) end)
-   end
-   for o = 1, self.bias:size(1) do
-      local s = 1 / math.sqrt(self.kW * self.kH * fanin[o])
-      self.bias[o] = torch.uniform(-s, s)
-   end
-end
+SpatialFullConvolutionMap.reset = nn.SpatialConvolutionMap.reset
 
 -- Each connection's row in the dense weight seen as (nInputPlane * nOutputPlane) x kH x kW.
 local function connIndex(self)
@@ -82,12 +51,6 @@ local function denseWeight(self, input)
    local d, flat = dense(self, '_denseWeight', input)
    flat:indexAdd(1, connIndex(self), self.weight)
    return d
-end
-
-local function buffers(self)
-   self.finput = self.finput or self.weight.new()
-   self.fgradInput = self.fgradInput or self.weight.new()
-   return H[self.finput], H[self.fgradInput]
 end
 
 local function checkInput(self, input)

@@ -9,7 +9,8 @@ local SpatialMaxPooling, parent = torch.class('nn.SpatialMaxPooling', 'nn.Module
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd = door.pool_max2d_fwd, door.pool_max2d_bwd
-local long_mt = torch._tensor_mt_by_name.Long
+local handle = nn.utils.handle
+local indices = nn.utils.longIndices
 
 function SpatialMaxPooling:__init(kW, kH, dW, dH, padW, padH)
    parent.__init(self)
@@ -35,33 +36,8 @@ function SpatialMaxPooling:floor()
    return self
 end
 
--- indices of another type (a module saved after Torch7 converted them) become a LongTensor
-local function indices(self)
-   local ind = self.indices
-   if getmetatable(ind) ~= long_mt then
-      ind = torch.isTensor(ind) and ind:long() or torch.LongTensor()
-      self.indices = ind
-   end
-   return ind
-end
-
-local function handle(t, what)
-   local h = H[t]
-   if not h then
-      torch._error(what .. ': tensor expected, got ' .. torch.type(t))
-   end
-   return h
-end
-
--- the indices keep their LongTensor type (and values, for an unpooling module) through :type()
-function SpatialMaxPooling:type(type, tensorCache)
-   if not type then return self._type end
-   local ind = self.indices
-   self.indices = nil
-   parent.type(self, type, tensorCache)
-   self.indices = ind
-   return self
-end
+-- self.indices stays a LongTensor through :type()
+SpatialMaxPooling.type = nn.utils.typeKeepingIndices
 
 function SpatialMaxPooling:updateOutput(input)
    local ind = indices(self)

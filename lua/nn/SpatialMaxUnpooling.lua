@@ -7,6 +7,7 @@ local SpatialMaxUnpooling, parent = torch.class('nn.SpatialMaxUnpooling', 'nn.Mo
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd = door.pool_unpool_fwd, door.pool_unpool_bwd
+local handle = nn.utils.handle
 
 function SpatialMaxUnpooling:__init(poolingModule)
    parent.__init(self)
@@ -26,12 +27,6 @@ function SpatialMaxUnpooling:setParams()
    if not self.oheight then
       torch._error('nn.SpatialMaxUnpooling: the pooling module has not run forward yet')
    end
-end
-
-local function handle(t, what)
-   local h = H[t]
-   if not h then torch._error(what .. ': tensor expected, got ' .. torch.type(t)) end
-   return h
 end
 
 -- the indices are the pooling module's (read again at every call): :type() leaves them alone

@@ -8,6 +8,7 @@ local SpatialUpSamplingBilinear, parent = torch.class('nn.SpatialUpSamplingBilin
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd = door.sp_upbilinear_fwd, door.sp_upbilinear_bwd
+local handle = nn.utils.handle
 
 function SpatialUpSamplingBilinear:__init(params)
    parent.__init(self)
@@ -23,12 +24,6 @@ function SpatialUpSamplingBilinear:__init(params)
          error('scale_factor must be integer', 2)
       end
    end
-end
-
-local function handle(t, what)
-   local h = H[t]
-   if not h then torch._error(what .. ': tensor expected, got ' .. torch.type(t)) end
-   return h
 end
 
 -- output height and width for this input

@@ -7,6 +7,7 @@ local SpatialUpSamplingNearest, parent = torch.class('nn.SpatialUpSamplingNeares
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd = door.sp_upnearest_fwd, door.sp_upnearest_bwd
+local handle = nn.utils.handle
 
 function SpatialUpSamplingNearest:__init(scale)
    parent.__init(self)
@@ -17,12 +18,6 @@ function SpatialUpSamplingNearest:__init(scale)
    if math.floor(self.scale_factor) ~= self.scale_factor then
       error('scale_factor must be integer', 2)
    end
-end
-
-local function handle(t, what)
-   local h = H[t]
-   if not h then torch._error(what .. ': tensor expected, got ' .. torch.type(t)) end
-   return h
 end
 
 function SpatialUpSamplingNearest:updateOutput(input)

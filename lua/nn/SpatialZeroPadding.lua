@@ -7,6 +7,7 @@ local SpatialZeroPadding, parent = torch.class('nn.SpatialZeroPadding', 'nn.Modu
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd = door.sp_pad_fwd, door.sp_pad_bwd
+local handle = nn.utils.handle
 
 function SpatialZeroPadding:__init(pad_l, pad_r, pad_t, pad_b)
    parent.__init(self)
@@ -14,12 +15,6 @@ function SpatialZeroPadding:__init(pad_l, pad_r, pad_t, pad_b)
    self.pad_r = pad_r or self.pad_l
    self.pad_t = pad_t or self.pad_l
    self.pad_b = pad_b or self.pad_l
-end
-
-local function handle(t, what)
-   local h = H[t]
-   if not h then torch._error(what .. ': tensor expected, got ' .. torch.type(t)) end
-   return h
 end
 
 function SpatialZeroPadding:updateOutput(input)

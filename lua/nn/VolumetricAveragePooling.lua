@@ -9,6 +9,7 @@ local VolumetricAveragePooling, parent = torch.class('nn.VolumetricAveragePoolin
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd = door.pool_avg3d_fwd, door.pool_avg3d_bwd
+local handle = nn.utils.handle
 
 function VolumetricAveragePooling:__init(kT, kW, kH, dT, dW, dH, padT, padW, padH)
    parent.__init(self)
@@ -46,12 +47,6 @@ end
 function VolumetricAveragePooling:setCountExcludePad()
    self.count_include_pad = false
    return self
-end
-
-local function handle(t, what)
-   local h = H[t]
-   if not h then torch._error(what .. ': tensor expected, got ' .. torch.type(t)) end
-   return h
 end
 
 local function args(self)

@@ -9,6 +9,7 @@ local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd, k_acc = door.conv_volumetric_fwd, door.conv_volumetric_bwd,
    door.conv_volumetric_acc
+local buffers = nn.utils.unfoldBuffers
 
 function VolumetricConvolution:__init(nInputPlane, nOutputPlane, kT, kW, kH, dT, dW, dH,
                                       padT, padW, padH)
@@ -43,11 +44,6 @@ function VolumetricConvolution:reset(stdv)
    nn.utils.uniformInit(self, stdv, self.kT * self.kW * self.kH * self.nInputPlane, true)
 end
 
-local function buffers(self)
-   self.finput = self.finput or self.weight.new()
-   self.fgradInput = self.fgradInput or self.weight.new()
-   return H[self.finput], H[self.fgradInput]
-end
 VolumetricConvolution._buffers = buffers
 
 function VolumetricConvolution:updateOutput(input)

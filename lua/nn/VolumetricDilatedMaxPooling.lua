@@ -8,6 +8,8 @@ local VolumetricDilatedMaxPooling, parent =
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd = door.pool_dilmax3d_fwd, door.pool_dilmax3d_bwd
+local handle = nn.utils.handle
+local indices = nn.utils.longIndices
 
 function VolumetricDilatedMaxPooling:__init(kT, kW, kH, dT, dW, dH, padT, padW, padH,
                                             dilationT, dilationW, dilationH)
@@ -15,20 +17,6 @@ function VolumetricDilatedMaxPooling:__init(kT, kW, kH, dT, dW, dH, padT, padW, 
    self.dilationT = dilationT or 1
    self.dilationW = dilationW or 1
    self.dilationH = dilationH or 1
-end
-
-local function handle(t, what)
-   local h = H[t]
-   if not h then torch._error(what .. ': tensor expected, got ' .. torch.type(t)) end
-   return h
-end
-
--- the indices stay a LongTensor whatever the module's type
-local function indices(self)
-   if torch.type(self.indices) ~= 'torch.LongTensor' then
-      self.indices = torch.isTensor(self.indices) and self.indices:long() or torch.LongTensor()
-   end
-   return self.indices
 end
 
 function VolumetricDilatedMaxPooling:updateOutput(input)

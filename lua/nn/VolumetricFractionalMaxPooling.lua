@@ -10,6 +10,7 @@ local VolumetricFractionalMaxPooling, parent =
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd = door.pool_fmp3d_fwd, door.pool_fmp3d_bwd
+local indices = nn.utils.longIndices
 
 function VolumetricFractionalMaxPooling:__init(poolSizeT, poolSizeW, poolSizeH, arg1, arg2,
                                                arg3)
@@ -42,16 +43,13 @@ function VolumetricFractionalMaxPooling:getBufferSize_(input)
    error('input must be dim 4 or 5')
 end
 
-function VolumetricFractionalMaxPooling:initSampleBuffer_(input)
-   local size = self:getBufferSize_(input)
-   if self.randomSamples == nil then
-      self.randomSamples = input.new():resize(size):uniform()
-   elseif self.randomSamples:size(1) ~= size[1] or self.randomSamples:size(2) ~= size[2] then
-      self.randomSamples:resize(size):uniform()
-   elseif not self.newRandomPool then
-      self.randomSamples:uniform()
-   end
-end
+-- The samples' buffer (drawn again at each forward, kept after :fixPoolingRegions()) and its
+-- clearing work as in 2D; only the buffer's size (getBufferSize_) differs.
+local spatial = nn.SpatialFractionalMaxPooling
+VolumetricFractionalMaxPooling.initSampleBuffer_ = spatial.initSampleBuffer_
+VolumetricFractionalMaxPooling.fixPoolingRegions = spatial.fixPoolingRegions
+VolumetricFractionalMaxPooling.empty = spatial.empty
+VolumetricFractionalMaxPooling.clearState = spatial.clearState
 
 function VolumetricFractionalMaxPooling:getOutputSizes_(input)
    local outT, outW, outH = self.outT, self.outW, self.outH
@@ -70,29 +68,8 @@ function VolumetricFractionalMaxPooling:getOutputSizes_(input)
    return outT, outW, outH
 end
 
---- Stop (val true or nil) or restart (false) drawing new pooling regions at every forward.
-function VolumetricFractionalMaxPooling:fixPoolingRegions(val)
-   if val == nil then val = true end
-   self.newRandomPool = val
-   return self
-end
-
-local function indices(self)
-   if torch.type(self.indices) ~= 'torch.LongTensor' then
-      self.indices = torch.isTensor(self.indices) and self.indices:long() or torch.LongTensor()
-   end
-   return self.indices
-end
-
--- the indices keep their LongTensor type through :type()
-function VolumetricFractionalMaxPooling:type(type, tensorCache)
-   if not type then return self._type end
-   local ind = self.indices
-   self.indices = nil
-   parent.type(self, type, tensorCache)
-   self.indices = ind
-   return self
-end
+-- self.indices stays a LongTensor through :type()
+VolumetricFractionalMaxPooling.type = nn.utils.typeKeepingIndices
 
 function VolumetricFractionalMaxPooling:updateOutput(input)
    if not torch.isTensor(input) then
@@ -111,15 +88,6 @@ function VolumetricFractionalMaxPooling:updateGradInput(input, gradOutput)
    k_bwd(H[self.gradInput], H[input], H[gradOutput] or gradOutput, H[indices(self)], outT, outW,
       outH)
    return self.gradInput
-end
-
-function VolumetricFractionalMaxPooling:empty()
-   self:clearState()
-end
-
-function VolumetricFractionalMaxPooling:clearState()
-   nn.utils.clear(self, 'indices', 'randomSamples')
-   return parent.clearState(self)
 end
 
 function VolumetricFractionalMaxPooling:__tostring__()

@@ -10,6 +10,7 @@ local VolumetricFullConvolution, parent =
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd, k_acc = door.conv_full3d_fwd, door.conv_full3d_bwd, door.conv_full3d_acc
+local buffers = nn.utils.unfoldBuffers
 
 function VolumetricFullConvolution:__init(nInputPlane, nOutputPlane, kT, kW, kH, dT, dW, dH,
                                           padT, padW, padH, adjT, adjW, adjH)
@@ -61,12 +62,6 @@ local function unpackInput(self, input)
          (tW + 2 * self.padW - self.kW) % self.dW, (tH + 2 * self.padH - self.kH) % self.dH
    end
    return input, self.adjT or 0, self.adjW or 0, self.adjH or 0
-end
-
-local function buffers(self)
-   self.finput = self.finput or self.weight.new()
-   self.fgradInput = self.fgradInput or self.weight.new()
-   return H[self.finput], H[self.fgradInput]
 end
 
 function VolumetricFullConvolution:updateOutput(input)

@@ -9,7 +9,8 @@ local VolumetricMaxPooling, parent = torch.class('nn.VolumetricMaxPooling', 'nn.
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd = door.pool_max3d_fwd, door.pool_max3d_bwd
-local long_mt = torch._tensor_mt_by_name.Long
+local handle = nn.utils.handle
+local indices = nn.utils.longIndices
 
 VolumetricMaxPooling.__version = 2
 
@@ -41,30 +42,8 @@ function VolumetricMaxPooling:floor()
    return self
 end
 
-local function handle(t, what)
-   local h = H[t]
-   if not h then torch._error(what .. ': tensor expected, got ' .. torch.type(t)) end
-   return h
-end
-
-local function indices(self)
-   local ind = self.indices
-   if getmetatable(ind) ~= long_mt then
-      ind = torch.isTensor(ind) and ind:long() or torch.LongTensor()
-      self.indices = ind
-   end
-   return ind
-end
-
--- the indices keep their LongTensor type (and values, for an unpooling module) through :type()
-function VolumetricMaxPooling:type(type, tensorCache)
-   if not type then return self._type end
-   local ind = self.indices
-   self.indices = nil
-   parent.type(self, type, tensorCache)
-   self.indices = ind
-   return self
-end
+-- self.indices stays a LongTensor through :type()
+VolumetricMaxPooling.type = nn.utils.typeKeepingIndices
 
 function VolumetricMaxPooling:updateOutput(input)
    self.itime, self.iheight, self.iwidth = k_fwd(H[self.output], H[indices(self)],

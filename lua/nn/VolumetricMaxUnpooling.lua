@@ -8,6 +8,7 @@ local VolumetricMaxUnpooling, parent = torch.class('nn.VolumetricMaxUnpooling', 
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd = door.pool_unpool_fwd, door.pool_unpool_bwd
+local handle = nn.utils.handle
 
 function VolumetricMaxUnpooling:__init(poolingModule)
    parent.__init(self)
@@ -36,12 +37,6 @@ function VolumetricMaxUnpooling:setParams()
    if not self.otime then
       torch._error('nn.VolumetricMaxUnpooling: the pooling module has not run forward yet')
    end
-end
-
-local function handle(t, what)
-   local h = H[t]
-   if not h then torch._error(what .. ': tensor expected, got ' .. torch.type(t)) end
-   return h
 end
 
 -- the indices are the pooling module's (read again at every call): :type() leaves them alone

@@ -8,6 +8,7 @@ local VolumetricReplicationPadding, parent =
 local H = torch._H
 local door = torch._door
 local k_fwd, k_bwd = door.sp_pad_fwd, door.sp_pad_bwd
+local handle = nn.utils.handle
 
 function VolumetricReplicationPadding:__init(pleft, pright, ptop, pbottom, pfront, pback)
    parent.__init(self)
@@ -17,12 +18,6 @@ function VolumetricReplicationPadding:__init(pleft, pright, ptop, pbottom, pfron
    self.pbottom = pbottom or pleft
    self.pfront = pfront or pleft
    self.pback = pback or pleft
-end
-
-local function handle(t, what)
-   local h = H[t]
-   if not h then torch._error(what .. ': tensor expected, got ' .. torch.type(t)) end
-   return h
 end
 
 function VolumetricReplicationPadding:updateOutput(input)

@@ -194,13 +194,7 @@ function hessian.enable()
    end
 
    function Sequential:parameters()
-      local function append(to, from)
-         if type(from) == 'table' then
-            for i = 1, #from do append(to, from[i]) end
-         else
-            to[#to + 1] = from
-         end
-      end
+      local append = nn.utils.appendFlat
       local w, gw, h = {}, {}, {}
       for i = 1, #self.modules do
          local mw, mgw, mh = self.modules[i]:parameters()

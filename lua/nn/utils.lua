@@ -223,18 +223,65 @@ function utils.tableSize(t)
    return n
 end
 
+--- Appends to the list `to` the leaves of `from`, in order, when it is a (nested) table, or
+--- `from` itself otherwise: how containers gather their children's parameters() into one list.
+local function appendFlat(to, from)
+   if type(from) == 'table' then
+      for i = 1, #from do appendFlat(to, from[i]) end
+   else
+      to[#to + 1] = from
+   end
+end
+utils.appendFlat = appendFlat
+
+local H = torch._H
+local long_mt = torch._tensor_mt_by_name.Long
+
+--- The Python handle of tensor `t` for a door call; anything else is an error naming `what`
+--- (Torch7's wording, at the script's line) instead of a Python traceback.
+function utils.handle(t, what)
+   local h = H[t]
+   if not h then torch._error(what .. ': tensor expected, got ' .. torch.type(t)) end
+   return h
+end
+
+--- self.indices of a max-pooling module as a LongTensor, made or converted in place when it is
+--- not one (a module Torch7 converted with :type() and saved holds them in another type).
+function utils.longIndices(self)
+   local ind = self.indices
+   if getmetatable(ind) ~= long_mt then
+      ind = torch.isTensor(ind) and ind:long() or torch.LongTensor()
+      self.indices = ind
+   end
+   return ind
+end
+
+--- The handles of self.finput and self.fgradInput, the convolution kernels' scratch buffers,
+--- each made in the weight's type when absent.
+function utils.unfoldBuffers(self)
+   self.finput = self.finput or self.weight.new()
+   self.fgradInput = self.fgradInput or self.weight.new()
+   return H[self.finput], H[self.fgradInput]
+end
+
+--- :type() for a max-pooling module (an nn.Module subclass): every field is converted but
+--- self.indices, which stays a LongTensor and keeps its values for an unpooling module.
+function utils.typeKeepingIndices(self, type, tensorCache)
+   if not type then return self._type end
+   local ind = self.indices
+   self.indices = nil
+   nn.Module.type(self, type, tensorCache)
+   self.indices = ind
+   return self
+end
+
 --- Define `class` (an nn.Module subclass) as a spatial padding layer: the constructor
 --- (padLeft [, padRight, padTop, padBottom]), one kernel call per method with `mode`
 --- ('reflect' or 'replicate'), and Torch7's printing.
 function utils.spatialPadding(class, mode)
-   local H = torch._H
    local k_fwd, k_bwd = torch._door.sp_pad_fwd, torch._door.sp_pad_bwd
    local parent = nn.Module
-   local function handle(t, what)
-      local h = H[t]
-      if not h then torch._error(what .. ': tensor expected, got ' .. torch.type(t)) end
-      return h
-   end
+   local handle = utils.handle
    function class:__init(pad_l, pad_r, pad_t, pad_b)
       parent.__init(self)
       self.pad_l = pad_l
