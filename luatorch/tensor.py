@@ -241,11 +241,14 @@ class Tensor:
             self._refresh()
 
     def resize(self, size: Sequence[int]) -> None:
-        """Torch7 resize: contiguous strides, storage grown only when too small."""
+        """Torch7 resize: contiguous strides, storage grown only when too small.
+
+        A tensor that already has the size keeps its geometry, strided or not, as TH's resizeNd.
+        """
         size = tuple(int(s) for s in size)
         if any(s < 0 for s in size):
             raise TorchError("invalid size: sizes must be non-negative")
-        if size == self.size and self.is_contiguous():
+        if size == self.size:
             return
         self.set_geometry(self.storage, self.offset, size)
 

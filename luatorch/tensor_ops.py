@@ -222,7 +222,7 @@ def t_resize_storage(t: Tensor, sizes: Storage, strides: Optional[Storage] = Non
 
 
 def t_resize_as(t: Tensor, src: Tensor) -> None:
-    if t.size != src.size or not t.is_contiguous():
+    if t.size != src.size:
         t.resize(src.size)
 
 
