@@ -50,11 +50,12 @@ MODULES = [
 # devices.
 CROSS_DEVICE = {"t_copy", "s_copy", "t_typeconv", "t_same_storage"}
 # Functions taking index or mask tensors, which may stay LongTensor / ByteTensor on the CPU
-# beside GPU data (cutorch's `_long` and `Byte` forms; max pooling's indices).
+# beside GPU data (cutorch's `_long` and `Byte` forms; the indices of max pooling and the keys
+# of IndexLinear, which nn keeps as LongTensors whatever the module's type).
 CPU_INDICES_OK = {"ix_index", "ix_index_fill", "ix_index_copy", "ix_index_add", "ix_gather",
                   "ix_scatter", "ix_scatter_fill", "ix_masked_select", "ix_masked_copy",
                   "ix_masked_fill"}
-CPU_INDICES_PREFIXES = ("pool_",)
+CPU_INDICES_PREFIXES = ("pool_", "conv_tmaxpool_", "il_")
 _SIZES = np.dtype(np.int64)
 _INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
 

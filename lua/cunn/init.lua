@@ -8,4 +8,11 @@ require 'nn'
 cunn = cunn or {}
 package.loaded.cunn = cunn
 
+-- cunn's other conversions of a module (Module:cuda() is nn's own)
+local Module = torch.getmetatable('nn.Module')
+for name, tname in pairs({cudaDouble = 'torch.CudaDoubleTensor',
+   cudaHalf = 'torch.CudaHalfTensor'}) do
+   rawset(Module, name, function(self, ...) return self:type(tname, ...) end)
+end
+
 return cunn

@@ -99,3 +99,29 @@ def test_cpu_input_to_a_cuda_model_fails(nrt):
     nrt.execute("m = nn.Linear(3, 2):cuda()")
     with pytest.raises(LuaError):
         nrt.execute("m:forward(torch.FloatTensor(3):fill(1))")
+
+
+def test_module_conversions_of_cunn(nrt):
+    nrt.execute("m = nn.Tanh() m:cudaDouble() o = m:forward(torch.randn(4):cudaDouble()) "
+                "h = nn.Tanh():cudaHalf()")
+    assert nrt.eval("m:type()") == "torch.CudaDoubleTensor"
+    assert nrt.eval("torch.type(o)") == "torch.CudaDoubleTensor"
+    assert nrt.eval("h:type()") == "torch.CudaHalfTensor"
+
+
+@pytest.mark.parametrize("mod,shape", [("nn.TemporalMaxPooling(2)", "2, 6, 3"),
+                                       ("nn.SpatialMaxPooling(2, 2)", "2, 3, 4, 4"),
+                                       ("nn.VolumetricMaxPooling(2, 2, 2)", "1, 2, 4, 4, 4")])
+def test_max_pooling_keeps_cpu_indices_beside_gpu_data(nrt, mod, shape):
+    nrt.execute(f"""
+       torch.manualSeed(4)
+       m = {mod}:float()
+       g = m:clone():cuda()
+       x = torch.FloatTensor({shape}):uniform()
+       o = m:forward(x)
+       gi = m:backward(x, o)
+       go = g:forward(x:cuda())
+       ggi = g:backward(x:cuda(), go)
+    """)
+    np.testing.assert_array_equal(arr(nrt, "go:float()"), arr(nrt, "o"))
+    np.testing.assert_array_equal(arr(nrt, "ggi:float()"), arr(nrt, "gi"))
