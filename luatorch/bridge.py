@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict
 
 import numpy as np
 
+from luatorch import backend
 from luatorch.backend import cpu
 from luatorch.tensor import Storage, Tensor, TorchError
 
@@ -64,14 +65,33 @@ def _where(dev: Any) -> str:
     return "CPU" if dev.index < 0 else f"GPU {dev.index + 1}"
 
 
-def _device_checked(fn: Callable, indices_ok: bool) -> Callable:
-    """`fn` behind cutorch's check that every tensor argument lives on one device."""
+def _rehome(t: Tensor, dev: Any) -> None:
+    """Give an empty GPU tensor an empty storage on `dev`: in cutorch it has no storage at all,
+    and the op that fills it allocates on the current device."""
+    t.set_geometry(Storage(dev.empty(0, t.dtype), dev), 0, ())
+
+
+def _device_checked(fn: Callable, indices_ok: bool, kernel: bool,
+                    rehome: bool = False) -> Callable:
+    """`fn` behind cutorch's checks: every tensor argument lives on one device, and for a
+    kernel (`kernel`) that device is the current GPU (THCTensor_checkGPU, without peer access).
+    Empty tensors live nowhere, as cutorch's storage-less ones: a kernel or a resize (`rehome`)
+    moves them to the device it works on."""
+    gpus = backend.gpus
+
     def checked(*args: Any) -> Any:
         dev = None
+        empties = None
         for a in args:
             if isinstance(a, Tensor):
-                d = a.storage.device
-                if indices_ok and d is cpu and a.storage.buf.dtype in _INDEX_DTYPES:
+                st = a.storage
+                d = st.device
+                if indices_ok and d is cpu and st.buf.dtype in _INDEX_DTYPES:
+                    continue
+                if not st.buf.shape[0] and d is not cpu:
+                    if empties is None:
+                        empties = []
+                    empties.append(a)
                     continue
             elif isinstance(a, Storage):
                 d = a.device
@@ -88,11 +108,30 @@ def _device_checked(fn: Callable, indices_ok: bool) -> Callable:
             else:
                 raise TorchError("arguments are located on different GPUs "
                                  f"({_where(dev)} and {_where(d)})")
+        if (kernel or rehome) and (empties is not None or (dev is not None and dev is not cpu)):
+            cur = gpus.devices[gpus.current] if gpus.devices else None
+            if kernel and dev is not None and dev is not cpu and dev is not cur:
+                raise TorchError(f"arguments are located on different GPUs (tensors on "
+                                 f"{_where(dev)}, current device {_where(cur)}: call "
+                                 f"cutorch.setDevice({dev.index + 1}) first, or use "
+                                 "cutorch.withDevice)")
+            if empties is not None:
+                home = cur if dev is None or dev is cpu else dev
+                for t in empties:
+                    if t.storage.device is not home and home is not None:
+                        _rehome(t, home)
         return fn(*args)
 
     checked.__name__ = fn.__name__
     checked.__doc__ = fn.__doc__
     return checked
+
+
+# Door functions outside luatorch.kernels that launch kernels (cutorch checks their device).
+KERNEL_NAMES = {"t_fill", "t_zero"}
+KERNEL_PREFIXES = ("rng_fill_",)
+# Resizes: an empty GPU tensor resized gets its memory on the current device, as in cutorch.
+RESIZE_NAMES = {"t_resize", "t_resize_as", "t_resize_storage"}
 
 
 def build_door(check_devices: bool = False) -> Dict[str, Callable]:
@@ -108,7 +147,10 @@ def build_door(check_devices: bool = False) -> Dict[str, Callable]:
             if key in door:
                 raise RuntimeError(f"door name {key!r} exported twice ({name})")
             if check_devices and key not in CROSS_DEVICE:
+                kernel = (name.startswith("luatorch.kernels.") or key in KERNEL_NAMES
+                          or key.startswith(KERNEL_PREFIXES))
                 fn = _device_checked(fn, key in CPU_INDICES_OK
-                                     or key.startswith(CPU_INDICES_PREFIXES))
+                                     or key.startswith(CPU_INDICES_PREFIXES), kernel,
+                                     key in RESIZE_NAMES)
             door[key] = fn
     return door

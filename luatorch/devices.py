@@ -92,8 +92,14 @@ def gpu_generator(i: Any = None) -> Generator:
 
 
 def gpu_of(x: Any) -> int:
-    """tensor:getDevice() / storage:getDevice(): 1-based, 0 for a CPU object."""
-    dev = x.storage.device if isinstance(x, Tensor) else x.device
+    """tensor:getDevice() / storage:getDevice(): 1-based, 0 for a CPU object or an empty tensor
+    (cutorch's has no storage, hence no device)."""
+    if isinstance(x, Tensor):
+        if not x.storage.buf.shape[0]:
+            return 0
+        dev = x.storage.device
+    else:
+        dev = x.device
     return dev.index + 1
 
 

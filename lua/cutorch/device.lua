@@ -84,7 +84,7 @@ function cutorch.setRNGState(state) return torch.setRNGState(gen(), state) end
 -- random fills of a GPU tensor draw from its device's generator unless one is given
 local isgen = function(g) return torch.typename(g) == 'torch.Generator' end
 for _, name in ipairs({'uniform', 'normal', 'bernoulli', 'random', 'exponential', 'cauchy',
-   'logNormal', 'geometric'}) do
+   'logNormal'}) do
    for mt in pairs(cutorch._mts) do
       local base = rawget(mt, name)
       if base then
@@ -94,6 +94,16 @@ for _, name in ipairs({'uniform', 'normal', 'bernoulli', 'random', 'exponential'
          end)
       end
    end
+end
+
+-- NOTE: cutorch's geometric(p) counts trials until the first success of probability p (mean
+-- 1/p, curand's), where TH's counts them for probability 1 - p: the same draw with 1 - p
+for mt in pairs(cutorch._mts) do
+   local base = rawget(mt, 'geometric')
+   rawset(mt, 'geometric', function(self, a, b)
+      if isgen(a) then return base(self, a, 1 - number('geometric', 2, b)) end
+      return base(self, gen(door.gpu_of(H[self])), 1 - number('geometric', 1, a))
+   end)
 end
 
 return cutorch

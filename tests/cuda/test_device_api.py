@@ -102,3 +102,39 @@ def test_cli_bad_device_message(tmp_path):
     assert out.stderr.strip().splitlines() == [
         "s.lua:2: cuda runtime error (10) : invalid device ordinal (device 99; there are 2 "
         "GPUs)"]
+
+
+def test_kernels_run_on_the_current_device_only(crt):
+    # THCTensor_checkGPU without peer access: the tensors' device must be the current one
+    crt.execute("a = torch.CudaTensor(3):fill(1) cutorch.setDevice(2)")
+    for op in ["a:fill(2)", "a:add(1)", "a:sum()", "a:uniform()", "torch.exp(a)"]:
+        with pytest.raises(LuaError) as e:
+            crt.execute(op, "=cur.lua")
+        assert e.value.message == (
+            "cur.lua:1: arguments are located on different GPUs (tensors on GPU 1, current "
+            "device GPU 2: call cutorch.setDevice(1) first, or use cutorch.withDevice)")
+    # what needs no kernel still works from anywhere: sizes, printing, copies, conversions
+    assert crt.eval("a:size(1)") == 3 and crt.eval("a[2]") == 1
+    assert "(GPU 1)" in crt.eval("tostring(a)")
+    assert crt.eval("a:float():sum()") == 3
+    crt.execute("b = torch.CudaTensor(3):copy(a)")
+    assert crt.eval("b:getDevice()") == 2 and crt.eval("b:sum()") == 3
+    assert crt.eval("cutorch.withDevice(1, function() return a:add(1):sum() end)") == 6
+
+
+def test_empty_tensors_have_no_device_until_allocated(crt):
+    crt.execute("e = torch.Tensor():cuda() r = torch.CudaTensor()")
+    assert crt.eval("e:getDevice()") == 0
+    crt.execute("cutorch.setDevice(2) e:resize(1, 2, 3)")
+    assert crt.eval("e:getDevice()") == 2
+    assert crt.eval("e:storage():getDevice()") == 2
+    # an empty result made on GPU 1 takes the result of an op on GPU 2
+    crt.execute("x = torch.CudaTensor(4):fill(3) torch.add(r, x, 1)")
+    assert crt.eval("r:getDevice()") == 2 and crt.eval("r:sum()") == 16
+
+
+def test_geometric_follows_cutorch(crt):
+    crt.execute("cutorch.manualSeed(1) g = torch.CudaTensor(20000):geometric(0.8)")
+    # cutorch's geometric(p): mean 1/p (TH's CPU one has mean 1/(1-p))
+    assert abs(crt.eval("g:mean()") - 1.25) < 0.05
+    assert crt.eval("g:min()") == 1
