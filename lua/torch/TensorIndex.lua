@@ -18,14 +18,19 @@ local t_new = door.t_new
 local long_mt, byte_mt = mt_by_name.Long, mt_by_name.Byte
 
 -- index and mask tensors: Long and Byte, or for GPU tensors also CudaLong and CudaByte (cutorch
--- took both: its _long and Byte forms)
+-- took both: its _long and Byte forms) and a tensor of their own type (cutorch's older forms,
+-- which old GPU scripts use: x:index(1, idx:cuda()))
 local function isindex(v, mt)
    local vmt = getmetatable(v)
-   return vmt == long_mt or (vmt ~= nil and vmt == torch._long_of[mt])
+   if vmt == long_mt then return true end
+   local gpu = torch._long_of[mt]
+   return gpu ~= nil and vmt ~= nil and (vmt == gpu or vmt == mt)
 end
 local function ismask(v, mt)
    local vmt = getmetatable(v)
-   return vmt == byte_mt or (vmt ~= nil and vmt == torch._byte_of[mt])
+   if vmt == byte_mt then return true end
+   local gpu = torch._byte_of[mt]
+   return gpu ~= nil and vmt ~= nil and (vmt == gpu or vmt == mt)
 end
 
 local function newof(mt)

@@ -26,11 +26,17 @@ def _dim(t: Tensor, dim: Any, argn: int, fname: str) -> int:
     return d
 
 
+def _positions(idx: Tensor) -> Any:
+    """The index tensor's values as integers (cutorch also takes a CudaTensor of positions)."""
+    a = idx.a
+    return a if a.dtype.kind in "iu" else a.astype(idx.xp.int64)
+
+
 def _vector_index(idx: Tensor, n: int, argn: int, fname: str) -> Any:
     """A 1-D LongTensor of 1-based positions into a dimension of size `n`, as 0-based ints."""
     if len(idx.size) != 1:
         raise TorchError(f"bad argument #{argn} to '{fname}' (Index is supposed to be a vector)")
-    ids = idx.a - 1
+    ids = _positions(idx) - 1
     if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= n):
         raise TorchError(f"bad argument #{argn} to '{fname}' (index out of range)")
     return ids
@@ -100,7 +106,7 @@ def _along_index(t: Tensor, idx: Tensor, d: int, fname: str, what: str) -> Any:
     if len(idx.size) != len(t.size):
         raise TorchError(f"bad argument #3 to '{fname}' (Index tensor must have same dimensions "
                          f"as {what} tensor)")
-    ids = idx.a - 1
+    ids = _positions(idx) - 1
     if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= t.size[d]):
         raise TorchError(f"Invalid index in {fname}: index out of range")
     return ids

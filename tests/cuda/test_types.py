@@ -143,3 +143,22 @@ def test_cpu_types_are_unchanged_by_cutorch(crt):
     crt.execute("c = torch.FloatTensor{1, 2}")
     assert crt.eval("tostring(c)").endswith("[torch.FloatTensor of size 2]\n")
     assert crt.eval("torch._handle(c).storage.device.name") == "cpu"
+
+
+def test_index_and_mask_tensors_on_the_gpu(crt):
+    crt.execute("""
+       x = torch.CudaTensor{{1, 2, 3}, {4, 5, 6}}
+       a = x:index(2, torch.LongTensor{3, 1})
+       b = x:index(2, torch.CudaLongTensor{3, 1})
+       c = x:index(2, torch.CudaTensor{3, 1})          -- cutorch's older form
+       m = x:maskedSelect(x:gt(3))
+       v, i = x:max(2)
+       x:indexFill(2, torch.CudaTensor{2}, 0)
+    """)
+    for name in "abc":
+        np.testing.assert_array_equal(arr(crt, f"{name}:float()"), [[3, 1], [6, 4]])
+    assert crt.eval("torch.type(x:gt(3))") == "torch.CudaByteTensor"
+    np.testing.assert_array_equal(arr(crt, "m:float()"), [4, 5, 6])
+    assert crt.eval("torch.type(i)") == "torch.CudaLongTensor"
+    np.testing.assert_array_equal(arr(crt, "i:long()"), [[3], [3]])
+    np.testing.assert_array_equal(arr(crt, "x:float()"), [[1, 0, 3], [4, 0, 6]])
