@@ -328,7 +328,8 @@ end
 
 function Tensor.type(self, tname)
    local mt = getmetatable(self)
-   local own = rawget(mt, '__typename')
+   -- torch.Tensor.type(v) of a non-tensor is nil, as Torch7's (cutorch's tests rely on it)
+   local own = type(mt) == 'table' and rawget(mt, '__typename') or nil
    if tname == nil then return own end
    if tname == own then return self end
    local short = tname:match('^torch%.(%a+)Tensor$')

@@ -175,7 +175,11 @@ function torch.multinomial(...)
    if type(n) ~= 'number' then
       torch._argerror(2, 'multinomial', 'number expected, got ' .. torch._typeof(n))
    end
-   res = res or torch.LongTensor()
+   if not res then
+      -- the draws of a GPU tensor's distribution are a CudaLongTensor on its device
+      local lmt = torch._longmt(getmetatable(prob))
+      res = torch._wrap(door.t_new(torch._tensor_mts[lmt]), lmt)
+   end
    door.rng_multinomial_(g, H[res], H[prob], n, replacement and true or false)
    return res
 end
@@ -191,7 +195,10 @@ function torch.multinomialAliasSetup(probs, state)
    end
    if type(state) ~= 'table' then state = {} end
    local j, q = state[1], state[2]
-   if not torch.isTensor(j) then j = torch.LongTensor() end
+   if not torch.isTensor(j) then
+      local lmt = torch._longmt(getmetatable(probs))
+      j = torch._wrap(door.t_new(torch._tensor_mts[lmt]), lmt)
+   end
    if not torch.isTensor(q) then
       local mt = getmetatable(probs)
       q = torch._wrap(door.t_new(torch._tensor_mts[mt]), mt)

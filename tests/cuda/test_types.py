@@ -162,3 +162,12 @@ def test_index_and_mask_tensors_on_the_gpu(crt):
     assert crt.eval("torch.type(i)") == "torch.CudaLongTensor"
     np.testing.assert_array_equal(arr(crt, "i:long()"), [[3], [3]])
     np.testing.assert_array_equal(arr(crt, "x:float()"), [[1, 0, 3], [4, 0, 6]])
+
+
+def test_multinomial_of_a_gpu_distribution_is_a_cuda_long_tensor(crt):
+    crt.execute("p = torch.CudaTensor{0.1, 0.2, 0.7} s = torch.multinomial(p, 5, true) "
+                "st = torch.multinomialAliasSetup(p)")
+    assert crt.eval("torch.type(s)") == "torch.CudaLongTensor"
+    assert crt.eval("s:getDevice()") == 1
+    assert crt.eval("torch.type(st[1])") == "torch.CudaLongTensor"
+    assert crt.eval("torch.Tensor.type(5)") is None
