@@ -47,7 +47,9 @@ def gpu_get() -> int:
 
 def gpu_set(i: Any) -> None:
     """cutorch.setDevice(i)."""
-    backend.gpus.current = _check(i)
+    i = _check(i)
+    backend.gpu_devices()[i].use()
+    backend.gpus.current = i
 
 
 def gpu_synchronize(i: Any = None) -> None:

@@ -33,6 +33,9 @@ class Device:
     def synchronize(self) -> None:
         """Wait until queued work on this device is done."""
 
+    def use(self) -> None:
+        """Make this the device new work runs on (cutorch.setDevice)."""
+
     def __repr__(self) -> str:
         return f"<Device {self.name}>"
 

@@ -61,6 +61,11 @@ class CudaDevice(Device):
         with _cp.cuda.Device(self.index):
             return _cp.asarray(a)
 
+    def use(self) -> None:
+        # NOTE: CuPy refuses arrays of another device than its current one, as cutorch's
+        # checkGPU does: setDevice must move both
+        _cp.cuda.runtime.setDevice(self.index)
+
     def synchronize(self) -> None:
         with _cp.cuda.Device(self.index):
             _cp.cuda.Device().synchronize()
