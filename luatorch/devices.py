@@ -28,6 +28,14 @@ def _check(i: Any) -> int:
     return int(i) - 1
 
 
+def gpu_require() -> None:
+    """Fail as cutorch's initialisation does on a machine with no device (real or virtual)."""
+    if not backend.gpu_devices():
+        from luatorch.tensor_ops import NO_GPU
+
+        raise TorchError(NO_GPU)
+
+
 def gpu_count() -> int:
     """cutorch.getDeviceCount()."""
     return len(backend.gpu_devices())
@@ -109,6 +117,6 @@ EXPORTS = {
     "gpu_count": gpu_count, "gpu_virtual": gpu_virtual, "gpu_get": gpu_get, "gpu_set": gpu_set,
     "gpu_synchronize": gpu_synchronize, "gpu_synchronize_all": gpu_synchronize_all,
     "gpu_properties": gpu_properties, "gpu_memory": gpu_memory, "gpu_generator": gpu_generator,
-    "gpu_of": gpu_of,
+    "gpu_of": gpu_of, "gpu_require": gpu_require,
 }
 

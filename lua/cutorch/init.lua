@@ -5,6 +5,10 @@
 
 require 'torch'
 
+-- As cutorch's own initialisation, no device means no package: scripts choose their backend
+-- with pcall(require, 'cunn'), and nn's tests take their CUDA branch only when it succeeds.
+torch._door.gpu_require()
+
 cutorch = cutorch or {}
 package.loaded.cutorch = cutorch
 

@@ -126,17 +126,19 @@ def test_mixing_cuda_with_cpu_fails(crt):
 
 
 def test_cuda_without_any_gpu_says_how_to_get_one(monkeypatch):
+    """As cutorch's initialisation: no device, no package; pcall(require, 'cunn') is the probe."""
     monkeypatch.delenv("LUATORCH_VIRTUAL_GPUS", raising=False)
     r = Runtime()
-    r.require("cutorch")
-    assert r.eval("cutorch.getDeviceCount()") == 0
     with pytest.raises(LuaError) as e:
-        r.execute("x = torch.FloatTensor(2):cuda()", "=nogpu.lua")
+        r.execute("require 'cutorch'", "=nogpu.lua")
     msg = e.value.message
     assert msg.startswith("nogpu.lua:1: cuda runtime error (38) : no CUDA-capable device")
     assert "--virtual-gpus N" in msg and "\n" not in msg
-    with pytest.raises(LuaError, match="no CUDA-capable device"):
-        r.execute("torch.CudaTensor(3)")
+    r = Runtime()
+    assert r.eval("(pcall(require, 'cunn'))") is False
+    assert r.eval("torch.CudaTensor == nil and cutorch == nil and cunn == nil") is True
+    # the CPU types are untouched by the failed attempt
+    assert r.eval("torch.FloatTensor{1, 2}:sum()") == 3
 
 
 def test_cpu_types_are_unchanged_by_cutorch(crt):
