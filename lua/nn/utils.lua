@@ -245,12 +245,16 @@ function utils.handle(t, what)
    return h
 end
 
---- self.indices of a max-pooling module as a LongTensor, made or converted in place when it is
---- not one (a module Torch7 converted with :type() and saved holds them in another type).
+--- self.indices of a max-pooling module as the long type of its output's device (LongTensor on
+--- the CPU, CudaLongTensor on a GPU, as cunn keeps them beside the data), made or converted in
+--- place when it is not one (a module Torch7 converted with :type() and saved holds them in
+--- another type).
 function utils.longIndices(self)
+   local lmt = torch.isTensor(self.output) and torch._longmt(getmetatable(self.output)) or long_mt
    local ind = self.indices
-   if getmetatable(ind) ~= long_mt then
-      ind = torch.isTensor(ind) and ind:long() or torch.LongTensor()
+   if getmetatable(ind) ~= lmt then
+      local tname = lmt.__typename
+      ind = torch.isTensor(ind) and ind:type(tname) or torch.getconstructortable(tname)()
       self.indices = ind
    end
    return ind

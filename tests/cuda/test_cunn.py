@@ -125,3 +125,25 @@ def test_max_pooling_keeps_cpu_indices_beside_gpu_data(nrt, mod, shape):
     """)
     np.testing.assert_array_equal(arr(nrt, "go:float()"), arr(nrt, "o"))
     np.testing.assert_array_equal(arr(nrt, "ggi:float()"), arr(nrt, "gi"))
+
+
+@pytest.mark.parametrize("make, shape", [
+    ("nn.SpatialMaxPooling(2, 2)", "1, 2, 4, 4"),
+    ("nn.VolumetricMaxPooling(2, 2, 2)", "1, 2, 4, 4, 4"),
+    ("nn.SpatialAdaptiveMaxPooling(2, 2)", "1, 2, 4, 4"),
+])
+def test_max_pooling_indices_live_beside_the_data(nrt, make, shape):
+    """cunn keeps a GPU module's indices on its GPU (a CPU LongTensor would not reach CuPy)."""
+    nrt.execute(f"""
+       _m = {make}:cuda()
+       _x = torch.CudaTensor({shape}):uniform()
+       _y = _m:forward(_x)
+       _g = _m:backward(_x, _y:clone():fill(1))
+       _c = {make}:float()
+       _cy = _c:forward(_x:float())
+    """)
+    assert nrt.eval("torch.type(_m.indices)") == "torch.CudaLongTensor"
+    assert nrt.eval("_m.indices:getDevice()") == 1
+    assert nrt.eval("torch.type(_c.indices)") == "torch.LongTensor"
+    np.testing.assert_array_equal(arr(nrt, "_y:float()"), arr(nrt, "_cy"))
+    assert nrt.eval("_g:sum()") == nrt.eval("_y:nElement()")
