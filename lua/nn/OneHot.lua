@@ -22,8 +22,12 @@ function OneHot:updateOutput(input)
    self.output:resize(unpack(size)):zero()
    size[#size] = 1
    local index = input:contiguous():view(unpack(size))
-   if torch.type(index) ~= 'torch.LongTensor' then
-      self._input = self._input or torch.LongTensor()
+   -- scatter's indices: the long type of the output's device (CudaLongTensor after :cuda())
+   local lmt = torch._longmt(getmetatable(self.output))
+   if getmetatable(index) ~= lmt then
+      if getmetatable(self._input) ~= lmt then
+         self._input = torch.getconstructortable(lmt.__typename)()
+      end
       self._input:resize(index:size()):copy(index)
       index = self._input
    end
@@ -37,10 +41,11 @@ function OneHot:updateGradInput(input, gradOutput)
    return self.gradInput
 end
 
+-- Only the index buffers, as Torch7: output and gradInput stay (a caller may hold them).
 function OneHot:clearState()
    self._single = nil
    self._input = nil
-   return parent.clearState(self)
+   return self
 end
 
 function OneHot:type(type, typecache)

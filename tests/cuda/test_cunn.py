@@ -147,3 +147,18 @@ def test_max_pooling_indices_live_beside_the_data(nrt, make, shape):
     assert nrt.eval("torch.type(_c.indices)") == "torch.LongTensor"
     np.testing.assert_array_equal(arr(nrt, "_y:float()"), arr(nrt, "_cy"))
     assert nrt.eval("_g:sum()") == nrt.eval("_y:nElement()")
+
+
+def test_onehot_on_gpu_takes_cuda_and_cpu_indices(nrt):
+    nrt.execute("""
+       _o = nn.OneHot(4):cuda()
+       _a = _o:forward(torch.LongTensor{{1, 4}, {2, 2}}):clone()
+       _b = _o:forward(torch.CudaTensor{{1, 4}, {2, 2}}):clone()
+    """)
+    assert nrt.eval("torch.type(_a)") == "torch.CudaTensor"
+    want = np.zeros((2, 2, 4), np.float32)
+    for (i, j), k in np.ndenumerate(np.array([[1, 4], [2, 2]])):
+        want[i, j, k - 1] = 1
+    np.testing.assert_array_equal(arr(nrt, "_a:float()"), want)
+    np.testing.assert_array_equal(arr(nrt, "_b:float()"), want)
+    assert nrt.eval("torch.type(_o._input)") == "torch.CudaLongTensor"

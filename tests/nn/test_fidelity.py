@@ -312,3 +312,20 @@ def test_logsoftmax_backward_sums_in_thnn_order(nnrt: Runtime, shape: tuple) -> 
     y = get(nnrt, "_y")
     want = g - np.exp(y) * np.expand_dims(s, ax)
     np.testing.assert_array_equal(get(nnrt, "_gi"), want)
+
+
+def test_onehot_type_change_keeps_the_tensors_a_caller_holds() -> None:
+    """Torch7's OneHot:clearState drops only its index buffers (nn's OneHot test holds gradInput
+    across :cuda())."""
+    rt = Runtime()
+    rt.require("nn")
+    rt.execute("""
+       _o = nn.OneHot(3)
+       _x = torch.Tensor{1, 3}
+       _o:forward(_x)
+       _g = _o:backward(_x, torch.Tensor(2, 3):fill(1))
+       _y = _o.output
+       _o:float()
+    """)
+    assert rt.eval("_g:nElement()") == 2
+    assert rt.eval("_y:nElement()") == 6
