@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 import click
 
@@ -141,12 +141,14 @@ def inspect(path) -> None:
 
 
 @cli.command()
-def info() -> None:
-    """Versions, Lua engine, BLAS, devices, and whether CuPy and MPI are usable."""
+@click.option("--virtual-gpus", "virtual_gpus", type=click.IntRange(min=0), default=None,
+              help="report N simulated GPUs (also LUATORCH_VIRTUAL_GPUS=N)")
+def info(virtual_gpus: Optional[int]) -> None:
+    """Versions, Lua engine, BLAS, and which GPU and MPI features are live."""
     import numpy as np
 
     from luatorch.backend import cuda
-    from luatorch.runtime import Runtime
+    from luatorch.runtime import Runtime, _virtual_gpus
 
     rt = Runtime(load_torch=False)
     click.echo(f"luatorch {__version__}")
@@ -163,16 +165,50 @@ def info() -> None:
     click.echo(f"blas     {blas}")
     n = cuda.device_count()
     if cuda._cp is None:
-        click.echo("cupy     not installed (CUDA tensors unavailable)")
+        click.echo("cupy     not installed (no real GPU: pip install 'luatorch[cuda]')")
     else:
         click.echo(f"cupy     {cuda._cp.__version__}, {n} usable GPU(s)")
+    for name, line in _gpu_libraries(cuda._cp):
+        click.echo(f"{name:<8} {line}")
+    nvirt = _virtual_gpus(virtual_gpus)
+    if nvirt:
+        click.echo(f"virtual  {nvirt} simulated GPU(s) over NumPy (cutorch uses these)")
+    else:
+        click.echo("virtual  none (luatorch run --virtual-gpus N simulates N GPUs)")
     try:
         import mpi4py  # noqa: F401
 
         click.echo("mpi      mpi4py available")
     except Exception:
         click.echo("mpi      mpi4py not installed")
-    click.echo("devices  cpu" + "".join(f", cuda:{i}" for i in range(n)))
+    gpus = [f"cuda:{i} (virtual)" for i in range(nvirt)] if nvirt else \
+        [f"cuda:{i}" for i in range(n)]
+    click.echo("devices  " + ", ".join(["cpu"] + gpus))
+
+
+def _gpu_libraries(cp: Any) -> List[tuple]:
+    """The cuDNN frontend and NCCL: whether each imports, and its version."""
+    out = []
+    try:
+        import cudnn  # NVIDIA's nvidia-cudnn-frontend
+
+        try:
+            ver = f"cuDNN {cudnn.backend_version()}"
+        except Exception as e:  # the frontend without the cuDNN library
+            ver = f"library missing ({type(e).__name__})"
+        out.append(("cudnn", f"frontend {getattr(cudnn, '__version__', '?')}, {ver}"))
+    except Exception:
+        out.append(("cudnn", "frontend not installed (convolutions use im2col + cuBLAS)"))
+    if cp is None:
+        out.append(("nccl", "not available (needs CuPy)"))
+    else:
+        try:
+            from cupy.cuda import nccl
+
+            out.append(("nccl", f"NCCL {nccl.get_version()}"))
+        except Exception:
+            out.append(("nccl", "not available (multi-GPU reductions use peer copies)"))
+    return out
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -100,6 +100,16 @@ def test_info(tmp_path):
     r = run(["info"], tmp_path)
     assert r.returncode == 0
     assert "LuaJIT 2.1" in r.stdout and "numpy" in r.stdout
+    # which GPU features are live: CuPy, the cuDNN frontend, NCCL, virtual GPUs
+    for key in ("cupy ", "cudnn ", "nccl ", "virtual ", "devices "):
+        assert any(line.startswith(key) for line in r.stdout.splitlines()), key
+
+
+def test_info_counts_virtual_gpus(tmp_path):
+    r = run(["info", "--virtual-gpus", "2"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "virtual  2 simulated GPU(s)" in r.stdout
+    assert "devices  cpu, cuda:0 (virtual), cuda:1 (virtual)" in r.stdout
 
 
 def test_line_loop_assignment_is_a_statement(tmp_path):
