@@ -105,6 +105,9 @@ def _error_message(exc: Any) -> Optional[str]:
         if isinstance(exc, (ValueError, IndexError, TypeError)):
             return text or name
         if isinstance(exc, MemoryError):
+            # a full GPU, real (CuPy's OutOfMemoryError) or virtual, in cutorch's words
+            if name in ("OutOfMemoryError", "GpuOutOfMemory"):
+                return "cuda runtime error (2) : out of memory"
             return "not enough memory"
         return f"{name}: {text}" if text else name
     return None

@@ -36,7 +36,9 @@ def test_synchronize_properties_and_memory(crt):
     assert crt.eval("p.major") == 3 and crt.eval("p.totalGlobalMem") > 0
     free, total = crt.execute("return cutorch.getMemoryUsage(2)")
     assert 0 < free <= total
-    assert crt.execute("return cutorch.getMemoryUsage()") == (free, total)
+    # no argument: the current device (each virtual GPU counts its own memory)
+    assert crt.execute("return cutorch.getMemoryUsage()") == \
+        crt.execute("return cutorch.getMemoryUsage(cutorch.getDevice())")
 
 
 def test_seeds_and_rng_state(crt):
@@ -138,3 +140,53 @@ def test_geometric_follows_cutorch(crt):
     # cutorch's geometric(p): mean 1/p (TH's CPU one has mean 1/(1-p))
     assert abs(crt.eval("g:mean()") - 1.25) < 0.05
     assert crt.eval("g:min()") == 1
+
+
+OOM_SCRIPT = """
+require 'cutorch'
+local free0, total = cutorch.getMemoryUsage(1)
+assert(total == 64 * 2^20 and free0 == total)
+local ok, err = pcall(function() return torch.CudaTensor(40 * 2^20) end)
+print('caught', ok, err)
+local x = torch.CudaTensor(2^20):fill(1)
+assert(cutorch.getMemoryUsage(1) == free0 - 4 * 2^20)
+x = nil
+collectgarbage(); collectgarbage()
+assert(cutorch.getMemoryUsage(1) == free0)
+print('went on', torch.CudaTensor(4):fill(2):sum())
+local y = torch.CudaTensor(2^30)
+"""
+
+
+def test_out_of_memory_is_cutorchs_error_and_the_script_goes_on(tmp_path):
+    """A full GPU is bad input: a catchable one-line error; the memory is counted and freed."""
+    script = tmp_path / "oom.lua"
+    script.write_text(OOM_SCRIPT)
+    env = dict(os.environ, LUATORCH_VIRTUAL_GPU_MEMORY="64")
+    r = subprocess.run([sys.executable, "-m", "luatorch.cli", "run", "--virtual-gpus", "1",
+                        str(script)], capture_output=True, text=True, timeout=120, env=env)
+    assert "caught\tfalse\t" in r.stdout and "oom.lua:5: cuda runtime error (2) : out of memory" \
+        in r.stdout
+    assert "went on\t8" in r.stdout
+    assert r.returncode == 1
+    assert r.stderr.strip().endswith("oom.lua:13: cuda runtime error (2) : out of memory")
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_cupy_out_of_memory_reads_as_cutorchs_error():
+    from luatorch.runtime import _error_message
+
+    class OutOfMemoryError(MemoryError):  # the shape of cupy.cuda.memory.OutOfMemoryError
+        pass
+
+    assert _error_message(OutOfMemoryError("Out of memory allocating 1 bytes")) == \
+        "cuda runtime error (2) : out of memory"
+    assert _error_message(MemoryError()) == "not enough memory"
+
+
+def test_bad_virtual_memory_setting_is_refused(monkeypatch):
+    from luatorch.backend import virtual
+
+    monkeypatch.setenv("LUATORCH_VIRTUAL_GPU_MEMORY", "lots")
+    with pytest.raises(ValueError, match="LUATORCH_VIRTUAL_GPU_MEMORY"):
+        virtual.make(1)
