@@ -15,4 +15,10 @@ for name, tname in pairs({cudaDouble = 'torch.CudaDoubleTensor',
    rawset(Module, name, function(self, ...) return self:type(tname, ...) end)
 end
 
+-- the multi-GPU containers
+require 'cunn.DataParallelTable'
+require 'cunn.DataParallel'
+require 'cunn.ModelParallel'
+require 'cunn.GPU'
+
 return cunn

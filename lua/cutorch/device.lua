@@ -106,4 +106,26 @@ for mt in pairs(cutorch._mts) do
    end)
 end
 
+-- Streams: cutorch numbers them 0 (the default) .. reserveStreams(n), per device.
+-- NOTE: each device runs one stream here, so every stream's work is ordered as stream 0's and
+-- waiting on another stream has nothing to wait for; scripts choosing streams run unchanged.
+local nstreams, current = 0, {}
+function cutorch.reserveStreams(n)
+   n = number('reserveStreams', 1, n)
+   if n > nstreams then nstreams = n end
+end
+function cutorch.getNumStreams() return nstreams end
+function cutorch.setStream(i)
+   i = number('setStream', 1, i)
+   if i < 0 or i > nstreams then
+      torch._argerror(1, 'setStream', 'invalid stream ' .. i .. ' (reserve it first)')
+   end
+   current[cutorch.getDevice()] = i
+end
+function cutorch.getStream() return current[cutorch.getDevice()] or 0 end
+function cutorch.streamWaitFor() end
+function cutorch.streamWaitForMultiDevice() end
+function cutorch.streamBarrier() end
+function cutorch.streamSynchronize() cutorch.synchronize() end
+
 return cutorch
