@@ -146,6 +146,17 @@ function DataParallel:type(typeStr, cache)
    return self
 end
 
+-- nn's clone copies onto the current device: each module goes back to its own GPU
+function DataParallel:clone(...)
+   local copy = parent.clone(self, ...)
+   for i, gpu in ipairs(copy.gpuAssignments) do
+      copy.modules[i] = parallel.toDevice(copy.modules[i], gpu)
+   end
+   copy.inputGpu, copy.gradOutputGpu, copy.outputGpu, copy.gradInputGpu = {}, {}, {}, {}
+   copy.buffer = nil
+   return copy
+end
+
 function DataParallel:clearState()
    self:_exec(function(m) m:clearState() end)
    self.inputGpu, self.gradOutputGpu, self.outputGpu, self.gradInputGpu = {}, {}, {}, {}

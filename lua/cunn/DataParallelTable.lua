@@ -21,6 +21,12 @@ local DataParallelTable, parent = torch.class('nn.DataParallelTable', 'nn.Contai
 -- cunn's serialization version: gpuAssignments, then the fields
 DataParallelTable.__version = 3
 
+-- cunn's checkpoints hold its dispatcher (the `impl` field): its classes exist so that they load;
+-- the field is then dropped
+local Impls = {}
+torch.class('nn.DataParallelTable.Basic', Impls)
+torch.class('nn.DataParallelTable.Threads', Impls)
+
 -- fields that hold per-device work and never go to a file
 local TRANSIENT = {replicas = true, buffer = true, impl = true}
 local PER_GPU = {inputGpu = true, gradOutputGpu = true, outputGpu = true, gradInputGpu = true}
@@ -305,9 +311,21 @@ function DataParallelTable:share()
    error('Share not supported for DataParallelTable', 2)
 end
 
+-- a copy holds what a file would (nn's clone copies onto the current device, where the other
+-- replicas do not belong): the first module on the first GPU, replicas made again on use
 function DataParallelTable:clone(...)
    if select('#', ...) > 0 then error('Sharing not supported for DataParallelTable', 2) end
-   return parent.clone(self)
+   local saved = {}
+   for k in pairs(TRANSIENT) do saved[k] = self[k]; self[k] = nil end
+   for k in pairs(PER_GPU) do saved[k] = self[k]; self[k] = {} end
+   local fp = self.flattenedParams
+   if fp then self.flattenedParams = {fp[1]} end
+   local ok, copy = pcall(cutorch.withDevice, self.gpuAssignments[1] or cutorch.getDevice(),
+      function() return parent.clone(self) end)
+   for k, v in pairs(saved) do self[k] = v end
+   self.flattenedParams = fp
+   if not ok then error(copy, 0) end
+   return copy
 end
 
 function DataParallelTable:reset(stdv)

@@ -703,6 +703,11 @@ local function read_torch(self, h, env, index, pos, depth)
          local m = var.modules[1]
          if not env.force then objects[index] = m end
          return m
+      elseif cname == 'nn.DataParallelTable.Basic' or cname == 'nn.DataParallelTable.Threads' then
+         -- cunn's dispatcher inside such a checkpoint: its fields, as a plain table
+         local var = readobj(self, h, env, depth + 1)
+         if not env.force then objects[index] = var end
+         return var
       end
       unknown_class(self, h, pos, cname)
    end

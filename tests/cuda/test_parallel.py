@@ -171,6 +171,26 @@ def test_data_parallel_table_modes_state_type_and_printing(prt):
     assert prt.eval("torch.type(dpt.replicas[2]:get(1).weight)") == "torch.CudaDoubleTensor"
 
 
+def test_clones_keep_each_replica_on_its_gpu(prt):
+    prt.execute("""
+       net = nn.Sequential():add(nn.Linear(3, 5)):add(nn.ReLU()):cuda()
+       x = torch.CudaTensor(8, 3):uniform()
+       dpt = nn.DataParallelTable(1, true):add(net, {1, 2, 3, 4})
+       o1 = dpt:forward(x):clone()
+       c = dpt:clone()
+       o2 = c:forward(x)
+       dp = nn.DataParallel(1):add(net:clone()):add(net:clone())
+       dp:forward(x)
+       dc = dp:clone()
+       o3 = dc:forward(x)
+    """)
+    assert prt.eval("(o2 - o1):abs():max()") == 0
+    assert prt.eval("c.replicas[4]:get(1).weight:getDevice()") == 4
+    assert prt.eval("dpt.replicas[3]:get(1).weight:getDevice()") == 3
+    assert prt.eval("dc:get(2):get(1).weight:getDevice()") == 2
+    assert prt.eval("(o3 - o1):abs():max()") == 0
+
+
 def test_data_parallel_talk_slide_trains_as_one_device(prt):
     prt.execute(CONVNET + """
        single = base:clone()
@@ -313,3 +333,34 @@ def test_load_on_a_cpu_only_runtime(prt, tmp_path, monkeypatch):
     assert plain.eval("torch.type(m:get(1))") == "nn.Sequential"   # the replicated module
     assert plain.eval("torch.type(m:get(1):get(1).weight)") == "torch.FloatTensor"
     np.testing.assert_allclose(arr(plain, "m:forward(xin)"), before, atol=1e-6)
+
+
+def test_checkpoints_written_by_cunn_load(prt, tmp_path, monkeypatch):
+    """cunn writes its dispatcher object (nn.DataParallelTable.Basic) among the fields."""
+    path = str(tmp_path / "cunn.t7")
+    prt.execute(f"""
+       local DPT = nn.DataParallelTable
+       local ours = DPT.__write
+       DPT.__write = function(self, file)   -- cunn's layout
+          file:writeObject(self.gpuAssignments)
+          local t = {{}}
+          for k, v in pairs(self) do if k ~= 'replicas' then t[k] = v end end
+          t.impl = torch.factory('nn.DataParallelTable.Basic')()
+          t.impl.dpt = self
+          file:writeObject(t)
+       end
+       torch.manualSeed(7)
+       cn = nn.DataParallelTable(1):add(nn.Linear(3, 2):cuda(), {{1, 2}})
+       ok, err = pcall(torch.save, '{path}', cn)
+       DPT.__write = ours
+       assert(ok, err)
+       cl = torch.load('{path}')
+       cx = torch.CudaTensor(5, 3):uniform()
+       cout = cl:forward(cx)
+    """)
+    assert prt.eval("torch.type(cl)") == "nn.DataParallelTable" and prt.eval("cl.impl") is None
+    np.testing.assert_allclose(arr(prt, "cout:float()"), arr(prt, "cn:forward(cx):float()"))
+    monkeypatch.delenv("LUATORCH_VIRTUAL_GPUS", raising=False)
+    plain = Runtime()
+    plain.require("nn")
+    assert plain.eval(f"torch.type(torch.load('{path}'))") == "nn.Linear"
