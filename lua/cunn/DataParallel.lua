@@ -7,7 +7,7 @@ local parallel = require 'cunn.parallel'
 
 local torch = torch
 local cutorch = cutorch
-local ipairs, error, pcall = ipairs, error, pcall
+local ipairs, error = ipairs, error
 
 local DataParallel, parent = torch.class('nn.DataParallel', 'nn.Container')
 
@@ -40,20 +40,7 @@ end
 
 --- f(module, i) on each module's device (the first n only, when n is given); results by index.
 function DataParallel:_exec(f, n)
-   local prev = cutorch.getDevice()
-   local res = {}
-   for i, m in ipairs(self.modules) do
-      if n and i > n then break end
-      cutorch.setDevice(self.gpuAssignments[i])
-      local ok, r = pcall(f, m, i)
-      if not ok then
-         cutorch.setDevice(prev)
-         error(r, 0)
-      end
-      res[i] = r
-   end
-   cutorch.setDevice(prev)
-   return res
+   return parallel.exec(self.gpuAssignments, self.modules, f, n)
 end
 
 function DataParallel:applyToModules(f)

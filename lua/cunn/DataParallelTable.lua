@@ -96,21 +96,7 @@ end
 
 --- f(replica, i) on each replica's device (the first n only, when n is given); results by index.
 function DataParallelTable:_exec(f, n)
-   local reps = self:_replicas()
-   local prev = cutorch.getDevice()
-   local res = {}
-   for i, gpu in ipairs(self.gpuAssignments) do
-      if n and i > n then break end
-      cutorch.setDevice(gpu)
-      local ok, r = pcall(f, reps[i], i)
-      if not ok then
-         cutorch.setDevice(prev)
-         error(r, 0)
-      end
-      res[i] = r
-   end
-   cutorch.setDevice(prev)
-   return res
+   return parallel.exec(self.gpuAssignments, self:_replicas(), f, n)
 end
 
 function DataParallelTable:applyToModules(f)

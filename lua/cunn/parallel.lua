@@ -18,6 +18,17 @@ function parallel.slice(n, i, parts)
    return extra * (base + 1) + (i - 1 - extra) * base + 1, base
 end
 
+--- f(modules[i], i) with gpus[i] current, for each replica in turn (the first n only, when n is
+--- given); results by index; the caller's device is current again afterwards, error or not.
+function parallel.exec(gpus, modules, f, n)
+   local res = {}
+   for i, gpu in ipairs(gpus) do
+      if n and i > n then break end
+      res[i] = cutorch.withDevice(gpu, function() return f(modules[i], i) end)
+   end
+   return res
+end
+
 --- Whether a tensor or a (nested) table of tensors holds any element.
 function parallel.hasData(x)
    if torch.isTensor(x) then return x:nElement() > 0 end
