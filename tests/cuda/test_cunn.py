@@ -60,9 +60,11 @@ def test_forward_backward_on_gpu_equals_cpu_float(nrt, crit):
     assert nrt.eval("gloss") == pytest.approx(nrt.eval("loss"), rel=1e-6)
     np.testing.assert_allclose(arr(nrt, "gout:float()"), arr(nrt, "out"), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(arr(nrt, "ggin:float()"), arr(nrt, "gin"), rtol=1e-5, atol=1e-7)
+    # The convolution's bias gradient is zero in exact arithmetic (batch normalization follows
+    # and removes the mean), so both sides hold float32 cancellation noise of a few 1e-7.
     for i in range(1, nrt.eval("#g1") + 1):
         np.testing.assert_allclose(arr(nrt, f"g2[{i}]:float()"), arr(nrt, f"g1[{i}]"),
-                                   rtol=1e-5, atol=1e-7)
+                                   rtol=1e-5, atol=1e-6)
 
 
 def test_training_with_get_parameters_on_gpu(nrt):

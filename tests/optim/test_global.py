@@ -285,18 +285,27 @@ def test_fistals_matches_numpy(r, fista):
 
 def test_fistals_converges_to_the_lasso_optimum(r):
     A, b, lam = _lasso(1)
+    # errthres stays well above rounding: Torch7's line search compares f(p) <= Q exactly, so
+    # once steps are as small as the rounding of f it can fail on noise and raise L (as upstream).
     x = r.execute(f"""
         local A, b = torch.Tensor({_lua_matrix(A)}), torch.Tensor({_lua_matrix(b)})
         local f, g, pl = loadstring([==[{LASSO}]==])(A, b, {lam})
-        local x = optim.FistaLS(f, g, pl, torch.zeros(40), {{maxiter = 2000, errthres = 1e-14}})
+        local x = optim.FistaLS(f, g, pl, torch.zeros(40), {{maxiter = 2000, errthres = 1e-10}})
         return x:totable()
     """)
     x = np.array(_vals(x))
+    xref, _ = _fista_reference(A, b, lam, True, maxiter=5000, errthres=1e-14)
+
+    def objective(v: np.ndarray) -> float:
+        return float((A @ v - b) @ (A @ v - b) + lam * np.abs(v).sum())
+
+    assert objective(x) == pytest.approx(objective(xref), rel=1e-8)
     # optimality: 2 A'(Ax - b) + lam * s = 0 with s in the subdifferential of |x|_1
     grad = 2 * A.T @ (A @ x - b)
     on = x != 0
-    assert np.allclose(grad[on], -lam * np.sign(x[on]), atol=1e-6)
-    assert np.all(np.abs(grad[~on]) <= lam + 1e-6)
+    assert np.allclose(grad[on], -lam * np.sign(x[on]), atol=1e-3)
+    assert np.all(np.abs(grad[~on]) <= lam + 1e-3)
+    np.testing.assert_array_equal(np.sign(x), np.sign(xref))
 
 
 def test_fistals_params_buffers_and_maxline(r):
