@@ -1,12 +1,20 @@
-"""System services for the Lua side: clocks, environment, hostname."""
+"""System services for the Lua side: clocks, environment, hostname, the file system (for
+`paths`, `sys`, `lfs`), and the check for optional extras."""
 
 from __future__ import annotations
 
 import os
+import platform
+import shutil
 import socket
+import stat
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from typing import Any, Optional
+
+from luatorch.packages import need
 
 
 def sys_clock() -> tuple[float, float, float]:
@@ -45,7 +53,102 @@ def sys_sleep(seconds: float) -> None:
     time.sleep(max(0.0, float(seconds)))
 
 
+def sys_need_extra(module: str, package: str, dist: str, extra: str) -> None:
+    """Fail with one line naming the extra when `module` cannot be imported."""
+    need(str(module), str(package), str(dist), str(extra))
+
+
+def sys_listdir(path: str) -> Optional[list]:
+    """Entries of directory `path` with '.' and '..' first (as readdir gives them), or None."""
+    try:
+        return [".", ".."] + sorted(os.listdir(str(path)))
+    except OSError:
+        return None
+
+
+_KINDS = ((stat.S_ISDIR, "directory"), (stat.S_ISREG, "file"), (stat.S_ISLNK, "link"),
+          (stat.S_ISSOCK, "socket"), (stat.S_ISFIFO, "named pipe"),
+          (stat.S_ISCHR, "char device"), (stat.S_ISBLK, "block device"))
+
+
+def sys_stat(path: str, follow: bool = True) -> Any:
+    """LuaFileSystem's attributes of `path` as a flat list of (key, value) pairs, or an error
+    string when it cannot be read (lfs returns nil plus that message)."""
+    try:
+        st = os.stat(str(path)) if follow else os.lstat(str(path))
+    except OSError as e:
+        return f"cannot obtain information from file '{path}': {e.strerror}"
+    mode = next((name for test, name in _KINDS if test(st.st_mode)), "other")
+    perms = stat.filemode(st.st_mode)[1:]
+    return ["mode", mode, "size", st.st_size, "access", int(st.st_atime),
+            "modification", int(st.st_mtime), "change", int(st.st_ctime), "dev", st.st_dev,
+            "ino", st.st_ino, "nlink", st.st_nlink, "uid", st.st_uid, "gid", st.st_gid,
+            "rdev", getattr(st, "st_rdev", 0), "permissions", perms,
+            "blocks", getattr(st, "st_blocks", 0), "blksize", getattr(st, "st_blksize", 0)]
+
+
+def sys_fsop(op: str, path: str, other: Any = None) -> Optional[str]:
+    """One file-system change: 'mkdir', 'makedirs', 'rmdir', 'rmall', 'chdir', 'touch'.
+    Returns None on success, else the system's message."""
+    op, path = str(op), str(path)
+    try:
+        if op == "mkdir":
+            os.mkdir(path)
+        elif op == "makedirs":
+            os.makedirs(path, exist_ok=True)
+        elif op == "rmdir":
+            os.rmdir(path)
+        elif op == "rmall":
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
+        elif op == "chdir":
+            os.chdir(path)
+        elif op == "touch":
+            if not os.path.exists(path):
+                return "No such file or directory"
+            times = None if other is None else (float(other[1]), float(other[2]))
+            os.utime(path, times)
+        else:
+            return f"unknown operation {op}"
+    except OSError as e:
+        return e.strerror or str(e)
+    return None
+
+
+def sys_cwd() -> str:
+    """The current directory."""
+    return os.getcwd()
+
+
+def sys_tmpname() -> str:
+    """A new empty temporary file's name (removed by the caller, as Torch7's paths.tmpname)."""
+    fd, name = tempfile.mkstemp(prefix="lua_")
+    os.close(fd)
+    return name
+
+
+def sys_uname() -> tuple[str, str, str]:
+    """(system, node, machine), as paths.uname gives them."""
+    u = platform.uname()
+    return u.system, u.node, u.machine
+
+
+def sys_which(name: str) -> Optional[str]:
+    """Full path of executable `name` on $PATH, or None."""
+    return shutil.which(str(name))
+
+
 EXPORTS: dict[str, Callable] = {
+    "sys_need_extra": sys_need_extra,
+    "sys_listdir": sys_listdir,
+    "sys_stat": sys_stat,
+    "sys_fsop": sys_fsop,
+    "sys_cwd": sys_cwd,
+    "sys_tmpname": sys_tmpname,
+    "sys_uname": sys_uname,
+    "sys_which": sys_which,
     "sys_clock": sys_clock,
     "sys_time": sys_time,
     "sys_getenv": sys_getenv,
