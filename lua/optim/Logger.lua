@@ -135,7 +135,7 @@ function Logger:plot(...)
    -- 1. nothing to do without matplotlib, or without a file name to derive the PNG from
    if not opt_plot_available() then
       if not self.warned then
-         print('<Logger> warning: cannot plot: matplotlib is not installed')
+         print('optim.Logger:plot requires matplotlib: pip install "luatorch[plot]"')
          self.warned = true
       end
       return

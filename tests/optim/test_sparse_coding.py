@@ -86,7 +86,7 @@ def test_gnuplot_without_matplotlib_says_so_once(r, monkeypatch, tmp_path, capfd
         return a, gnuplot.figure()
     """)
     assert (n1, n2) == (1, 2)
-    assert capfd.readouterr().out.count("matplotlib is not installed") == 1
+    assert capfd.readouterr().out.count("gnuplot requires matplotlib") == 1
     assert os.listdir(tmp_path) == []
 
 
