@@ -1,9 +1,14 @@
 """Run Torch7's own test suites against luatorch, one test per process.
 
     python bench/upstream_suites.py --nn ~/src/nn --torch ~/src/torch7 --optim ~/src/optim
+    python bench/upstream_suites.py --virtual-gpus 2 --cunn ~/src/cunn --cutorch ~/src/cutorch
+    python bench/upstream_suites.py --virtual-gpus 4 --script ~/src/cunn/test_DataParallelTable.lua
 
-Each path is a checkout of the upstream repository (torch/nn, torch/torch7, torch/optim); nothing
-from them is copied into this project.  A suite test passes when torch.Tester reports no failed
+Each path is a checkout of the upstream repository (torch/nn, torch/torch7, torch/optim,
+torch/cunn, torch/cutorch) or one of its scripts; nothing from them is copied into this project.
+`--virtual-gpus N` runs every child on N virtual GPUs (without it, CUDA suites use the real ones).
+
+A suite test passes when torch.Tester reports no failed
 assertion and no error for it; an optim script passes when it ends without an error.  Every test
 runs in a fresh process with a time limit, so one crash or hang costs only itself.
 """
@@ -30,6 +35,8 @@ ROOT = HERE.parent.parent
 _SUITE = {
     "nn": ("nn", "test.lua", "nn.test"),
     "torch": ("torch", "test/test.lua", "torch.test"),
+    "cunn": ("cunn", "test.lua", "cunn.test"),
+    "cutorch": ("cutorch", "test/test.lua", "cutorch.test"),
 }
 
 _LIST = r"""
@@ -71,11 +78,34 @@ def _child(kind: str, repo: str, name: Optional[str], seed: int) -> int:
         pattern = "^" + "".join("%" + c if not c.isalnum() else c for c in name) + "$"
         if kind == "nn":
             rt.execute(f"nn.test({{'{pattern}'}}, {seed})")
+        elif kind == "cunn":
+            rt.execute(f"cunn.test({{'{pattern}'}}, false, 1, {seed})")
+        elif kind == "cutorch":
+            rt.execute(f"cutorch.test({{'{pattern}'}}, {seed})")
         else:
             rt.execute(f"torch.manualSeed({seed}); torch.test({{'{pattern}'}})")
     except LuaError as e:
         print("LUAERROR:", e.message, file=sys.stderr)
         return 1
+    return 0
+
+
+def _script_child(path: str) -> int:
+    sys.path.insert(0, str(ROOT))
+    from luatorch.runtime import LuaError, Runtime
+
+    path = os.path.abspath(path)
+    tmp = tempfile.mkdtemp(prefix="upstream-script-")
+    os.chdir(tmp)
+    rt = Runtime(script_dir=os.path.dirname(path))
+    try:
+        rt.run_file(path)
+    except LuaError as e:
+        print("LUAERROR:", e.message, file=sys.stderr)
+        return 1
+    finally:
+        os.chdir(ROOT)
+        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
@@ -108,6 +138,9 @@ def _spawn(args: list, timeout: float) -> tuple:
     except subprocess.TimeoutExpired:
         return False, f"timeout after {timeout:.0f} s", time.time() - t0
     ok = p.returncode == 0
+    # a script holding a torch.Tester suite: its own count ("Completed 40 asserts in 14 tests
+    # with 1 failure and 0 errors") says more than pass/fail
+    counts = [ln.strip() for ln in p.stdout.splitlines() if ln.startswith("Completed ")]
     reason = ""
     if not ok:
         text = (p.stderr + "\n" + p.stdout).strip().splitlines()
@@ -121,6 +154,8 @@ def _spawn(args: list, timeout: float) -> tuple:
         reason = " | ".join(r[:300] for r in reason)
         if not reason:
             reason = f"exit {p.returncode}"
+    if counts:
+        reason = (reason + " | " if reason else "") + counts[-1]
     return ok, reason, time.time() - t0
 
 
@@ -137,6 +172,12 @@ def main() -> int:
     ap.add_argument("--nn", help="checkout of torch/nn")
     ap.add_argument("--torch", help="checkout of torch/torch7")
     ap.add_argument("--optim", help="checkout of torch/optim")
+    ap.add_argument("--cunn", help="checkout of torch/cunn (its test.lua)")
+    ap.add_argument("--cutorch", help="checkout of torch/cutorch (its test/test.lua)")
+    ap.add_argument("--script", nargs="*", default=[],
+                    help="Lua scripts that pass when they end without an error")
+    ap.add_argument("--virtual-gpus", type=int, default=None,
+                    help="run the children on this many virtual GPUs")
     ap.add_argument("--only", nargs="*", help="test names to run (default: all)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=600)
@@ -144,15 +185,20 @@ def main() -> int:
     ap.add_argument("--json", help="write the results here")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     ap.add_argument("--optim-child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--script-child", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.virtual_gpus is not None:
+        os.environ["LUATORCH_VIRTUAL_GPUS"] = str(a.virtual_gpus)
     if a.child:
         kind, repo, name, seed = a.child
         return _child(kind, repo, None if name == "-" else name, int(seed))
     if a.optim_child:
         return _optim_child(*a.optim_child)
+    if a.script_child:
+        return _script_child(a.script_child)
 
     jobs: list = []
-    for kind in ("nn", "torch"):
+    for kind in ("nn", "torch", "cunn", "cutorch"):
         repo = getattr(a, kind)
         if repo:
             for name in _names(kind, repo):
@@ -163,8 +209,10 @@ def main() -> int:
             if script.startswith("test_") and script.endswith(".lua"):
                 if not a.only or script in a.only:
                     jobs.append(("optim", script, ["--optim-child", a.optim, script]))
+    for script in a.script:
+        jobs.append(("script", os.path.basename(script), ["--script-child", script]))
     if not jobs:
-        ap.error("give at least one of --nn, --torch, --optim")
+        ap.error("give at least one of --nn, --torch, --optim, --cunn, --cutorch, --script")
 
     results: dict = {}
     with cf.ThreadPoolExecutor(a.jobs) as pool:
@@ -174,7 +222,8 @@ def main() -> int:
             ok, reason, dt = fut.result()
             results.setdefault(kind, {})[name] = {"ok": ok, "reason": reason, "seconds": dt}
             mark = "PASS" if ok else "FAIL"
-            print(f"{mark} {kind}.{name} ({dt:.1f} s){'' if ok else ': ' + reason}", flush=True)
+            print(f"{mark} {kind}.{name} ({dt:.1f} s){': ' + reason if reason else ''}",
+                  flush=True)
     print()
     for kind, res in results.items():
         passed = sum(r["ok"] for r in res.values())

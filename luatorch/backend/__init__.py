@@ -6,6 +6,8 @@ ones over NumPy when asked for) and which of them is current, as cutorch keeps t
 
 from __future__ import annotations
 
+import importlib.util
+import os
 from typing import Any, List, Optional
 
 import numpy as np
@@ -48,6 +50,22 @@ def configure_gpus(virtual: int = 0) -> None:
     elif gpus.virtual:
         gpus.devices = None
         gpus.virtual = 0
+
+
+_DRIVER_NODES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg")
+
+
+def real_gpus_possible() -> bool:
+    """Whether this process may use real GPUs: CuPy installed and an NVIDIA driver's device node
+    present.  Decided without importing CuPy, so that CPU-only scripts start as quickly on a GPU
+    machine as anywhere; the door checks devices when this is true (real GPUs need the same
+    checks as virtual ones: mixing a CudaTensor with a FloatTensor must fail in Torch7's words,
+    not in CuPy's)."""
+    if os.environ.get("LUATORCH_DEVICE_CHECKS") in ("0", "1"):
+        return os.environ["LUATORCH_DEVICE_CHECKS"] == "1"
+    if not any(os.path.exists(p) for p in _DRIVER_NODES):
+        return False
+    return importlib.util.find_spec("cupy") is not None
 
 
 def gpu_devices() -> List[Device]:
