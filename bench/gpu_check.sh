@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The GPU check, one call on a lent machine (one H100), under 8 minutes:
+#   1. luatorch info (device count, CuPy, cuDNN frontend, NCCL)
+#   2. the gpu-marked tests (kernels against NumPy; cutorch/cunn routes from Lua)
+#   3. torch/cunn's own test.lua on the real GPU (one process per test)
+#   4. bench/bench_gpu.py: ResNet-50 224x224 batch 64, the talk's MLP at batch 32, LeNet, and
+#      DataParallelTable on one GPU against the bare model, all against PyTorch CUDA eager
+# Prepare here first:  bash bench/gpu_prepare.sh
+# Then, with the device tool:  run  command="bash bench/gpu_check.sh"  carry=[".whl", ".upstream"]
+# Figures land in $OUT (or /tmp/gpu_check): info.txt gpu_tests.txt cunn.txt cunn.json
+# bench.txt bench_gpu.json.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/gpu_check}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+export PYTHONPATH=$PWD
+if ls .whl/*.whl > /dev/null 2>&1; then
+   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+      --target /tmp/site .whl/*.whl || exit 1
+   export PYTHONPATH=/tmp/site:$PWD
+fi
+step() { echo; echo "== $* ($(date +%T))"; }
+
+step "info"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 \
+   | tee "$OUT/info.txt"
+timeout 60 python3 cli.py info 2>&1 | tee -a "$OUT/info.txt"
+
+step "gpu-marked tests"
+timeout 150 python3 -m pytest -q -m gpu -p no:cacheprovider tests 2>&1 | tail -30 \
+   | tee "$OUT/gpu_tests.txt"
+
+step "torch/cunn test.lua on the GPU"
+if [ -f .upstream/cunn/test.lua ]; then
+   timeout 150 python3 bench/upstream_suites.py --cunn .upstream/cunn --jobs 12 --timeout 60 \
+      --json "$OUT/cunn.json" > "$OUT/cunn.txt" 2>&1
+   grep -E "^FAIL|passed" "$OUT/cunn.txt" | tail -20
+else
+   echo "no .upstream/cunn (run bench/gpu_prepare.sh here first)"
+fi
+
+step "benchmarks against PyTorch CUDA eager"
+timeout 200 python3 bench/bench_gpu.py --json "$OUT/bench_gpu.json" 2>&1 | tee "$OUT/bench.txt"
+step "done"
