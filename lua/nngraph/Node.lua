@@ -1,0 +1,107 @@
+-- A node of an nngraph graph: a module (or a split/select step) and the nodes it reads from.
+-- Its `data` table is what char-rnn and other scripts reach into (`node.data.module`,
+-- `node.data.annotations.name`), so it keeps nngraph's layout.
+local Node = torch.class('nngraph.Node')
+
+local function callerLabel()
+   local pos = torch._userpos() or '?:0'
+   local file, line = pos:match('^(.*):(%d+)$')
+   return string.format('[%s]:%s', file or pos, line or '0')
+end
+
+function Node:__init(data)
+   self.data = data or {}
+   self.data.annotations = self.data.annotations or {}
+   -- inputs in the order they were given, and the nodes that later took this one as input
+   self.data.mapindex = self.data.mapindex or {}
+   self.data.reverseMap = self.data.reverseMap or {}
+   if not self.data.annotations._debugLabel then
+      self.data.annotations._debugLabel = callerLabel()
+   end
+   self.children = {}
+end
+
+--- Take `input` as this node's next input (nngraph calls the inputs the node's children).
+function Node:add(input)
+   local mapindex = self.data.mapindex
+   if mapindex[input.data] then
+      torch._error("Don't pass the same input twice.")
+   end
+   if input.data.reverseMap[self] then
+      torch._error('this connection has already been made!')
+   end
+   table.insert(self.children, input)
+   table.insert(mapindex, input.data)
+   mapindex[input.data] = #mapindex
+   input.data.reverseMap[self] = true
+end
+
+--- `n` nodes, each carrying one element of this node's table output, in order.
+function Node:split(n)
+   if type(n) ~= 'number' or n < 1 then
+      torch._error('split expects a number of outputs >= 1')
+   end
+   local label = self.data.annotations._debugLabel
+   self.data.nSplitOutputs = n
+   self.data.annotations._splitLabel = callerLabel()
+   local nodes = {}
+   for i = 1, n do
+      local node = nngraph.Node({selectindex = i,
+                                 annotations = {_debugLabel = label .. '-' .. i}})
+      node:add(self)
+      nodes[i] = node
+   end
+   return unpack(nodes)
+end
+
+function Node:annotate(annotations)
+   for k, v in pairs(annotations) do
+      self.data.annotations[k] = v
+   end
+   return self
+end
+
+function Node:graphNodeName()
+   local name = self.data.annotations.name
+   local id = self.id or '?'
+   if name then return name .. ' (' .. id .. ')' end
+   return 'Node' .. id
+end
+
+local function describe(v)
+   if torch.isTensor(v) then
+      local t = v:type() == torch.Tensor():type() and 'Tensor' or v:type()
+      return t .. '[' .. table.concat(v:size():totable(), 'x') .. ']'
+   elseif type(v) == 'table' and not torch.typename(v) then
+      local parts = {}
+      for i, x in ipairs(v) do parts[i] = describe(x) end
+      return '{' .. table.concat(parts, ',') .. '}'
+   end
+   return (tostring(v):gsub('\n', '\\l'))
+end
+
+--- The text shown inside the node in a .dot drawing.
+function Node:label()
+   local d = self.data
+   local lines = {}
+   if d.annotations.description then
+      table.insert(lines, 'desc = ' .. d.annotations.description)
+   end
+   if d.module then table.insert(lines, 'module = ' .. describe(d.module)) end
+   if d.selectindex then table.insert(lines, 'selectindex = ' .. d.selectindex) end
+   if d.nSplitOutputs then table.insert(lines, 'nSplitOutputs = ' .. d.nSplitOutputs) end
+   if d.input ~= nil then table.insert(lines, 'input = ' .. describe(d.input)) end
+   if d.gradOutput ~= nil then
+      table.insert(lines, 'gradOutput = ' .. describe(d.gradOutput))
+   end
+   return table.concat(lines, '\\l')
+end
+
+function Node:__tostring__()
+   return 'nngraph.Node ' .. self:graphNodeName()
+end
+
+-- x - nn.Linear(2, 3) - nn.Tanh(): the module takes the node as input
+function Node.__sub__(prev, nxt)
+   return nxt(prev)
+end

@@ -1,0 +1,245 @@
+"""nngraph: graphs of nn modules (gModule, nodes, split, chaining), checked against nn."""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+import pytest
+
+from luatorch.runtime import LuaError, Runtime
+from tests.conftest import arr
+
+# x1 (3) -> Linear -> Tanh = h; x2 (2) -> Linear = k; out1 = h + k, out2 = Linear(h) * x2-part
+TWO_IN_TWO_OUT = """
+require 'nngraph'
+torch.manualSeed(7)
+torch.setdefaulttensortype('torch.DoubleTensor')
+local x1 = nn.Identity()()
+local x2 = nn.Identity()()
+local h = nn.Tanh()(nn.Linear(3, 4)(x1)):annotate{name = 'hidden'}
+local k = nn.Linear(2, 4)(x2)
+local out1 = nn.CAddTable()({h, k})
+local out2 = nn.CMulTable()({nn.Linear(4, 4)(h), nn.Sigmoid()(k)})
+g = nn.gModule({x1, x2}, {out1, out2})
+in1, in2 = torch.randn(5, 3), torch.randn(5, 2)
+w1, w2 = torch.randn(5, 4), torch.randn(5, 4)
+function loss()
+   local o = g:forward({in1, in2})
+   return torch.cmul(o[1], w1):sum() + torch.cmul(o[2], w2):sum()
+end
+"""
+
+
+@pytest.fixture()
+def ng() -> Runtime:
+    rt = Runtime()
+    rt.execute(TWO_IN_TWO_OUT)
+    return rt
+
+
+def _numeric(rt: Runtime, target: str, eps: float = 1e-6) -> np.ndarray:
+    """Central differences of loss() with respect to every element of the tensor `target`."""
+    flat = arr(rt, target).reshape(-1)
+    grad = np.zeros_like(flat)
+    f = rt.eval("loss")
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + eps
+        up = f()
+        flat[i] = old - eps
+        down = f()
+        flat[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+def test_gradients_match_finite_differences(ng: Runtime) -> None:
+    ng.execute("""
+      params, gradParams = g:getParameters()
+      gradParams:zero()
+      g:forward({in1, in2})
+      gi = g:backward({in1, in2}, {w1, w2})
+    """)
+    analytic = {"in1": arr(ng, "gi[1]").copy(), "in2": arr(ng, "gi[2]").copy(),
+                "params": arr(ng, "gradParams").copy()}
+    for name, grad in analytic.items():
+        np.testing.assert_allclose(grad.reshape(-1), _numeric(ng, name), rtol=1e-6, atol=1e-7)
+    assert arr(ng, "params").size == 4 * 3 + 4 + 4 * 2 + 4 + 4 * 4 + 4
+
+
+def test_equals_hand_built_containers(ng: Runtime) -> None:
+    ng.execute("""
+      local lin1, lin2, lin3 = g.modules[2], g.modules[5], g.modules[7]
+      assert(torch.type(lin1) == 'nn.Linear' and lin1.weight:size(2) == 3)
+      assert(lin2.weight:size(2) == 2 and lin3.weight:size(2) == 4)
+      local hk = nn.ParallelTable()
+         :add(nn.Sequential():add(lin1:clone()):add(nn.Tanh()))
+         :add(lin2:clone())
+      local branches = nn.ConcatTable()
+         :add(nn.CAddTable())
+         :add(nn.Sequential()
+            :add(nn.ParallelTable():add(lin3:clone()):add(nn.Sigmoid()))
+            :add(nn.CMulTable()))
+      ref = nn.Sequential():add(hk):add(branches)
+      g:forward({in1, in2})
+      gi = g:backward({in1, in2}, {w1, w2})
+      ref:forward({in1, in2})
+      rgi = ref:backward({in1, in2}, {w1, w2})
+    """)
+    for a, b in [("g.output[1]", "ref.output[1]"), ("g.output[2]", "ref.output[2]"),
+                 ("gi[1]", "rgi[1]"), ("gi[2]", "rgi[2]")]:
+        np.testing.assert_allclose(arr(ng, a), arr(ng, b), rtol=1e-12, atol=1e-12)
+
+
+def test_chaining_split_and_annotations() -> None:
+    rt = Runtime()
+    rt.execute("""
+      require 'nngraph'
+      local x = nn.Identity()()
+      local y = x - nn.Linear(2, 6) - nn.Tanh()
+      local a, b, c = nn.SplitTable(2)(nn.Reshape(3, 2)(y)):split(3)
+      local z = nn.CAddTable()({a, nn.CMulTable()({b, c})}):annotate{
+         name = 'sum', graphAttributes = {color = 'blue'}}
+      g = nn.gModule({x}, {z})
+      inp = torch.randn(4, 2)
+      out = g:forward(inp)
+      local t = torch.tanh(g.modules[2]:forward(inp)):view(4, 3, 2)
+      expect = t:select(2, 1) + torch.cmul(t:select(2, 2), t:select(2, 3))
+      gi = g:backward(inp, torch.ones(4, 2))
+      named = nil
+      for _, node in ipairs(g.forwardnodes) do
+         if node.data.annotations.name == 'sum' then named = node end
+      end
+      chained = -nn.Linear(2, 2) - nn.ReLU()
+    """)
+    np.testing.assert_allclose(arr(rt, "out"), arr(rt, "expect"), rtol=1e-6)
+    assert tuple(arr(rt, "gi").shape) == (4, 2)
+    assert rt.eval("torch.type(named.data.module)") == "nn.CAddTable"
+    assert rt.eval("torch.type(chained)") == "nngraph.Node"
+    assert rt.eval("torch.type(chained.children[1].data.module)") == "nn.Linear"
+
+
+def test_node_reused_sums_gradients() -> None:
+    rt = Runtime()
+    rt.execute("""
+      require 'nngraph'
+      torch.setdefaulttensortype('torch.DoubleTensor')
+      local x = nn.Identity()()
+      local h = nn.Linear(3, 3)(x)
+      local z = nn.CAddTable()({nn.Tanh()(h), nn.Sigmoid()(h), h})
+      g = nn.gModule({x}, {z})
+      inp = torch.randn(2, 3)
+      g:forward(inp)
+      gi = g:backward(inp, torch.ones(2, 3)):clone()
+      local lin = g.modules[2]
+      local o = lin:forward(inp)
+      local d = torch.ones(2, 3) + (1 - torch.pow(torch.tanh(o), 2))
+      local s = torch.sigmoid(o)
+      d:add(torch.cmul(s, 1 - s))
+      expect = lin:updateGradInput(inp, d)
+    """)
+    np.testing.assert_allclose(arr(rt, "gi"), arr(rt, "expect"), rtol=1e-10)
+
+
+@pytest.mark.parametrize("code, message", [
+    ("local x = nn.Identity()() local y = nn.Identity()()\n"
+     "nn.gModule({x, y}, {nn.Tanh()(x)})", "does not connect to gmodule output"),
+    ("local x = nn.Identity()() local a, b = nn.SplitTable(1)(x):split(2)\n"
+     "nn.gModule({x}, {nn.Tanh()(a)})", "1 of split(2) outputs from the node declared at"),
+    ("local x = nn.Identity()() local h = nn.Tanh()(x) local dangling = nn.ReLU()(h)\n"
+     "nn.gModule({x}, {nn.Sigmoid()(h)})",
+     "node declared on [user.lua]:1 does not connect to gmodule output"),
+    ("local x = nn.Identity()()\nnn.CAddTable()({x, x})",
+     "user.lua:2: Don't pass the same input twice."),
+    ("local x = nn.Identity()\nnn.Tanh()(x)",
+     "user.lua:2: inputs[1] is an nn.Module, specifically a nn.Identity, but the only valid"),
+    ("local x = nn.Identity()()\nnn.gModule({x}, {nn.Tanh()(x), nil, nn.ReLU()(x)})",
+     "user.lua:2: outputs[2] is nil (typo / bad index?)"),
+    ("local x = nn.Identity()()\nnn.Tanh()(x, x)",
+     "user.lua:2: Use {input1, input2} to pass multiple inputs."),
+    ("local x = nn.Identity()()\nnn.CAddTable()({})",
+     "user.lua:2: cannot pass an empty table of inputs."),
+    ("local x, y = nn.Identity()(), nn.Identity()()\n"
+     "local g = nn.gModule({x, y}, {nn.CAddTable()({x, y})})\ng:forward({torch.ones(2)})",
+     "user.lua:3: Got 1 inputs instead of 2"),
+    ("local x = nn.Identity()() local a, b = nn.SplitTable(1)(x):split(2)\n"
+     "local g = nn.gModule({x}, {a, b})\ng:forward(torch.ones(3, 2))",
+     "user.lua:3: split(2) cannot split 3 outputs"),
+])
+def test_errors(code: str, message: str) -> None:
+    rt = Runtime()
+    rt.execute("require 'nngraph'")
+    with pytest.raises(LuaError) as info:
+        rt.execute(code, "@user.lua")
+    assert message in info.value.message, info.value.message
+
+
+def test_dot_export_and_debug(tmp_path: pathlib.Path) -> None:
+    rt = Runtime()
+    rt.execute(f"""
+      require 'nngraph'
+      local x = nn.Identity()()
+      local h = nn.Linear(3, 2)(x):annotate{{name = 'proj',
+                                             graphAttributes = {{color = 'blue'}}}}
+      g = nn.gModule({{x}}, {{nn.Tanh()(h)}})
+      fname = g:graph('{tmp_path}/g')
+      bdot = g.bg:todot('back')
+      nngraph.setDebug(true)
+      g.name = 'broken'
+      ok, err = pcall(function() return g:forward(torch.ones(4)) end)
+    """)
+    dot = pathlib.Path(rt.eval("fname")).read_text()
+    assert rt.eval("fname") == f"{tmp_path}/g.dot"
+    assert dot.startswith("digraph G {") and dot.rstrip().endswith("}")
+    assert 'label="proj (2)\\nmodule = nn.Linear(3 -> 2)' in dot
+    assert 'color="blue"' in dot
+    assert "n1 -> n2;" in dot and "n2 -> n3;" in dot
+    assert "n3 -> n2;" in rt.eval("bdot")
+    assert rt.eval("ok") is False
+    err = rt.eval("err")
+    assert "size mismatch" in err and "look at the graph in" in err
+    debug_dot = pathlib.Path(err.split("look at the graph in ")[1].split(" ")[0]).read_text()
+    assert 'fillcolor="red"' in debug_dot and debug_dot.count('fillcolor="red"') == 1
+
+
+def test_save_load_clone_type_share(ng: Runtime, tmp_path: pathlib.Path) -> None:
+    ng.execute(f"""
+      ref = g:forward({{in1, in2}})
+      ref = {{ref[1]:clone(), ref[2]:clone()}}
+      torch.save('{tmp_path}/g.t7', g)
+      loaded = torch.load('{tmp_path}/g.t7')
+      lout = loaded:forward({{in1, in2}})
+      lgi = loaded:backward({{in1, in2}}, {{w1, w2}})
+      c = g:clone()
+      cout = c:forward({{in1, in2}})
+      s = g:clone('weight', 'bias')
+      f = g:clone():float()
+      fout = f:forward({{in1:float(), in2:float()}})
+    """)
+    for out in ("lout", "cout"):
+        for i in (1, 2):
+            np.testing.assert_allclose(arr(ng, f"{out}[{i}]"), arr(ng, f"ref[{i}]"), rtol=1e-12)
+    assert ng.eval("torch.type(loaded)") == "nn.gModule"
+    assert ng.eval("#loaded.forwardnodes") == ng.eval("#g.forwardnodes")
+    assert ng.eval("torch.type(fout[1])") == "torch.FloatTensor"
+    np.testing.assert_allclose(arr(ng, "fout[1]"), arr(ng, "ref[1]"), rtol=1e-5)
+    # clone('weight', 'bias') shares parameters, a plain clone does not
+    ng.execute("g.modules[2].weight:fill(0.5)")
+    assert arr(ng, "s.modules[2].weight").max() == 0.5
+    assert arr(ng, "c.modules[2].weight").max() != 0.5
+
+
+def test_training_evaluate_reach_modules() -> None:
+    rt = Runtime()
+    rt.execute("""
+      require 'nngraph'
+      local x = nn.Identity()()
+      g = nn.gModule({x}, {nn.Dropout(0.5)(x)})
+      g:evaluate()
+      same = g:forward(torch.ones(100)):eq(1):all()
+      g:training()
+      dropped = g:forward(torch.ones(100)):eq(0):sum()
+    """)
+    assert rt.eval("same") is True
+    assert rt.eval("dropped") > 10
