@@ -44,6 +44,7 @@ MODULES = [
     "luatorch.serialization.door",
     "luatorch.packages.optim_plot",
     "luatorch.packages.gnuplot",
+    "luatorch.dist.door",
 ]
 
 

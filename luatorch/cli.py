@@ -108,16 +108,42 @@ def cli() -> None:
               help="Let torch.load run Lua functions serialized in .t7 files.")
 @click.option("--virtual-gpus", "virtual_gpus", type=click.IntRange(min=0), default=None,
               metavar="N", help="Simulate N GPUs over NumPy (as LUATORCH_VIRTUAL_GPUS=N).")
+@click.option("--np", "nprocs", default=None, metavar="N",
+              help="Start N processes through mpiexec (distlearn; needs the mpi extra).")
+@click.option("--tag-output", is_flag=True, help="With --np: prefix output lines by rank.")
 @click.argument("script", required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def run(execs, libs, interactive, debug, trust_functions, virtual_gpus, script, args) -> None:
+def run(execs, libs, interactive, debug, trust_functions, virtual_gpus, nprocs, tag_output,
+        script, args) -> None:
     """Run SCRIPT with ARGS (the global `arg`, as in Torch7's th)."""
     if script and script.startswith("-") and not os.path.exists(script):
         # options after the script belong to it; before it, an unknown one is a mistake
         click.echo(f"luatorch run: unknown option {script} (see luatorch run --help)", err=True)
         sys.exit(2)
+    if nprocs is not None:
+        sys.exit(_launch(nprocs, tag_output, execs, libs, debug, trust_functions, virtual_gpus,
+                         script, args))
     sys.exit(run_script(script, args, execs, libs, interactive, debug, trust_functions,
                         virtual_gpus))
+
+
+def _launch(nprocs: str, tag_output: bool, execs, libs, debug, trust_functions, virtual_gpus,
+            script, args) -> int:
+    from luatorch.dist.launch import launch, parse_np
+
+    n = parse_np(nprocs)
+    if n is None:
+        click.echo(f"luatorch run: --np needs a positive number of processes, got '{nprocs}'",
+                   err=True)
+        return 2
+    if script is None:
+        click.echo("luatorch run: --np needs a script", err=True)
+        return 2
+    child = [a for e in execs for a in ("-e", e)] + [a for lib in libs for a in ("-l", lib)]
+    child += ["--debug"] * bool(debug) + ["--trust-functions"] * bool(trust_functions)
+    if virtual_gpus is not None:
+        child += ["--virtual-gpus", str(virtual_gpus)]
+    return launch(n, child + [script] + list(args), tag_output)
 
 
 @cli.command()

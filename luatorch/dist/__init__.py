@@ -1,0 +1,47 @@
+"""Communicators for multi-process training, on one small base class.
+
+| name    | where                          | how                                       |
+| ------- | ------------------------------ | ----------------------------------------- |
+| `local` | one process (no launcher)      | every collective is the identity          |
+| `mpi`   | `mpiexec` / `srun` ranks       | mpi4py nonblocking collectives + timeout  |
+| `nccl`  | one process per real GPU       | CuPy NCCL, its unique id sent over MPI    |
+
+`get(name)` picks one by name; `get(None)` picks `mpi` when a launcher started us, else `local`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+from luatorch.dist.base import Communicator, DistError
+
+__all__ = ["Communicator", "DistError", "get", "launched"]
+
+_current: Optional[Communicator] = None
+_LAUNCH_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "SLURM_NTASKS")
+
+
+def launched() -> bool:
+    """Whether an MPI launcher (mpiexec, srun) started this process."""
+    return any(v in os.environ for v in _LAUNCH_VARS)
+
+
+def get(name: Optional[str] = None) -> Communicator:
+    """The process's communicator, made once; `name` is 'local', 'mpi' or 'nccl'."""
+    global _current
+    name = name or os.environ.get("LUATORCH_DIST") or ("mpi" if launched() else "local")
+    if _current is not None and _current.name == name:
+        return _current
+    if name == "local":
+        from luatorch.dist.local import LocalCommunicator
+        _current = LocalCommunicator()
+    elif name == "mpi":
+        from luatorch.dist.mpi import MpiCommunicator
+        _current = MpiCommunicator()
+    elif name == "nccl":
+        from luatorch.dist.nccl import NcclCommunicator
+        _current = NcclCommunicator()
+    else:
+        raise DistError(f"unknown communicator '{name}' (expected local, mpi or nccl)")
+    return _current

@@ -1,0 +1,67 @@
+"""The door functions distlearn calls: collectives on whole contiguous tensors."""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Tuple
+
+from luatorch import dist
+from luatorch.dist.base import DistError
+from luatorch.tensor import Tensor
+
+
+def _flat(t: Tensor, what: str) -> Any:
+    if not t.is_contiguous():
+        raise DistError(f"distlearn: {what} needs contiguous tensors (call :contiguous() "
+                        "or flatten with getParameters())")
+    return t.a.reshape(-1)
+
+
+def dist_init(name: Optional[str] = None) -> Tuple[int, int, str]:
+    """Make the communicator; returns (1-based node index, node count, communicator name)."""
+    c = dist.get(name)
+    return c.rank + 1, c.size, c.name
+
+
+def dist_allreduce(t: Tensor) -> None:
+    """Sum `t` over every process, in place."""
+    if t.numel():
+        dist.get().allreduce(_flat(t, "allReduce"))
+
+
+def dist_broadcast(t: Tensor, root: int) -> None:
+    """Give `t` node `root`'s (1-based) values."""
+    if t.numel():
+        dist.get().broadcast(_flat(t, "scatter"), int(root) - 1)
+
+
+def dist_allgather(src: Tensor, dst: Tensor) -> None:
+    """`dst` holds every node's `src` one after another."""
+    c = dist.get()
+    if dst.numel() != c.size * src.numel():
+        raise DistError(f"distlearn: allGather needs {c.size} x {src.numel()} elements "
+                        f"in the result, got {dst.numel()}")
+    c.allgather(_flat(src, "allGather"), _flat(dst, "allGather"))
+
+
+def dist_reduce_scatter(src: Tensor, dst: Tensor) -> None:
+    """`dst` gets this node's slice of the sum of every node's `src`."""
+    c = dist.get()
+    if src.numel() != c.size * dst.numel():
+        raise DistError(f"distlearn: reduceScatter needs {c.size} x {dst.numel()} elements "
+                        f"in the source, got {src.numel()}")
+    c.reduce_scatter(_flat(src, "reduceScatter"), _flat(dst, "reduceScatter"))
+
+
+def dist_barrier() -> None:
+    """Wait for every process."""
+    dist.get().barrier()
+
+
+EXPORTS = {
+    "dist_init": dist_init,
+    "dist_allreduce": dist_allreduce,
+    "dist_broadcast": dist_broadcast,
+    "dist_allgather": dist_allgather,
+    "dist_reduce_scatter": dist_reduce_scatter,
+    "dist_barrier": dist_barrier,
+}

@@ -1,0 +1,119 @@
+-- LeNet on the UCI digits across processes: `luatorch run --np 2 models/lenet_digits_dist.lua`.
+-- Each node takes its share of every mini-batch, the gradients are averaged with distlearn's
+-- AllReduceSGD, and every node must end with the same weights and >= 95% held-out accuracy
+-- (-minAccuracy). One process without --np runs the same script unchanged.
+require 'nn'
+require 'optim'
+local distlearn = require('distlearn')
+
+local cmd = torch.CmdLine()
+cmd:text('LeNet on the UCI handwritten digits, data-parallel over processes')
+cmd:option('-epochs', 30, 'training epochs')
+cmd:option('-batch', 32, 'global mini-batch size (split over the nodes)')
+cmd:option('-lr', 0.1, 'learning rate')
+cmd:option('-lrDecay', 1e-3, 'learning rate decay per step')
+cmd:option('-seed', 1, 'random seed')
+cmd:option('-minAccuracy', 0.95, 'fail below this held-out accuracy')
+cmd:option('-save', '', 'rank 1 writes the model here (atomically) at the end')
+local opt = cmd:parse(arg or {})
+
+local tree = distlearn.init()
+local me, N = tree.nodeIndex, tree.numNodes
+torch.setdefaulttensortype('torch.FloatTensor')
+-- the same shuffle on every node; different initial weights, made equal below
+torch.manualSeed(opt.seed)
+
+local here = arg and arg[0] and arg[0]:match('^(.*)[/\\]') or '.'
+local data = torch.load(here .. '/data/digits.t7')
+local images = data.images:float():div(16)
+local labels = data.labels:long()
+local n = images:size(1)
+local perm = torch.randperm(n):long()
+local nTrain = 1500
+local trainX = images:index(1, perm:narrow(1, 1, nTrain)):view(nTrain, 1, 8, 8)
+local trainY = labels:index(1, perm:narrow(1, 1, nTrain))
+local testX = images:index(1, perm:narrow(1, nTrain + 1, n - nTrain)):view(n - nTrain, 1, 8, 8)
+local testY = labels:index(1, perm:narrow(1, nTrain + 1, n - nTrain))
+
+torch.manualSeed(opt.seed * 1000 + me)
+local model = nn.Sequential()
+model:add(nn.SpatialConvolution(1, 16, 3, 3, 1, 1, 1, 1))
+model:add(nn.ReLU())
+model:add(nn.SpatialMaxPooling(2, 2, 2, 2))
+model:add(nn.SpatialConvolution(16, 32, 3, 3, 1, 1, 1, 1))
+model:add(nn.ReLU())
+model:add(nn.SpatialMaxPooling(2, 2, 2, 2))
+model:add(nn.View(32 * 2 * 2))
+model:add(nn.Linear(128, 64))
+model:add(nn.ReLU())
+model:add(nn.Linear(64, 10))
+model:add(nn.LogSoftMax())
+local criterion = nn.ClassNLLCriterion()
+
+local params, gradParams = model:getParameters()
+local sgd = distlearn.AllReduceSGD(tree)
+sgd.synchronizeParameters(params)
+local config = {learningRate = opt.lr, momentum = 0.9, learningRateDecay = opt.lrDecay}
+
+local function accuracy(X, Y)
+   model:evaluate()
+   local confusion = optim.ConfusionMatrix(10)
+   confusion:batchAdd(model:forward(X), Y)
+   confusion:updateValids()
+   model:training()
+   return confusion.totalValid
+end
+
+torch.manualSeed(opt.seed)
+local timer = torch.Timer()
+for epoch = 1, opt.epochs do
+   local order = torch.randperm(nTrain):long()
+   local total = 0
+   for start = 1, nTrain, opt.batch do
+      local len = math.min(opt.batch, nTrain - start + 1)
+      -- this node's contiguous share of the global batch
+      local per = math.ceil(len / N)
+      local first = (me - 1) * per + 1
+      local mine = math.max(0, math.min(per, len - first + 1))
+      local _, fs = optim.sgd(function()
+         gradParams:zero()
+         local loss = 0
+         if mine > 0 then
+            local idx = order:narrow(1, start + first - 1, mine)
+            local x, y = trainX:index(1, idx), trainY:index(1, idx)
+            local out = model:forward(x)
+            loss = criterion:forward(out, y) * mine
+            -- the criterion averages over this share; scale so the sum over nodes is the mean
+            model:backward(x, criterion:backward(out, y):mul(mine * N / len))
+         end
+         sgd.sumAndNormalizeGradients(gradParams)
+         return loss, gradParams
+      end, params, config)
+      total = total + fs[1]
+   end
+   total = tree.allReduce(total)
+   if me == 1 then
+      print(string.format('epoch %2d  loss %.4f  test accuracy %.2f%%  (%d processes, %.1fs)',
+         epoch, total / nTrain, accuracy(testX, testY) * 100, N, timer:time().real))
+   end
+end
+
+sgd.synchronizeParameters(params)
+local all = params.new(N * params:nElement())
+tree.allGather(params, all)
+for i = 2, N do
+   local d = (all:narrow(1, (i - 1) * params:nElement() + 1, params:nElement())
+      - all:narrow(1, 1, params:nElement())):abs():max()
+   assert(d == 0, 'node ' .. i .. ' ended with different weights than node 1 (' .. d .. ')')
+end
+local acc = accuracy(testX, testY)
+assert(acc >= opt.minAccuracy, string.format('test accuracy %.2f%% below %.2f%%', acc * 100,
+   opt.minAccuracy * 100))
+if me == 1 then
+   if opt.save ~= '' then
+      -- write then rename: a rank dying mid-write leaves the old file, never half a new one
+      torch.save(opt.save .. '.tmp', model:clearState())
+      assert(os.rename(opt.save .. '.tmp', opt.save))
+   end
+   print(string.format('final test accuracy %.2f%% (%d processes)', acc * 100, N))
+end
