@@ -22,7 +22,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from luatorch.runtime import Runtime
-from luatorch.threads import th_set_num_threads
+from luatorch.blas_threads import th_set_num_threads
 
 REPEATS = 3
 LENET_GFLOP = 1.44
@@ -169,7 +169,7 @@ def numpy_peak() -> float:
 
 MEMORY_CHILD = """
 import sys
-from luatorch.threads import th_set_num_threads
+from luatorch.blas_threads import th_set_num_threads
 th_set_num_threads(1)
 sys.path.insert(0, 'bench')
 import bench_conv as b

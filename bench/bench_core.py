@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from luatorch.runtime import Runtime
-from luatorch.threads import th_set_num_threads
+from luatorch.blas_threads import th_set_num_threads
 
 REPEATS = 5
 

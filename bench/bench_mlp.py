@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from luatorch.runtime import Runtime
-from luatorch.threads import th_set_num_threads
+from luatorch.blas_threads import th_set_num_threads
 
 BATCHES = (1, 32, 256)
 REPEATS = 5

@@ -50,7 +50,7 @@ from luatorch.kernels.conv_layout import last as _last
 from luatorch.kernels.conv_layout import padded as _padded
 from luatorch.kernels.conv_layout import samples_per_chunk
 from luatorch.tensor import DTYPE_NAME, Storage, Tensor, TorchError, size_str
-from luatorch.threads import th_get_num_threads
+from luatorch.blas_threads import th_get_num_threads
 
 # channels-last columns from this many input planes on (below, the channels-first layout)
 CL_MIN_PLANES = 4

@@ -1,0 +1,54 @@
+-- threads: pools of worker LuaJIT states (threads.Threads), the serializations jobs cross by
+-- (threads.serialize, threads.sharedserialize), and threads.Mutex and threads.Condition.
+require 'torch'
+
+local unpack = unpack or table.unpack
+
+local function pack(...)
+   return {n = select('#', ...), ...}
+end
+
+local threads = {}
+package.loaded.threads = threads
+
+threads.Threads = require 'threads.Threads'
+threads.Mutex = require 'threads.Mutex'
+threads.Condition = require 'threads.Condition'
+threads.serialize = require 'threads.serialize'
+threads.sharedserialize = require 'threads.sharedserialize'
+threads.serialization = threads.Threads.serialization
+
+--- threads.safe(func [, mutex]): func run under a mutex (one caller at a time).
+function threads.safe(func, mutex)
+   mutex = mutex or threads.Mutex()
+   return function(...)
+      mutex:lock()
+      local res = {n = select('#', ...), pcall(func, ...)}
+      mutex:unlock()
+      if not res[1] then error(res[2], 0) end
+      return unpack(res, 2, res.n + 1)
+   end
+end
+
+-- The loop body of a worker state (called from Python): load a job, run it, give back its
+-- serialized results, or false and the error with its traceback.
+function threads._worker(tid, mode)
+   __threadid = tid
+   local ser = require(mode)
+   return function(h)
+      local ok, job = pcall(ser.load, h)
+      if not ok then return false, job end
+      local f, args = job[1], job[2]
+      local r = pack(xpcall(function() return f(unpack(args, 1, args.n)) end,
+         debug.traceback))
+      if not r[1] then return false, r[2] end
+      local out = {n = r.n - 1}
+      for i = 2, r.n do out[i - 1] = r[i] end
+      local sok, h2 = pcall(ser.save, out)
+      if not sok then return false, h2 end
+      return true, h2
+   end
+end
+
+-- `local Threads = require 'threads'; Threads(4)` is the older form, still used
+return setmetatable(threads, {__call = function(_, ...) return threads.Threads(...) end})

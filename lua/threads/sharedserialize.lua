@@ -1,0 +1,86 @@
+-- threads.sharedserialize: as threads.serialize, but tensors and storages are shared: each is
+-- written as a ticket for its Python handle, and the loading state wraps that same handle, so
+-- both states see one buffer.
+require 'torch'
+
+local door = torch._door
+local H = torch._H
+local wrap, wrapstorage = torch._wrap, torch._wrapstorage
+local tensor_mts, tensor_mt_by_name = torch._tensor_mts, torch._tensor_mt_by_name
+local storage_mts = torch._storage_mts
+local thr_share, thr_claim = door.thr_share, door.thr_claim
+
+local MARK = '__threads_shared'
+
+local sharedserialize = {}
+
+local function ticket(x)
+   local mt = getmetatable(x)
+   if tensor_mts[mt] then
+      return {[MARK] = thr_share(H[x]), tensor = tensor_mts[mt]}
+   elseif storage_mts[mt] then
+      return {[MARK] = thr_share(H[x]), storage = storage_mts[mt]}
+   end
+   return x
+end
+
+function sharedserialize.save(obj)
+   local f = torch.MemoryFile()
+   f:binary()
+   f:writeObject(obj, nil, ticket)
+   local st = f:storage()
+   st:resize(st:size() - 1)
+   f:close()
+   return H[st]
+end
+
+local function redeem(m)
+   local h = thr_claim(m[MARK])
+   if m.tensor then return wrap(h, tensor_mt_by_name[m.tensor]) end
+   return wrapstorage(h, m.storage)
+end
+
+local function isticket(v)
+   return type(v) == 'table' and rawget(v, MARK) ~= nil
+end
+
+-- swap every ticket in the loaded graph (table values, function upvalues) for its object
+local function visit(x, seen)
+   if seen[x] then return end
+   seen[x] = true
+   if type(x) == 'table' then
+      for k, v in next, x do
+         if isticket(v) then
+            local obj = seen[v] or redeem(v)
+            seen[v] = obj
+            rawset(x, k, obj)
+         elseif type(v) == 'table' or type(v) == 'function' then
+            visit(v, seen)
+         end
+      end
+   elseif type(x) == 'function' then
+      local i = 1
+      while true do
+         local name, v = debug.getupvalue(x, i)
+         if not name then break end
+         if isticket(v) then
+            local obj = seen[v] or redeem(v)
+            seen[v] = obj
+            debug.setupvalue(x, i, obj)
+         elseif type(v) == 'table' or type(v) == 'function' then
+            visit(v, seen)
+         end
+         i = i + 1
+      end
+   end
+end
+
+function sharedserialize.load(h)
+   local obj = torch.deserializeFromStorage(wrapstorage(h, 'Char'), 'binary',
+      {trustFunctions = true})
+   if isticket(obj) then return redeem(obj) end
+   visit(obj, {})
+   return obj
+end
+
+return sharedserialize

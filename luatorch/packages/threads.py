@@ -1,0 +1,269 @@
+"""The Python half of the `threads` package: pools of worker LuaJIT states, one per Python
+thread, trading serialized jobs with the main state; and the Mutex and Condition they share.
+
+Every state lives in this one process, so a job crosses as the Python handle of a CharStorage
+(its serialization), and under `threads.sharedserialize` a tensor crosses as its own Python
+handle: both sides then hold the same NumPy buffer.  lupa releases the GIL while Lua runs, and
+NumPy and Pillow release it in their heavy work, so workers overlap the main thread.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import threading
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from luatorch import backend
+from luatorch import tensor as _tensor
+
+_ids = itertools.count(1)
+_pools: Dict[int, "Pool"] = {}
+_shared: Dict[int, Any] = {}
+# NOTE: worker states are kept for the life of the process: closing one (lua_close) from the
+# Python collector in another thread crashed LuaJIT here (seen at exit after terminate).
+_retired: List[Any] = []
+_mutexes: Dict[int, threading.Lock] = {}
+_conds: Dict[int, "_Condition"] = {}
+# NOTE: building a Runtime rewrites process-wide state (the GC hook, the GPU registry): one at
+# a time, and that state is put back afterwards.
+_build = threading.Lock()
+
+
+class _GcHooks:
+    """The tensor allocator's collection hook, per thread: a worker must collect its own state,
+    never the main one, whose lock its running script holds."""
+
+    def __init__(self, default: Optional[Callable]) -> None:
+        self.default = default
+        self.by_thread: Dict[int, Callable] = {}
+
+    def __call__(self) -> None:
+        fn = self.by_thread.get(threading.get_ident(), self.default)
+        if fn is not None:
+            fn()
+
+
+_hooks = _GcHooks(None)
+
+
+def _install_hooks() -> None:
+    """Put the per-thread hook in place, keeping a newer main runtime's hook as the default."""
+    hook = _tensor._gc_hook
+    if not hook or hook[0] is not _hooks:
+        _hooks.default = hook[0] if hook else None
+        hook[:] = [_hooks]
+
+
+class Pool:
+    """N worker states fed from one shared queue and one queue per worker (specific mode)."""
+
+    def __init__(self, n: int, mode: str) -> None:
+        self.n = n
+        self.mode = mode
+        self.capacity = max(n, 1)
+        self.cv = threading.Condition()
+        self.shared: collections.deque = collections.deque()
+        self.own: List[collections.deque] = [collections.deque() for _ in range(n)]
+        self.results: collections.deque = collections.deque()
+        self.closing = False
+        self.failed: Optional[str] = None
+        self.ready = 0
+        _install_hooks()
+        self.threads = [threading.Thread(target=self._work, args=(i + 1,), daemon=True,
+                                         name=f"luatorch-threads-{i + 1}") for i in range(n)]
+        for t in self.threads:
+            t.start()
+        with self.cv:
+            while self.ready < n and self.failed is None:
+                self.cv.wait()
+        if self.failed is not None:
+            self.close()
+            raise RuntimeError(self.failed)
+
+    def _state(self, tid: int) -> Tuple[Any, Any]:
+        from luatorch.runtime import Runtime
+
+        with _build:
+            current = backend.gpus.current
+            default = _hooks.default
+            rt = Runtime(virtual_gpus=backend.gpus.virtual)
+            backend.gpus.current = current
+            collect = rt.lua.eval("collectgarbage")
+            _hooks.by_thread[threading.get_ident()] = lambda: (collect("collect"),
+                                                               collect("collect"))
+            _tensor._gc_hook[:] = [_hooks]
+            _hooks.default = default
+        run = rt.call(rt.eval("require('threads')._worker"), tid, self.mode)
+        return rt, run
+
+    def _work(self, tid: int) -> None:
+        try:
+            rt, run = self._state(tid)
+        except Exception as e:  # noqa: BLE001  (reported to the main thread as one line)
+            with self.cv:
+                self.failed = f"cannot start thread {tid}: {e}"
+                self.cv.notify_all()
+            return
+        with self.cv:
+            _retired.append(rt)
+            self.ready += 1
+            self.cv.notify_all()
+        queue = self.own[tid - 1]
+        while True:
+            with self.cv:
+                while not queue and not self.shared and not self.closing:
+                    self.cv.wait()
+                if self.closing and not queue and not self.shared:
+                    break
+                cbid, payload = (queue or self.shared).popleft()
+                self.cv.notify_all()
+            try:
+                ok, out = rt._unpack3(run(payload))[:2]
+            except Exception as e:  # noqa: BLE001  (a failure of the state itself)
+                ok, out = False, str(e)
+            with self.cv:
+                self.results.append((bool(ok), out, cbid, tid))
+                self.cv.notify_all()
+        _hooks.by_thread.pop(threading.get_ident(), None)
+
+    def put(self, tid: int, cbid: int, payload: Any) -> None:
+        with self.cv:
+            (self.own[tid - 1] if tid > 0 else self.shared).append((cbid, payload))
+            self.cv.notify_all()
+
+    def accepts(self, tid: int) -> bool:
+        with self.cv:
+            return len(self.own[tid - 1] if tid > 0 else self.shared) < self.capacity
+
+    def take(self) -> Tuple[bool, Any, int, int]:
+        with self.cv:
+            while not self.results:
+                # NOTE: a timed wait, so that Ctrl-C reaches a main thread waiting here
+                self.cv.wait(0.1)
+            return self.results.popleft()
+
+    def close(self) -> None:
+        with self.cv:
+            self.closing = True
+            self.cv.notify_all()
+        me = threading.current_thread()
+        for t in self.threads:
+            if t is not me and t.is_alive():
+                t.join()
+
+
+def thr_pool_new(n: int, mode: str) -> int:
+    """Start a pool of `n` worker states using serialization package `mode`; returns its id."""
+    pid = next(_ids)
+    _pools[pid] = Pool(int(n), str(mode))
+    return pid
+
+
+def thr_put(pid: int, tid: int, cbid: int, payload: Any) -> None:
+    """Queue a serialized job for worker `tid` (0: any worker)."""
+    _install_hooks()
+    _pools[pid].put(int(tid), int(cbid), payload)
+
+
+def thr_accepts(pid: int, tid: int) -> bool:
+    """Whether the queue of worker `tid` (0: the shared one) has room."""
+    return _pools[pid].accepts(int(tid))
+
+
+def thr_take(pid: int) -> Tuple[bool, Any, int, int]:
+    """The next finished job: ok, serialized results or error message, callback id, worker."""
+    return _pools[pid].take()
+
+
+def thr_terminate(pid: int) -> None:
+    """Stop the pool's workers once their queues are empty, and wait for them."""
+    pool = _pools.pop(pid, None)
+    if pool is not None:
+        pool.close()
+
+
+def thr_share(h: Any) -> int:
+    """Keep a tensor or storage handle for another state; returns its ticket."""
+    key = next(_ids)
+    _shared[key] = h
+    return key
+
+
+def thr_claim(key: int) -> Any:
+    """The handle kept under `key` (each ticket is claimed once)."""
+    return _shared.pop(int(key))
+
+
+class _Condition:
+    """A condition variable over any of our mutexes (waiters queue their own lock)."""
+
+    def __init__(self) -> None:
+        self.waiters: collections.deque = collections.deque()
+        self.guard = threading.Lock()
+
+    def wait(self, mutex: threading.Lock) -> None:
+        waiter = threading.Lock()
+        waiter.acquire()
+        with self.guard:
+            self.waiters.append(waiter)
+        mutex.release()
+        try:
+            waiter.acquire()
+        finally:
+            mutex.acquire()
+
+    def signal(self, all_: bool = False) -> None:
+        with self.guard:
+            while self.waiters:
+                self.waiters.popleft().release()
+                if not all_:
+                    break
+
+
+def thr_mutex_new() -> int:
+    """A new mutex; returns its id."""
+    key = next(_ids)
+    _mutexes[key] = threading.Lock()
+    return key
+
+
+def thr_mutex_lock(key: int) -> None:
+    """Lock mutex `key`, waiting as long as another thread holds it."""
+    _mutexes[int(key)].acquire()
+
+
+def thr_mutex_unlock(key: int) -> None:
+    """Unlock mutex `key`."""
+    _mutexes[int(key)].release()
+
+
+def thr_exists(kind: str, key: int) -> bool:
+    """Whether a mutex ('mutex') or condition ('cond') with this id exists."""
+    return int(key) in (_mutexes if kind == "mutex" else _conds)
+
+
+def thr_free(kind: str, key: int) -> None:
+    """Forget a mutex or condition."""
+    (_mutexes if kind == "mutex" else _conds).pop(int(key), None)
+
+
+def thr_cond_new() -> int:
+    """A new condition variable; returns its id."""
+    key = next(_ids)
+    _conds[key] = _Condition()
+    return key
+
+
+def thr_cond_wait(key: int, mutex: int) -> None:
+    """Unlock `mutex`, wait for a signal on condition `key`, lock `mutex` again."""
+    _conds[int(key)].wait(_mutexes[int(mutex)])
+
+
+def thr_cond_signal(key: int, all_: bool = False) -> None:
+    """Wake one waiter of condition `key` (every waiter when `all_`)."""
+    _conds[int(key)].signal(bool(all_))
+
+
+EXPORTS = {name: fn for name, fn in list(globals().items())
+           if name.startswith("thr_") and callable(fn)}
