@@ -11,6 +11,7 @@ from typing import Any, Iterable, Optional, Sequence
 import lupa.luajit21 as lupa
 
 from luatorch import backend, bridge
+from luatorch import interrupt as _interrupt
 from luatorch import tensor as _tensor
 
 
@@ -192,7 +193,12 @@ class Runtime:
             box.extend(vals)
 
         wrapper = self._wrapper
-        ok, msg, tb = self._unpack3(self._run(wrapper, fn, keep, *args))
+        token = _interrupt.enter()
+        try:
+            ok, msg, tb = self._unpack3(self._run(wrapper, fn, keep, *args))
+        finally:
+            if _interrupt.leave(token):
+                raise KeyboardInterrupt
         if not ok:
             raise LuaError(msg, tb or "")
         return box[0] if len(box) == 1 else (tuple(box) if box else None)
