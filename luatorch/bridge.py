@@ -40,12 +40,11 @@ MODULES = [
     "luatorch.devices",
     "luatorch.printing",
     "luatorch.sysutil",
-    "luatorch.blas_threads",
-    "luatorch.packages.threads",
+    "luatorch.threads",
     "luatorch.serialization.door",
     "luatorch.packages.optim_plot",
     "luatorch.packages.gnuplot",
-    "luatorch.dist.door",
+    "luatorch.packages.image",
 ]
 
 

@@ -1,0 +1,497 @@
+"""Torch7's image package on Pillow (decoding, encoding, text) and NumPy (the transforms).
+
+Images are C x H x W tensors; float and double images hold values in [0, 1], byte images
+0..255.  Pillow is imported only when an image is decoded, encoded or drawn on, so
+`require 'image'` stays quick.  The heavy work is Pillow's codecs and NumPy matrix products and
+gathers, which release the GIL, so loader threads overlap with training.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from luatorch.packages import need
+from luatorch.packages.plotting import seq
+from luatorch.tensor import Tensor, TorchError
+
+DTYPES = {"float": np.float32, "double": np.float64, "byte": np.uint8}
+_GREY = np.array([0.299, 0.587, 0.114])
+
+
+def _pil() -> Any:
+    return need("PIL.Image", package="image", dist="Pillow", extra="image")
+
+
+def _new(arr: np.ndarray, like: Any) -> Tensor:
+    """A new tensor of `like`'s dtype holding `arr` (bytes rounded and clamped, as Torch7)."""
+    if like == np.uint8:
+        arr = np.clip(np.floor(arr + 0.5), 0, 255)
+    return Tensor.from_array(arr, dtype=like)
+
+
+def _planes(t: Tensor) -> np.ndarray:
+    a = t.a
+    if a.ndim not in (2, 3):
+        raise TorchError(f"image: src not 2 or 3 dimensional (got {a.ndim} dimensions)")
+    return a
+
+
+# -- decoding and encoding -----------------------------------------------------------------
+
+def _to_array(im: Any) -> np.ndarray:
+    """A decoded Pillow image as an H x W x C array of bytes (16-bit kept as floats in 0..1)."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        a = np.asarray(im, dtype=np.float64)
+        return (a / (65535.0 if im.mode.startswith("I;16") or a.max() > 255 else 255.0))[..., None]
+    if im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    elif im.mode not in ("L", "LA", "RGB", "RGBA"):
+        im = im.convert("RGB")
+    a = np.asarray(im)
+    return a[..., None] if a.ndim == 2 else a
+
+
+def _decoded(im: Any, depth: Optional[int], tname: str) -> Tensor:
+    im.load()
+    a = _to_array(im)
+    dtype = DTYPES.get(str(tname))
+    if dtype is None:
+        raise TorchError(f"image.load: unknown tensor type '{tname}' (byte, float or double)")
+    unit = a.dtype != np.uint8            # 16-bit images arrive already in [0, 1]
+    chw = np.moveaxis(a, 2, 0)
+    c = chw.shape[0]
+    if depth == 1:
+        if c >= 3:
+            chw = np.tensordot(_GREY, chw[:3].astype(np.float64), axes=1)   # H x W, as Torch7
+        elif c == 2:
+            chw = chw[:1]
+    elif depth == 3:
+        if c in (1, 2):
+            chw = np.repeat(chw[:1], 3, axis=0)
+        elif c == 4:
+            chw = chw[:3]
+    elif depth is not None:
+        raise TorchError(f"image.load: depth should be 1 or 3 (got {depth})")
+    if dtype == np.uint8:
+        return _new(chw * 255.0 if unit else chw.astype(np.float64), np.uint8)
+    out = chw.astype(dtype)
+    if not unit:
+        out /= dtype(255)
+    return Tensor.wrap(np.ascontiguousarray(out))
+
+
+def img_load(path: str, depth: Optional[int], tname: str) -> Tensor:
+    """image.load: decode file `path` (JPEG, PNG, PPM/PGM, ... by content) into C x H x W."""
+    path = str(path)
+    pil = _pil()
+    if not os.path.exists(path):
+        raise TorchError(f"{path}: No such file or directory")
+    try:
+        im = pil.open(path)
+    except Exception as e:
+        raise TorchError(f"image.load: unknown image type for file: {path} ({e})") from None
+    with im:
+        return _decoded(im, None if depth is None else int(depth), tname)
+
+
+def img_decompress(data: Tensor, depth: Optional[int], tname: str) -> Tensor:
+    """image.decompress(JPG|PNG): decode an encoded image held in a ByteTensor."""
+    pil = _pil()
+    buf = np.ascontiguousarray(data.a, dtype=np.uint8).tobytes()
+    try:
+        im = pil.open(io.BytesIO(buf))
+    except Exception:
+        raise TorchError("image.decompress: the tensor does not hold a JPEG or PNG "
+                         "image") from None
+    with im:
+        return _decoded(im, None if depth is None else int(depth), tname)
+
+
+def _to_pil(t: Tensor) -> Any:
+    """A Pillow image of a C x H x W (or H x W) tensor, clamped to [0, 1] unless bytes."""
+    pil = _pil()
+    a = _planes(t)
+    if a.ndim == 3:
+        if a.shape[0] not in (1, 2, 3, 4):
+            raise TorchError(f"image.save: 1, 2, 3 or 4 channels expected (got {a.shape[0]})")
+        a = np.moveaxis(a, 0, 2)
+        if a.shape[2] == 1:
+            a = a[..., 0]
+    if a.dtype != np.uint8:
+        a = np.floor(np.clip(a, 0, 1) * 255 + 0.5).astype(np.uint8)
+    mode = {2: "L", 3: None}.get(a.ndim) or {2: "LA", 3: "RGB", 4: "RGBA"}[a.shape[2]]
+    return pil.fromarray(np.ascontiguousarray(a), mode=mode)
+
+
+_FORMATS = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "ppm": "PPM", "pgm": "PPM",
+            "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF", "gif": "GIF", "webp": "WEBP"}
+
+
+def img_save(path: str, t: Tensor) -> None:
+    """image.save: encode `t` into `path`, the format named by its extension."""
+    path = str(path)
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    fmt = _FORMATS.get(ext)
+    if fmt is None:
+        raise TorchError(f"unknown image type: {ext or path}")
+    im = _to_pil(t)
+    if fmt in ("JPEG", "PPM") and im.mode in ("LA", "RGBA"):
+        im = im.convert("RGB")
+    if ext == "pgm":
+        im = im.convert("L")
+    folder = os.path.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    im.save(path, format=fmt, **({"quality": 90} if fmt == "JPEG" else {}))
+
+
+def img_compress(t: Tensor, fmt: str, quality: Optional[float]) -> Tensor:
+    """image.compressJPG / compressPNG: the encoded file as a ByteTensor."""
+    im = _to_pil(t)
+    out = io.BytesIO()
+    if str(fmt) == "JPEG":
+        if im.mode in ("LA", "RGBA"):
+            im = im.convert("RGB")
+        im.save(out, format="JPEG", quality=int(quality or 75))
+    else:
+        im.save(out, format="PNG")
+    return Tensor.from_array(np.frombuffer(out.getvalue(), dtype=np.uint8), dtype=np.uint8)
+
+
+def img_size(path: str) -> tuple:
+    """image.getSize: (channels, height, width) read from the file's header."""
+    pil = _pil()
+    with pil.open(str(path)) as im:
+        c = len(im.getbands()) if im.mode != "P" else 3
+        return c, im.height, im.width
+
+
+# -- geometry ------------------------------------------------------------------------------
+
+def _linear_weights(n: int, m: int) -> np.ndarray:
+    """Torch7's 1-D bilinear resampling from n to m samples as an m x n matrix: corner-aligned
+    interpolation when growing, pixel-area averaging when shrinking."""
+    w = np.zeros((m, n))
+    if m == n:
+        return np.eye(n)
+    if m > n:
+        if n == 1:
+            w[:, 0] = 1
+            return w
+        scale = np.float32(n - 1) / np.float32(m - 1)
+        pos = np.arange(m - 1, dtype=np.float32) * scale
+        i = pos.astype(np.int64)
+        f = (pos - i).astype(np.float64)
+        rows = np.arange(m - 1)
+        w[rows, i] = 1 - f
+        w[rows, np.minimum(i + 1, n - 1)] += f
+        w[m - 1, n - 1] = 1
+        return w
+    scale = np.float32(n) / np.float32(m)
+    i0, f0 = 0, 0.0
+    for d in range(m):      # m small: one row of the matrix per output sample
+        p = np.float32(d + 1) * scale
+        i1 = int(p)
+        f1 = float(p - np.float32(i1))
+        w[d, i0] = 1 - f0
+        w[d, i0 + 1:i1] = 1
+        if i1 < n:
+            w[d, i1] += f1
+        w[d] /= w[d].sum()
+        i0, f0 = i1, f1
+    return w
+
+
+def _cubic_weights(n: int, m: int) -> np.ndarray:
+    """Torch7's 1-D bicubic resampling (corner-aligned Catmull-Rom, linear extrapolation past
+    the ends) as an m x n matrix."""
+    if m == n:
+        return np.eye(n)
+    w = np.zeros((m, n))
+    if n == 1:
+        w[:, 0] = 1
+        return w
+    scale = np.float32(n - 1) / np.float32(max(m - 1, 1)) if m > 1 else np.float32(n - 1)
+    for d in range(m - 1):
+        p = np.float32(d) * scale
+        i = int(p)
+        x = float(p - np.float32(i))
+        # p0..p3 as combinations of the source samples (ends extrapolated: 2*p1 - p2 ...)
+        row = w[d]
+
+        def add(k: int, c: float, row: np.ndarray = row) -> None:
+            row[k] += c
+        c0 = 0.5 * (-x + 2 * x * x - x ** 3)
+        c1 = 0.5 * (2 - 5 * x * x + 3 * x ** 3)
+        c2 = 0.5 * (x + 4 * x * x - 3 * x ** 3)
+        c3 = 0.5 * (-x * x + x ** 3)
+        add(i, c1)
+        add(i + 1, c2)
+        if i > 0:
+            add(i - 1, c0)
+        else:
+            add(i, 2 * c0)
+            add(i + 1, -c0)
+        if i + 2 < n:
+            add(i + 2, c3)
+        else:
+            add(i + 1, 2 * c3)
+            add(i, -c3)
+    w[m - 1, n - 1] = 1
+    return w
+
+
+def _simple_index(n: int, m: int) -> np.ndarray:
+    sc = np.float32(n) / np.float32(m)
+    return np.minimum((np.arange(m, dtype=np.float32) * sc).astype(np.int64), n - 1)
+
+
+def img_scale(src: Tensor, width: int, height: int, mode: str) -> Tensor:
+    """image.scale: resample to width x height ('bilinear', 'bicubic' or 'simple')."""
+    a = _planes(src)
+    width, height = int(width), int(height)
+    if width < 1 or height < 1:
+        raise TorchError(f"image.scale: invalid output size {width}x{height}")
+    h, w = a.shape[-2:]
+    mode = str(mode)
+    if mode == "simple":
+        out = a[..., _simple_index(h, height)[:, None], _simple_index(w, width)[None, :]]
+        return Tensor.from_array(out, dtype=a.dtype)
+    if mode == "bilinear":
+        wy, wx = _linear_weights(h, height), _linear_weights(w, width)
+    elif mode == "bicubic":
+        wy, wx = _cubic_weights(h, height), _cubic_weights(w, width)
+    else:
+        raise TorchError(f"image.scale: mode should be bilinear, bicubic or simple (got {mode})")
+    work = np.float64 if a.dtype == np.float64 else np.float32
+    x = a.astype(work, copy=False)
+    rows = x @ wx.T.astype(work)                   # rows first, as Torch7
+    if a.dtype == np.uint8:
+        rows = np.clip(np.floor(rows + 0.5), 0, 255)
+    out = np.matmul(wy.astype(work), rows)
+    return _new(out, a.dtype)
+
+
+def img_rotate(src: Tensor, theta: float, mode: str) -> Tensor:
+    """image.rotate: by `theta` radians about the centre; corners outside become 0."""
+    a = _planes(src)
+    h, w = a.shape[-2:]
+    xc, yc = (w - 1) / 2.0, (h - 1) / 2.0
+    c, s = np.cos(float(theta)), np.sin(float(theta))
+    j, i = np.mgrid[0:h, 0:w].astype(np.float64)
+    ri = c * (i - xc) - s * (j - yc)
+    rj = c * (j - yc) + s * (i - xc)
+    flat = a.reshape(-1, h * w) if a.ndim == 3 else a.reshape(1, h * w)
+    if str(mode) == "simple":
+        ii = np.round(ri + xc).astype(np.int64)
+        jj = np.round(rj + yc).astype(np.int64)
+        ok = (ii >= 0) & (ii < w) & (jj >= 0) & (jj < h)
+        idx = np.where(ok, jj * w + ii, 0)
+        out = np.where(ok.reshape(-1), flat[:, idx.reshape(-1)], 0)
+        return Tensor.from_array(out.reshape(a.shape), dtype=a.dtype)
+    if str(mode) != "bilinear":
+        raise TorchError(f"image.rotate: mode should be simple or bilinear (got {mode})")
+    x, y = ri + xc, rj + yc
+    i0 = np.floor(x).astype(np.int64)
+    j0 = np.floor(y).astype(np.int64)
+    wi, wj = x - i0, y - j0
+    i1, j1 = i0 + 1, j0 + 1
+    # on the border, the nearer pixel stands for the missing one (else the pixel is blank)
+    i1 = np.where((i1 == w) & (wi < 0.5), i0, i1)
+    j1 = np.where((j1 == h) & (wj < 0.5), j0, j1)
+    i0 = np.where((i0 == -1) & (wi > 0.5), i1, i0)
+    j0 = np.where((j0 == -1) & (wj > 0.5), j1, j0)
+    ok = (i0 >= 0) & (j0 >= 0) & (i1 < w) & (j1 < h)
+
+    def at(jj: np.ndarray, ii: np.ndarray) -> np.ndarray:
+        return flat[:, np.where(ok, jj * w + ii, 0).reshape(-1)].astype(np.float64)
+    v = ((1 - wi) * (1 - wj)).reshape(-1) * at(j0, i0) + (wi * (1 - wj)).reshape(-1) * at(j0, i1) \
+        + ((1 - wi) * wj).reshape(-1) * at(j1, i0) + (wi * wj).reshape(-1) * at(j1, i1)
+    v = np.where(ok.reshape(-1), v, 0)
+    return _new(v.reshape(a.shape), a.dtype)
+
+
+def img_translate(src: Tensor, dx: int, dy: int) -> Tensor:
+    """image.translate: shift by (dx, dy) pixels; uncovered pixels are 0."""
+    a = _planes(src)
+    h, w = a.shape[-2:]
+    dx, dy = int(dx), int(dy)
+    out = np.zeros_like(a)
+    ys, xs = slice(max(dy, 0), min(h, h + dy)), slice(max(dx, 0), min(w, w + dx))
+    ys0, xs0 = slice(max(-dy, 0), min(h, h - dy)), slice(max(-dx, 0), min(w, w - dx))
+    if ys.start < ys.stop and xs.start < xs.stop:
+        out[..., ys, xs] = a[..., ys0, xs0]
+    return Tensor.wrap(out)
+
+
+def img_flip(src: Tensor, dim: int) -> Tensor:
+    """image.hflip / vflip / flip: a reversed copy along dimension `dim` (1-based)."""
+    a = src.a
+    dim = int(dim)
+    if not 1 <= dim <= a.ndim:
+        raise TorchError(f"image.flip: flip_dim {dim} out of range for a {a.ndim}D image")
+    return Tensor.from_array(np.flip(a, axis=dim - 1), dtype=a.dtype)
+
+
+# -- colour spaces ---------------------------------------------------------------------------
+
+_YUV = np.array([[0.299, 0.587, 0.114], [-0.14713, -0.28886, 0.436],
+                 [0.615, -0.51499, -0.10001]])
+_RGB = np.array([[1, 0, 1.13983], [1, -0.39465, -0.58060], [1, 2.03211, 0]])
+
+
+def _rgb(src: Tensor, what: str) -> np.ndarray:
+    a = src.a
+    if a.ndim != 3 or a.shape[0] < 3:
+        raise TorchError(f"image.{what}: a 3 x H x W image expected")
+    return a[:3].astype(np.float64)
+
+
+def img_color(src: Tensor, what: str) -> Tensor:
+    """Colour conversions by name: rgb2yuv yuv2rgb rgb2y rgb2hsl rgb2hsv rgb2lab."""
+    what = str(what)
+    dtype = src.a.dtype
+    x = _rgb(src, what)
+    if what in ("rgb2yuv", "yuv2rgb"):
+        m = _YUV if what == "rgb2yuv" else _RGB
+        return Tensor.from_array(np.tensordot(m, x, axes=1), dtype=dtype)
+    if what == "rgb2y":
+        return _new(np.tensordot(_GREY, x, axes=1)[None], dtype)
+    if dtype == np.uint8:
+        x = x / 255
+    r, g, b = x
+    mx, mn = x.max(axis=0), x.min(axis=0)
+    d = mx - mn
+    safe = np.where(d == 0, 1, d)
+    h = np.where(mx == r, (g - b) / safe + np.where(g < b, 6, 0),
+                 np.where(mx == g, (b - r) / safe + 2, (r - g) / safe + 4)) / 6
+    h = np.where(d == 0, 0, h)
+    if what == "rgb2hsl":
+        lum = (mx + mn) / 2
+        den = np.where(lum > 0.5, 2 - mx - mn, mx + mn)
+        s = np.where(d == 0, 0, d / np.where(den == 0, 1, den))
+        out = np.stack([h, s, lum])
+    elif what == "rgb2hsv":
+        s = np.where(mx == 0, 0, d / np.where(mx == 0, 1, mx))
+        out = np.stack([h, s, mx])
+    elif what == "rgb2lab":
+        lin = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+        xyz = np.tensordot(np.array([[0.412453, 0.357580, 0.180423],
+                                     [0.212671, 0.715160, 0.072169],
+                                     [0.019334, 0.119193, 0.950227]]), lin, axes=1)
+        xyz[0] /= 0.950456
+        xyz[2] /= 1.088754
+        eps, k = 216.0 / 24389.0, 24389.0 / 27.0
+        f = np.where(xyz > eps, np.cbrt(xyz), (k * xyz + 16) / 116)
+        return Tensor.from_array(np.stack([116 * f[1] - 16, 500 * (f[0] - f[1]),
+                                           200 * (f[1] - f[2])]), dtype=dtype)
+    else:
+        raise TorchError(f"image: unknown colour conversion {what}")
+    if dtype == np.uint8:
+        out = out * 255
+    return _new(out, dtype)
+
+
+# -- filters and drawing -------------------------------------------------------------------
+
+def img_lcn(src: Tensor, ker: Tensor) -> Tensor:
+    """image.lcn: local contrast normalisation of a grey image with kernel `ker` (valid part)."""
+    im = src.a.astype(np.float64)
+    if not (im.ndim == 2 or (im.ndim == 3 and im.shape[0] == 1)):
+        raise TorchError("grayscale image expected")
+    if im.ndim == 3:
+        im = im[0]
+    k = ker.a.astype(np.float64)
+    if k.ndim != 2 or k.shape[0] > im.shape[0] or k.shape[1] > im.shape[1]:
+        raise TorchError("image.lcn: a 2D kernel no larger than the image expected")
+    sd = im.std(ddof=1) if im.size > 1 else 1.0
+    im = (im - im.mean()) / sd
+    kf = k[::-1, ::-1]        # torch.conv2 is a true convolution
+    win = np.lib.stride_tricks.sliding_window_view
+    lmn = np.tensordot(win(im, k.shape), kf, axes=2)
+    lmnsq = np.tensordot(win(im * im, k.shape), kf, axes=2)
+    lstd = np.sqrt(np.maximum(lmnsq - lmn * lmn, 0))
+    lstd = np.maximum(lstd, 1)
+    si, sj = k.shape[0] // 2, k.shape[1] // 2
+    mid = im[si:si + lmn.shape[0], sj:sj + lmn.shape[1]]
+    return Tensor.from_array((mid - lmn) / lstd, dtype=np.float64)
+
+
+def img_draw_text(src: Tensor, text: str, x: int, y: int, color: Any, bg: Any,
+                  size: int, wrap: bool) -> Tensor:
+    """image.drawText: `text` in Pillow's bitmap font at (x, y), scaled by `size`."""
+    pil = _pil()
+    from PIL import ImageDraw, ImageFont
+
+    a = src.a
+    if a.ndim != 3 or a.shape[0] != 3:
+        raise TorchError("image.drawText: a 3-channel image (3 x H x W) expected")
+    h, w = a.shape[1:]
+    size = max(int(size or 1), 1)
+    font = ImageFont.load_default(size=10 * size) if hasattr(ImageFont, "FreeTypeFont") \
+        else ImageFont.load_default()
+    lines = str(text).split("\n")
+    if wrap:
+        wrapped = []
+        for line in lines:
+            cur = ""
+            for ch in line:
+                if cur and x + font.getlength(cur + ch) > w:
+                    wrapped.append(cur)
+                    cur = ""
+                cur += ch
+            wrapped.append(cur)
+        lines = wrapped
+    mask = pil.new("L", (w, h), 0)
+    box = pil.new("L", (w, h), 0)
+    draw, bdraw = ImageDraw.Draw(mask), ImageDraw.Draw(box)
+    step = int(font.size * 1.2) if hasattr(font, "size") else 12
+    for n, line in enumerate(lines):
+        pos = (int(x), int(y) + n * step)
+        if line:
+            bdraw.rectangle(draw.textbbox(pos, line, font=font), fill=255)
+        draw.text(pos, line, fill=255, font=font)
+    out = a.astype(np.float64, copy=True)
+    top = 1.0 if a.dtype != np.uint8 else 255.0
+    fg = np.asarray([float(c) for c in seq(color)], dtype=np.float64) / 255 * top
+    cover = np.asarray(mask, dtype=np.float64) / 255
+    if bg is not None:
+        b = np.asarray([float(c) for c in seq(bg)], dtype=np.float64) / 255 * top
+        inbox = np.asarray(box) > 0
+        out[:, inbox] = b[:, None]
+    out = out * (1 - cover) + fg[:, None, None] * cover
+    return _new(out, a.dtype)
+
+
+def img_available() -> bool:
+    """Whether Pillow can be imported (without importing it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("PIL") is not None
+
+
+def img_abspath(path: str) -> str:
+    """The absolute path of a written file, to tell the user where it is."""
+    return os.path.abspath(str(path))
+
+
+EXPORTS: dict[str, Callable] = {
+    "img_load": img_load,
+    "img_decompress": img_decompress,
+    "img_save": img_save,
+    "img_compress": img_compress,
+    "img_size": img_size,
+    "img_scale": img_scale,
+    "img_rotate": img_rotate,
+    "img_translate": img_translate,
+    "img_flip": img_flip,
+    "img_color": img_color,
+    "img_lcn": img_lcn,
+    "img_draw_text": img_draw_text,
+    "img_available": img_available,
+    "img_abspath": img_abspath,
+}
