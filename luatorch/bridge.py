@@ -40,11 +40,13 @@ MODULES = [
     "luatorch.devices",
     "luatorch.printing",
     "luatorch.sysutil",
-    "luatorch.threads",
+    "luatorch.blas_threads",
+    "luatorch.packages.threads",
     "luatorch.serialization.door",
     "luatorch.packages.optim_plot",
     "luatorch.packages.gnuplot",
     "luatorch.packages.image",
+    "luatorch.dist.door",
 ]
 
 
