@@ -7,6 +7,7 @@ nngraph.debug = false
 require 'nngraph.Node'
 require 'nngraph.Graph'
 require 'nngraph.gModule'
+require 'nngraph.ModuleFromCriterion'
 
 --- When on, an error inside a gModule also writes its graph, the failing node in red.
 function nngraph.setDebug(on)
@@ -53,6 +54,12 @@ function Module:__call__(...)
       node:add(input[i])
    end
    return node
+end
+
+-- criterion({prediction, target}): a node giving the loss
+local Criterion = torch.getmetatable('nn.Criterion')
+function Criterion:__call__(...)
+   return nn.ModuleFromCriterion(self)(...)
 end
 
 -- -nn.Linear(2, 3) - nn.Tanh(): unary minus makes an input node, minus chains

@@ -243,3 +243,26 @@ def test_training_evaluate_reach_modules() -> None:
     """)
     assert rt.eval("same") is True
     assert rt.eval("dropped") > 10
+
+
+def test_criterion_as_node() -> None:
+    rt = Runtime()
+    rt.execute("""
+      require 'nngraph'
+      local x, y = nn.Identity()(), nn.Identity()()
+      local pred = nn.Linear(3, 2)(x)
+      local loss = nn.MSECriterion()({pred, y})
+      g = nn.gModule({x, y}, {loss})
+      inp, target = torch.randn(4, 3), torch.randn(4, 2)
+      out = g:forward({inp, target})
+      local crit, lin = nn.MSECriterion(), g.modules[2]
+      expect = crit:forward(lin:forward(inp), target)
+      gi = g:backward({inp, target}, torch.Tensor{2})
+      gi1 = gi[1]:clone()
+      egi = lin:updateGradInput(inp, crit:backward(lin.output, target)):clone():mul(2)
+    """)
+    assert rt.eval("torch.type(g.modules[4])") == "nn.ModuleFromCriterion"
+    assert rt.eval("out:nElement()") == 1
+    assert abs(rt.eval("out[1]") - rt.eval("expect")) < 1e-6
+    np.testing.assert_allclose(arr(rt, "gi1"), arr(rt, "egi"), rtol=1e-5)
+    assert arr(rt, "gi[2]").max() == 0
