@@ -25,6 +25,7 @@ def _runtime(script_dir: Optional[str], trust_functions: bool = False,
     from luatorch.runtime import Runtime
 
     rt = Runtime(script_dir=script_dir, virtual_gpus=virtual_gpus)
+    rt.require("trepl")  # what th did before a script's first line (lua/trepl/init.lua)
     if trust_functions:
         rt.execute("torch._trustFunctions = true", "=[luatorch]")
     return rt

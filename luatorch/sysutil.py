@@ -58,10 +58,11 @@ def sys_need_extra(module: str, package: str, dist: str, extra: str) -> None:
     need(str(module), str(package), str(dist), str(extra))
 
 
-def sys_listdir(path: str) -> Optional[list]:
-    """Entries of directory `path` with '.' and '..' first (as readdir gives them), or None."""
+def sys_listdir(path: str) -> Optional[tuple]:
+    """Entries of directory `path` with '.' and '..' first (as readdir gives them), as several
+    return values, or None."""
     try:
-        return [".", ".."] + sorted(os.listdir(str(path)))
+        return tuple([".", ".."] + sorted(os.listdir(str(path))))
     except OSError:
         return None
 
@@ -72,19 +73,19 @@ _KINDS = ((stat.S_ISDIR, "directory"), (stat.S_ISREG, "file"), (stat.S_ISLNK, "l
 
 
 def sys_stat(path: str, follow: bool = True) -> Any:
-    """LuaFileSystem's attributes of `path` as a flat list of (key, value) pairs, or an error
-    string when it cannot be read (lfs returns nil plus that message)."""
+    """LuaFileSystem's attributes of `path` as key, value, key, value, ... return values, or one
+    error string when it cannot be read (lfs returns nil plus that message)."""
     try:
         st = os.stat(str(path)) if follow else os.lstat(str(path))
     except OSError as e:
         return f"cannot obtain information from file '{path}': {e.strerror}"
     mode = next((name for test, name in _KINDS if test(st.st_mode)), "other")
     perms = stat.filemode(st.st_mode)[1:]
-    return ["mode", mode, "size", st.st_size, "access", int(st.st_atime),
+    return ("mode", mode, "size", st.st_size, "access", int(st.st_atime),
             "modification", int(st.st_mtime), "change", int(st.st_ctime), "dev", st.st_dev,
             "ino", st.st_ino, "nlink", st.st_nlink, "uid", st.st_uid, "gid", st.st_gid,
             "rdev", getattr(st, "st_rdev", 0), "permissions", perms,
-            "blocks", getattr(st, "st_blocks", 0), "blksize", getattr(st, "st_blksize", 0)]
+            "blocks", getattr(st, "st_blocks", 0), "blksize", getattr(st, "st_blksize", 0))
 
 
 def sys_fsop(op: str, path: str, other: Any = None) -> Optional[str]:

@@ -284,5 +284,7 @@ require 'torch.CmdLine'
 require 'torch.Tester'
 require 'torch.TestSuite'
 require 'torch.utility'
+-- paths is a global after require 'torch', as in Torch7
+require 'paths'
 
 return torch
