@@ -53,7 +53,12 @@ end
 function TensorDSM:checkpoint()
    local full = {}
    local n = self.params:nElement()
-   for k, v in pairs(self.state) do
+   -- the same key order on every node: each key is one collective
+   local keys = {}
+   for k in pairs(self.state) do keys[#keys + 1] = k end
+   table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+   for _, k in ipairs(keys) do
+      local v = self.state[k]
       if torch.isTensor(v) and v:nElement() == self.shardSize then
          local all = v.new(self.shardSize * self.tree.numNodes)
          self.tree.allGather(v:contiguous(), all)

@@ -132,3 +132,16 @@ def test_lenet_two_processes_follow_one():
     assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr
     assert len(_curve(one.stdout)) == 3
     assert _curve(two.stdout) == _curve(one.stdout)
+
+
+@pytest.mark.mpi
+def test_tensordsm_checkpoint_resumes_on_another_node_count(tmp_path):
+    ckpt = str(tmp_path / "dsm.t7")
+    script = os.path.join(HERE, "dsm_resume.lua")
+    r = subprocess.run(LUATORCH + ["--np", "2", script, "save", ckpt], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run(LUATORCH + ["--np", "3", script, "resume", ckpt], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("resumed on 3 ok") == 3
