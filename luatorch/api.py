@@ -9,6 +9,7 @@ returns an array, `model.modules` a list, `str(model)` prints Torch7's tree.
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from typing import Any, Dict, List, Optional
@@ -54,10 +55,13 @@ function M.entries(tab)
    return out, n
 end
 function M.field(obj, k) return M.value(obj[k]) end
+local function pack(...) return select('#', ...), {...} end
 function M.call(obj, name, ...)
    local f = obj[name]
    if type(f) ~= 'function' then error('no method ' .. tostring(name), 2) end
-   return M.value(f(obj, ...))
+   local n, r = pack(f(obj, ...))
+   if n <= 1 then return M.value(r[1]) end
+   return 'multi', r, n  -- several results: a Python tuple
 end
 function M.callfn(f, ...) return M.value(f(...)) end
 function M.tostring(v) return sval(tostring(v)) end
@@ -146,6 +150,8 @@ def _convert(kind: str, v: Any, extra: Any, memo: Dict[Any, Any]) -> Any:
         return v.buf
     if kind == "object":
         return LuaObject(v, _pystr(extra))
+    if kind == "multi":
+        return tuple(_value(_call(_m().value, v[i]), memo) for i in range(1, int(extra) + 1))
     if kind == "table":
         if extra in memo:
             return memo[extra]
@@ -327,8 +333,13 @@ class _Method:
 
     def __call__(self, *args: Any) -> Any:
         M = _m()
-        res = _call(M.call, self.obj._lua, self.name, *[to_lua(a) for a in args])
-        return _value(res)
+        res = _value(_call(M.call, self.obj._lua, self.name, *[to_lua(a) for a in args]))
+        # a module's output is a buffer it reuses: the caller gets arrays of its own
+        if isinstance(res, np.ndarray):
+            return res.copy()
+        if isinstance(res, tuple):
+            return tuple(v.copy() if isinstance(v, np.ndarray) else v for v in res)
+        return res
 
     def __repr__(self) -> str:
         return f"<method {self.name} of {self.obj.typename}>"
@@ -340,6 +351,8 @@ class _Method:
 def load(path: str, format: Optional[str] = None, trust_functions: bool = False,
          long_size: Optional[int] = None) -> Any:
     """Load a Torch7 file (binary or ascii, detected when `format` is None) as Python values."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), os.fspath(path))
     with _lock:
         M = _m()
         res = _call(M.load, os.fspath(path), format, bool(trust_functions), long_size)

@@ -38,7 +38,8 @@ def run_script(script: Optional[str], args: Sequence[str], execs: Sequence[str] 
     from luatorch.runtime import LuaError
 
     if script is not None and not os.path.isfile(script):
-        _fail(f"cannot open {script}: No such file or directory")
+        why = "Is a directory" if os.path.isdir(script) else "No such file or directory"
+        _fail(f"cannot open {script}: {why}")
         return 1
     script_dir = os.path.dirname(os.path.abspath(script)) if script else os.getcwd()
     from luatorch import interrupt

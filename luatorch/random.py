@@ -587,7 +587,9 @@ def rng_fill_uniform_(g: Generator | None, t: Tensor, a: Any = None, b: Any = No
     lo, hi = _real(t, _opt(a, 0.0)), _real(t, _opt(b, 1.0))
     n = t.numel()
     if n:
-        _store(t, _from_double(gen.uniform_array(n) * (hi - lo) + lo, t.dtype))
+        # NOTE: an infinite range gives nan, as Torch7's arithmetic did, without NumPy's warning
+        with np.errstate(invalid="ignore", over="ignore"):
+            _store(t, _from_double(gen.uniform_array(n) * (hi - lo) + lo, t.dtype))
 
 
 def rng_fill_normal_(g: Generator | None, t: Tensor, mean: Any = None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -10,8 +9,9 @@ from typing import Any, Iterable, Optional, Sequence
 
 import lupa.luajit21 as lupa
 
-from luatorch import backend, bridge
+from luatorch import errors as _errors
 from luatorch import interrupt as _interrupt
+from luatorch import backend, bridge
 from luatorch import tensor as _tensor
 
 
@@ -46,28 +46,50 @@ os.exit = function(...)
    return exit(...)
 end
 local debug, type, tostring = debug, type, tostring
+local pairs, ipairs = pairs, ipairs
+-- the public name of a library function (a tail call leaves its frame without a name);
+-- looked up afresh at each error, which is rare, so functions defined later are found too
+local function publicname(f)
+   local torch = package.loaded.torch
+   if type(torch) ~= 'table' then return nil end
+   local function find(t)
+      for k, v in pairs(t) do
+         if v == f and type(k) == 'string' then return k end
+      end
+   end
+   for _, tn in ipairs{'Double', 'Float', 'Long', 'Int', 'Byte', 'Char', 'Short'} do
+      local mt = torch.getmetatable('torch.' .. tn .. 'Tensor')
+      local k = mt and find(mt)
+      if k then return k end
+   end
+   return find(torch)
+end
+-- the user's position, and the name of the function the user called (for messages)
 local function userpos(level)
-   local first
+   local first, fname
    while true do
-      local info = debug.getinfo(level, 'Sl')
+      local info = debug.getinfo(level, 'Slnf')
       if not info then break end
       if info.currentline and info.currentline > 0 then
          local src = info.source or ''
          first = first or (info.short_src .. ':' .. info.currentline)
          if src ~= '=[luatorch]' and (src:sub(1, 1) ~= '@'
                or src:sub(2, #libroot + 1) ~= libroot) then
-            return info.short_src .. ':' .. info.currentline
+            return info.short_src .. ':' .. info.currentline, fname
          end
+         fname = (info.namewhat ~= '' and info.name) or publicname(info.func) or fname
+      elseif not fname then
+         fname = publicname(info.func)  -- a door function installed as a method itself
       end
       level = level + 1
    end
-   return first
+   return first, fname
 end
 local function tostr(e, level)
    if type(e) == 'string' then return e end
-   local msg = errmsg(e)
+   local pos, fname = userpos(level + 1)
+   local msg = errmsg(e, fname)
    if msg == nil then return e end
-   local pos = userpos(level + 1)
    if pos then return pos .. ': ' .. msg end
    return msg
 end
@@ -96,22 +118,9 @@ return run
 """
 
 
-def _error_message(exc: Any) -> Optional[str]:
+def _error_message(exc: Any, fname: Optional[str] = None) -> Optional[str]:
     """Torch7-style text for a Python exception raised inside a door function."""
-    if isinstance(exc, _tensor.TorchError):
-        return str(exc)
-    if isinstance(exc, BaseException):
-        name = type(exc).__name__
-        text = str(exc)
-        if isinstance(exc, (ValueError, IndexError, TypeError)):
-            return text or name
-        if isinstance(exc, MemoryError):
-            # a full GPU, real (CuPy's OutOfMemoryError) or virtual, in cutorch's words
-            if name in ("OutOfMemoryError", "GpuOutOfMemory"):
-                return "cuda runtime error (2) : out of memory"
-            return "not enough memory"
-        return f"{name}: {text}" if text else name
-    return None
+    return _errors.translate(exc, fname)
 
 
 def _flush() -> None:
@@ -162,7 +171,7 @@ class Runtime:
         # NOTE: device checks wrap the door only where GPUs may be used (virtual ones asked
         # for, or CuPy installed), so CPU-only runs keep the bare, faster door.
         self.door = bridge.build_door(check_devices=self.virtual_gpus > 0
-                                      or importlib.util.find_spec("cupy") is not None)
+                                      or backend.real_gpus_possible())
         self.lua.execute("package.loaded['luatorch.door'] = ...", self.lua.table_from(self.door))
         self._run = self.lua.execute(_LUA_SUPPORT, root, _error_message, _flush,
                                      name="=[luatorch]")
@@ -198,9 +207,11 @@ class Runtime:
             ok, msg, tb = self._unpack3(self._run(wrapper, fn, keep, *args))
         finally:
             if _interrupt.leave(token):
+                _errors.last_python_traceback()
                 raise KeyboardInterrupt
         if not ok:
-            raise LuaError(msg, tb or "")
+            pytb = _errors.last_python_traceback()
+            raise LuaError(msg, (tb or "") + ("\n" + pytb if pytb else ""))
         return box[0] if len(box) == 1 else (tuple(box) if box else None)
 
     @staticmethod

@@ -335,6 +335,9 @@ class Tensor:
 
     def expand(self, size: Sequence[int]) -> "Tensor":
         size = list(size)
+        if not self.size and size and all(s > 0 for s in size):
+            # an empty tensor has nothing to repeat: a view of it would read past its storage
+            raise TorchError("expand: cannot expand an empty tensor")
         if len(size) < len(self.size):
             raise TorchError("the number of dimensions provided must be greater or equal "
                              "tensor.dim()")

@@ -270,7 +270,16 @@ def t_sub(t: Tensor, *ranges: int) -> Tensor:
     return out if out is not t else Tensor(t.storage, t.offset, t.size, t.stride)
 
 
+def _truncated(v: float, what: str) -> int:
+    """A fractional index cut to an integer, as Torch7's luaL_checklong did."""
+    if v != v or v in (float("inf"), float("-inf")):
+        raise TorchError(f"{what} {_numstr(v)} out of range")
+    return int(v)
+
+
 def t_select(t: Tensor, d: int, i: int) -> Tensor:
+    if type(i) is float:
+        i = _truncated(i, "index")
     n = len(t.size)
     if not 1 <= d <= n:
         raise TorchError(f"bad argument #1 to 'select' (dimension {d} out of range of {n}D tensor)")
@@ -291,7 +300,20 @@ def t_select_any(t: Tensor, d: int, i: int) -> Any:
     return t_select(t, d, i)
 
 
+def _dimarg(d: int, n: int, fname: str) -> None:
+    """Torch7 takes no dimension below 1 here (only `sub` and `x[...]` count from the end)."""
+    if d < 1:
+        raise TorchError(f"bad argument #{n} to '{fname}' (dimension {_numstr(d)} out of range)")
+
+
+def _numstr(v: Any) -> str:
+    return "%.14g" % v if isinstance(v, (int, float)) else str(v)
+
+
 def t_transpose(t: Tensor, d1: int, d2: int) -> Tensor:
+    if d1 < 1 or d2 < 1:
+        _dimarg(d1, 1, "transpose")
+        _dimarg(d2, 2, "transpose")
     return t.transpose(d1 - 1, d2 - 1)
 
 
@@ -302,7 +324,11 @@ def t_t(t: Tensor) -> Tensor:
 
 
 def t_permute(t: Tensor, *dims: int) -> Tensor:
-    return t.permute([d - 1 for d in dims])
+    for i, d in enumerate(dims):
+        if not isinstance(d, (int, float)):
+            raise TorchError(f"bad argument #{i + 1} to 'permute' (number expected)")
+        _dimarg(d, i + 1, "permute")
+    return t.permute([int(d) - 1 for d in dims])
 
 
 def t_unfold(t: Tensor, d: int, size: int, step: int) -> Tensor:
@@ -326,12 +352,16 @@ def t_expand_storage(t: Tensor, s: Storage) -> Tensor:
 
 
 def t_squeeze(t: Tensor, d: Optional[int] = None) -> Tensor:
+    if d is not None:
+        _dimarg(d, 1, "squeeze")
     return t.squeeze(None if d is None else d - 1)
 
 
 def t_squeeze_any(t: Tensor, d: Optional[int] = None) -> Any:
     """torch.squeeze: a one-element vector left over is the number itself, as in Torch7,
     unless one dimension of a tensor of several was squeezed."""
+    if d is not None:
+        _dimarg(d, 2, "squeeze")
     s = t.squeeze(None if d is None else d - 1)
     if len(s.size) == 1 and s.size[0] == 1 and (d is None or len(t.size) == 1):
         return s.a.item(0)
@@ -339,11 +369,14 @@ def t_squeeze_any(t: Tensor, d: Optional[int] = None) -> Any:
 
 
 def t_squeeze_(t: Tensor, d: Optional[int] = None) -> None:
+    if d is not None:
+        _dimarg(d, 1, "squeeze")
     s = t.squeeze(None if d is None else d - 1)
     t.set_geometry(s.storage, s.offset, s.size, s.stride)
 
 
 def t_unsqueeze(t: Tensor, d: int) -> Tensor:
+    _dimarg(d, 1, "unsqueeze")
     return t.unsqueeze(d - 1)
 
 
@@ -381,6 +414,8 @@ def t_zero(t: Tensor) -> None:
 
 def t_get1(t: Tensor, i: int) -> Any:
     """x[i] on a 1-D tensor."""
+    if type(i) is float:
+        i = _truncated(i, "index")
     n = t.size[0]
     if i < 0:
         i += n + 1

@@ -117,3 +117,9 @@ def test_line_loop_assignment_is_a_statement(tmp_path):
     r = run(["repl"], tmp_path, stdin="x = 21\nprint(x * 2)\n")
     assert r.returncode == 0, r.stderr
     assert "42" in r.stdout and "attempt to" not in r.stderr
+
+
+def test_run_of_a_directory_says_so(tmp_path):
+    r = run(["run", "."], tmp_path)
+    assert r.returncode == 1
+    assert r.stderr.strip() == "cannot open .: Is a directory"

@@ -29,12 +29,18 @@ function BCECriterion:__len()
 end
 
 function BCECriterion:updateOutput(input, target)
+   if H[input] == nil or H[target] == nil then
+      nn.Criterion._tensorargs('forward', H[input], H[target], input, target)
+   end
    local w = self.weights
    self.output = k_fwd(H[input] or input, H[target] or target, w and H[w], self.sizeAverage)
    return self.output
 end
 
 function BCECriterion:updateGradInput(input, target)
+   if H[input] == nil or H[target] == nil then
+      nn.Criterion._tensorargs('backward', H[input], H[target], input, target)
+   end
    local w = self.weights
    k_bwd(H[self.gradInput], H[input] or input, H[target] or target, w and H[w],
       self.sizeAverage)

@@ -65,6 +65,19 @@ end
 --- Define `class` (a subclass of nn.Criterion) as an element-wise criterion: its loss and its
 --- gradient are each one kernel call, fwd(input, target, sizeAverage) -> number and
 --- bwd(gradInput, input, target, sizeAverage).
+--- THNN's check that an element-wise criterion gets tensors (`fname` is the method called).
+local function tensorargs(fname, hin, htg, input, target)
+   if hin == nil then
+      torch._error(string.format("bad argument #1 to '%s' (tensor expected, got %s)", fname,
+         torch.typename(input) or type(input)))
+   end
+   if htg == nil then
+      torch._error(string.format("bad argument #2 to '%s' (tensor expected, got %s)", fname,
+         torch.typename(target) or type(target)))
+   end
+end
+Criterion._tensorargs = tensorargs
+
 function Criterion._elementwise(class, fwd, bwd)
    local H = torch._H
    local parent = Criterion
@@ -77,11 +90,15 @@ function Criterion._elementwise(class, fwd, bwd)
       end
    end
    function class:updateOutput(input, target)
-      self.output = fwd(H[input] or input, H[target] or target, self.sizeAverage)
+      local hin, htg = H[input], H[target]
+      if hin == nil or htg == nil then tensorargs('forward', hin, htg, input, target) end
+      self.output = fwd(hin, htg, self.sizeAverage)
       return self.output
    end
    function class:updateGradInput(input, target)
-      bwd(H[self.gradInput], H[input] or input, H[target] or target, self.sizeAverage)
+      local hin, htg = H[input], H[target]
+      if hin == nil or htg == nil then tensorargs('backward', hin, htg, input, target) end
+      bwd(H[self.gradInput], hin, htg, self.sizeAverage)
       return self.gradInput
    end
 end

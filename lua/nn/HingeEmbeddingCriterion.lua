@@ -15,11 +15,19 @@ function HingeEmbeddingCriterion:__init(margin)
 end
 
 function HingeEmbeddingCriterion:updateOutput(input, y)
+   -- y may be a number (one pair), as in nn's own version
+   if H[input] == nil or (H[y] == nil and type(y) ~= 'number') then
+      nn.Criterion._tensorargs('forward', H[input], H[y], input, y)
+   end
    self.output = k_fwd(H[input] or input, H[y] or y, self.margin, self.sizeAverage ~= false)
    return self.output
 end
 
 function HingeEmbeddingCriterion:updateGradInput(input, y)
+   -- y may be a number (one pair), as in nn's own version
+   if H[input] == nil or (H[y] == nil and type(y) ~= 'number') then
+      nn.Criterion._tensorargs('backward', H[input], H[y], input, y)
+   end
    k_bwd(H[self.gradInput], H[input] or input, H[y] or y, self.margin,
       self.sizeAverage ~= false)
    return self.gradInput

@@ -14,11 +14,17 @@ function MarginCriterion:__init(margin)
 end
 
 function MarginCriterion:updateOutput(input, target)
+   if H[input] == nil or H[target] == nil then
+      nn.Criterion._tensorargs('forward', H[input], H[target], input, target)
+   end
    self.output = k_fwd(H[input] or input, H[target] or target, self.margin, self.sizeAverage)
    return self.output
 end
 
 function MarginCriterion:updateGradInput(input, target)
+   if H[input] == nil or H[target] == nil then
+      nn.Criterion._tensorargs('backward', H[input], H[target], input, target)
+   end
    k_bwd(H[self.gradInput], H[input] or input, H[target] or target, self.margin,
       self.sizeAverage)
    return self.gradInput

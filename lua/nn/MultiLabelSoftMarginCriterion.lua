@@ -20,6 +20,9 @@ local function average(self)
 end
 
 function MultiLabelSoftMarginCriterion:updateOutput(input, target)
+   if H[input] == nil or H[target] == nil then
+      nn.Criterion._tensorargs('forward', H[input], H[target], input, target)
+   end
    local w = self.nll.weights
    self.output = k_fwd(H[self.lsm.output], H[input] or input, H[target] or target, w and H[w],
       average(self))
@@ -28,6 +31,9 @@ function MultiLabelSoftMarginCriterion:updateOutput(input, target)
 end
 
 function MultiLabelSoftMarginCriterion:updateGradInput(input, target)
+   if H[input] == nil or H[target] == nil then
+      nn.Criterion._tensorargs('backward', H[input], H[target], input, target)
+   end
    local w = self.nll.weights
    k_bwd(H[self.gradInput], H[self.lsm.output], H[input] or input, H[target] or target,
       w and H[w], average(self))

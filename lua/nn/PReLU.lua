@@ -15,6 +15,10 @@ function PReLU:__init(nOutputPlane)
 end
 
 function PReLU:updateOutput(input)
+   if H[input] == nil then
+      torch._error("bad argument #1 to 'forward' (tensor expected, got " ..
+         (torch.typename(input) or type(input)) .. ')')
+   end
    k_fwd(H[self.output], H[input] or input, H[self.weight], self.nOutputPlane)
    return self.output
 end

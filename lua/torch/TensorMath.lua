@@ -134,7 +134,9 @@ define('addcdiv', {{'TTT', function(r, a, b, c) return k_addcdiv(r, a, 1, b, c) 
 local function fastpath(name, ktensor, knumber, general)
    install(name, function(self, ...)
       local a1, a2 = ...
-      if a2 == nil then
+      -- counted, not just nil: x:add(v, nil) (a closure that forgot its gradient) must
+      -- reach the general dispatch and fail there, as in Torch7
+      if a2 == nil and select('#', ...) == 1 then
          local mt = getmetatable(self)
          if tensor_mts[mt] then
             if ktensor and getmetatable(a1) == mt then

@@ -844,6 +844,11 @@ def pw_repeat(r: Tensor, x: Tensor, *reps: Any) -> None:
     _assign(r, tiled)
 
 
+def _numstr(v: float) -> str:
+    """A number as Lua prints it (%.14g)."""
+    return "%.14g" % v
+
+
 def pw_cat(r: Tensor, dim: int | None, *ts: Tensor) -> None:
     """Concatenate `ts` along 1-based `dim` (None: the last dimension of the largest input)."""
     if not ts:
@@ -852,9 +857,11 @@ def pw_cat(r: Tensor, dim: int | None, *ts: Tensor) -> None:
     if dim is None:
         d = max(maxdim - 1, 0)
     else:
+        # NOTE: the result has at least `dim` dimensions, so a huge one (2^31, inf, nan)
+        # is refused before anything loops over them; NumPy holds at most 64
+        if not 1 <= dim <= 64:
+            raise TorchError(f"bad argument #3 to 'cat' (invalid dimension {_numstr(dim)})")
         d = int(dim) - 1
-        if d < 0:
-            raise TorchError(f"bad argument #3 to 'cat' (invalid dimension {dim})")
     ndim = max(maxdim, d + 1)
 
     def sz(t: Tensor, i: int) -> int:

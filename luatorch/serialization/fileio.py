@@ -148,6 +148,32 @@ class MemoryBackend:
         self.closed = True
 
 
+def _sweep_stale(d: str, base: str) -> None:
+    """Remove temporary files of earlier saves to `base` whose process is gone (killed midway)."""
+    prefix = f".{base}.tmp"
+    try:
+        names = os.listdir(d)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(prefix):
+            continue
+        pid, _, rest = name[len(prefix):].partition(".")
+        if not (pid.isdigit() and rest.isdigit()) or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # a live process (a concurrent save) still writes it
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue  # alive but another user's
+        try:
+            os.unlink(os.path.join(d, name))
+        except OSError:
+            pass
+
+
 class DiskBackend:
     """A file on disk with our own read buffer (peek/seek for ascii parsing) and write buffer."""
 
@@ -159,6 +185,12 @@ class DiskBackend:
             target = os.path.realpath(path)
             d = os.path.dirname(target) or "."
             base = os.path.basename(target)
+            # NOTE: refused before anything is created, so a failed save leaves no file behind
+            if (not path or os.path.isdir(target) or not os.path.isdir(d)
+                    or not os.access(d, os.W_OK | os.X_OK)
+                    or (os.path.exists(target) and not os.access(target, os.W_OK))):
+                raise TorchError(f"cannot open <{path}> in mode w")
+            _sweep_stale(d, base)
             for i in range(100):
                 tmp = os.path.join(d, f".{base}.tmp{os.getpid()}.{i}")
                 try:
@@ -166,8 +198,10 @@ class DiskBackend:
                     break
                 except FileExistsError:
                     continue
+                except OSError:
+                    raise TorchError(f"cannot open <{path}> in mode w") from None
             else:
-                raise OSError(f"cannot create a temporary file next to {path}")
+                raise TorchError(f"cannot open <{path}> in mode w (no temporary file name left)")
             try:
                 os.chmod(tmp, os.stat(target).st_mode & 0o7777)
             except OSError:

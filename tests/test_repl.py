@@ -1,0 +1,112 @@
+"""The prompt through a pipe (plain reading) and through a pseudo-terminal (prompt_toolkit)."""
+
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+
+CMD = [sys.executable, "-m", "luatorch.cli"]
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def test_pipe_evaluates_plainly(tmp_path):
+    src = "\n".join([
+        "print(1+1)",
+        "x = 3",
+        "x*2",
+        "=x+1",
+        "x;",
+        "error('boom')",
+        "function f(a)",
+        "  return a*10",
+        "end",
+        "f(4)",
+        "print(_LAST)",
+        "1, nil, 3",
+    ]) + "\n"
+    p = subprocess.run(CMD, input=src, capture_output=True, text=True, timeout=60,
+                       cwd=tmp_path, env={**os.environ, "HOME": str(tmp_path)})
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["2", "6", "4", "40", "40", "1", "nil", "3"]
+    assert p.stderr.strip() == "stdin:1: boom"
+    assert "th>" not in p.stdout
+
+
+class _Term:
+    """The prompt on a pseudo-terminal, read with a deadline."""
+
+    def __init__(self, home):
+        self.master, slave = pty.openpty()
+        env = {**os.environ, "HOME": str(home), "TERM": "xterm", "COLUMNS": "120",
+               "LINES": "40", "PROMPT_TOOLKIT_NO_CPR": "1"}
+        self.p = subprocess.Popen(CMD, stdin=slave, stdout=slave, stderr=slave, cwd=home,
+                                  env=env, start_new_session=True)
+        os.close(slave)
+        self.seen = ""
+
+    def expect(self, text, timeout=30.0):
+        deadline = time.monotonic() + timeout
+        while text not in self.seen:
+            left = deadline - time.monotonic()
+            assert left > 0, f"{text!r} not seen in {self.seen[-800:]!r}"
+            r, _, _ = select.select([self.master], [], [], left)
+            if r:
+                try:
+                    got = os.read(self.master, 4096).decode(errors="replace")
+                    self.seen = ANSI.sub("", self.seen + got)
+                except OSError:
+                    break
+        i = self.seen.index(text) + len(text)
+        self.seen = self.seen[i:]
+
+    def send(self, text):
+        os.write(self.master, text.encode())
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait(timeout=10)
+        os.close(self.master)
+
+
+def test_terminal_session(tmp_path):
+    t = _Term(tmp_path)
+    try:
+        t.expect("th>")
+        t.send("function g(a)\r")
+        t.expect(">>")
+        t.send("return a + 100 end\r")
+        t.expect("th>")
+        t.send("g(23)\r")
+        t.expect("123")
+        t.send("mylongname = 7\r")
+        t.expect("th>")
+        t.send("mylongn\t")  # completion of a global
+        t.expect("mylongname")
+        t.send("\r")
+        t.expect("7")
+        t.send("local n = 0 while true do n = n + torch.rand(2):sum() end\r")
+        time.sleep(1.0)
+        os.kill(t.p.pid, signal.SIGINT)
+        t.expect("interrupted")
+        t.send("print('after' .. 1)\r")
+        t.expect("after1")
+        t.send("exit\r")
+        t.p.wait(timeout=20)
+    finally:
+        t.close()
+    assert "g(23)" in (tmp_path / ".luatorch_history").read_text()
+    # a second session sees the first one's history (the up arrow recalls it)
+    t = _Term(tmp_path)
+    try:
+        t.expect("th>")
+        t.send("\x1b[A\r")
+        t.expect("exit")
+        t.p.wait(timeout=20)
+        assert t.p.returncode == 0
+    finally:
+        t.close()
