@@ -45,3 +45,14 @@ def get(name: Optional[str] = None) -> Communicator:
     else:
         raise DistError(f"unknown communicator '{name}' (expected local, mpi or nccl)")
     return _current
+
+
+def leave_failed(code: int) -> None:
+    """End a failed MPI rank at once: MPI_Finalize would wait for peers blocked in a
+    collective, so the job would hang instead of the launcher stopping the other ranks."""
+    if _current is not None and _current.name != "local":
+        import sys
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

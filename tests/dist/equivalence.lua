@@ -123,3 +123,24 @@ do
    assert(err < 1e-10, 'AllReduceEA: rank ' .. me .. ' differs from its rule by ' .. err)
    print('AllReduceEA ok')
 end
+
+-- uneven epochs: node 1 takes one step more; its last step averages over itself alone and
+-- synchronizeParameters gives every node its weights
+do
+   local p, g = torch.zeros(3), torch.zeros(3)
+   local sgd = distlearn.AllReduceSGD(tree)
+   local counts = {}
+   for s = 1, (me == 1 and 3 or 2) do
+      g:fill(me)
+      local _, n = sgd.sumAndNormalizeGradients(g)
+      counts[s] = n
+      p:add(-1, g)
+   end
+   assert(counts[1] == N and counts[2] == N, 'uneven: ' .. N .. ' nodes should contribute')
+   if me == 1 then assert(counts[3] == 1, 'uneven: only node 1 takes step 3, got ' .. counts[3]) end
+   sgd.synchronizeParameters(p)
+   local want = -2 * (N + 1) / 2 - 1
+   assert(math.abs(p[1] - want) < 1e-12 and p:eq(p[1]):all(),
+      'uneven: expected ' .. want .. ', got ' .. p[1])
+   print('uneven ok')
+end

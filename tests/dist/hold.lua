@@ -4,6 +4,9 @@ local f = io.open('/proc/self/stat')
 print('pid ' .. tree.nodeIndex .. ' ' .. f:read('*l'):match('^(%d+)'))
 f:close()
 io.stdout:flush()
+if os.getenv('HOLD_FAIL') == tostring(tree.nodeIndex) then
+   error('failed on purpose')
+end
 if os.getenv('HOLD_SKIP') == tostring(tree.nodeIndex) then
    while true do end
 end

@@ -27,7 +27,7 @@ def _np(n: int, script: str, env: dict = None, timeout: int = 60) -> subprocess.
 def test_four_ranks_equal_one_whole_batch():
     r = _np(4, "equivalence.lua")
     assert r.returncode == 0, r.stdout + r.stderr
-    for name in ("AllReduceSGD", "TensorDSM sgd", "TensorDSM adam", "AllReduceEA"):
+    for name in ("AllReduceSGD", "TensorDSM sgd", "TensorDSM adam", "AllReduceEA", "uneven"):
         assert r.stdout.count(f"{name} ok") == 4, r.stdout + r.stderr
 
 
@@ -35,7 +35,7 @@ def test_single_process_runs_unchanged():
     r = subprocess.run(LUATORCH + [os.path.join(HERE, "equivalence.lua")],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.count("ok") == 4
+    assert r.stdout.count("ok") == 5
 
 
 @pytest.mark.mpi
@@ -145,3 +145,11 @@ def test_tensordsm_checkpoint_resumes_on_another_node_count(tmp_path):
                        text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.count("resumed on 3 ok") == 3
+
+
+@pytest.mark.mpi
+def test_lua_error_on_one_rank_ends_the_job_without_waiting_for_the_timeout():
+    r = _np(2, "hold.lua", {"HOLD_FAIL": "2", "LUATORCH_DIST_TIMEOUT": "600"}, timeout=30)
+    assert r.returncode != 0
+    assert "hold.lua:8: failed on purpose" in r.stderr
+    assert "timed out" not in r.stderr
