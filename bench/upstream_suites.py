@@ -99,6 +99,7 @@ def _script_child(path: str) -> int:
     os.chdir(tmp)
     rt = Runtime(script_dir=os.path.dirname(path))
     try:
+        rt.require("trepl")  # what `th` loads before a script (torch, paths, sys, xlua, ...)
         rt.run_file(path)
     except LuaError as e:
         print("LUAERROR:", e.message, file=sys.stderr)

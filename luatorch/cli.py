@@ -25,35 +25,10 @@ def _runtime(script_dir: Optional[str], trust_functions: bool = False,
     from luatorch.runtime import Runtime
 
     rt = Runtime(script_dir=script_dir, virtual_gpus=virtual_gpus)
+    rt.require("trepl")  # what th did before a script's first line (lua/trepl/init.lua)
     if trust_functions:
         rt.execute("torch._trustFunctions = true", "=[luatorch]")
     return rt
-
-
-def _line_loop(rt) -> None:
-    """A plain read-eval-print loop (the full REPL comes later)."""
-    from luatorch.runtime import LuaError
-
-    while True:
-        try:
-            line = input("th> ")
-        except EOFError:
-            click.echo("")
-            return
-        if line.strip() in ("exit", "os.exit()", "quit"):
-            return
-        if not line.strip():
-            continue
-        # an expression prints its values, as th does; otherwise run the line as a statement
-        # (`return LINE` compiles only for expressions: `x = 1` stays an assignment)
-        fn = rt.lua.eval("loadstring")("return " + line)
-        is_expr = fn is not None and not isinstance(fn, tuple)
-        code = ("local __r = {" + line + "} for __i = 1, table.maxn(__r) do "
-                "print(__r[__i]) end") if is_expr else line
-        try:
-            rt.execute(code, "=stdin")
-        except LuaError as e:
-            click.echo(e.message, err=True)
 
 
 def run_script(script: Optional[str], args: Sequence[str], execs: Sequence[str] = (),
@@ -63,9 +38,13 @@ def run_script(script: Optional[str], args: Sequence[str], execs: Sequence[str] 
     from luatorch.runtime import LuaError
 
     if script is not None and not os.path.isfile(script):
-        _fail(f"cannot open {script}: No such file or directory")
+        why = "Is a directory" if os.path.isdir(script) else "No such file or directory"
+        _fail(f"cannot open {script}: {why}")
         return 1
     script_dir = os.path.dirname(os.path.abspath(script)) if script else os.getcwd()
+    from luatorch import interrupt
+
+    interrupt.enable_hard_exit()
     try:
         rt = _runtime(script_dir, trust_functions, virtual_gpus)
         for lib in libs:
@@ -75,7 +54,9 @@ def run_script(script: Optional[str], args: Sequence[str], execs: Sequence[str] 
         if script is not None:
             rt.run_file(script, list(args))
         if interactive or (script is None and not execs):
-            _line_loop(rt)
+            from luatorch.repl import loop
+
+            loop(rt)
     except LuaError as e:
         _fail(e.message, e.traceback, debug)
         return 1
@@ -85,7 +66,7 @@ def run_script(script: Optional[str], args: Sequence[str], execs: Sequence[str] 
     except SystemExit as e:
         return int(e.code or 0)
     except KeyboardInterrupt:
-        _fail("interrupted!")
+        _fail("interrupted")
         return 130
     except Exception as e:  # a bug in luatorch itself: short message unless --debug
         _fail(f"luatorch internal error: {type(e).__name__}: {e}", traceback.format_exc(), debug)
@@ -245,7 +226,7 @@ def _gpu_libraries(cp: Any) -> List[tuple]:
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point for both `luatorch` and `th`: a bare script name means `run`."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv and os.path.basename(sys.argv[0]) == "th":
+    if not argv:  # `luatorch` and `th` alone start the prompt
         argv = ["run"]
     elif argv and argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
         argv = ["run"] + argv
