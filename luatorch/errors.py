@@ -65,6 +65,9 @@ def translate(exc: Any, fname: Optional[str] = None) -> Optional[str]:
             and not _PYTHON_WORDING.search(text)):
         return text
     _last_traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    if isinstance(exc, OSError) and exc.strerror:
+        # the system's own reason (a full disk, a lost file system) is what the user needs
+        return f"I/O error{f' in {fname!r}' if fname else ''}: {exc.strerror}"
     where = f" to '{fname}'" if fname else ""
     if isinstance(exc, OverflowError) or "too big" in text:
         return f"bad argument{where} (number out of range)"

@@ -189,7 +189,7 @@ class DiskBackend:
             if (not path or os.path.isdir(target) or not os.path.isdir(d)
                     or not os.access(d, os.W_OK | os.X_OK)
                     or (os.path.exists(target) and not os.access(target, os.W_OK))):
-                raise TorchError(f"cannot open <{path}> in mode w")
+                raise TorchError(f"cannot open <{path}> in mode  w")
             _sweep_stale(d, base)
             for i in range(100):
                 tmp = os.path.join(d, f".{base}.tmp{os.getpid()}.{i}")
@@ -199,9 +199,9 @@ class DiskBackend:
                 except FileExistsError:
                     continue
                 except OSError:
-                    raise TorchError(f"cannot open <{path}> in mode w") from None
+                    raise TorchError(f"cannot open <{path}> in mode  w") from None
             else:
-                raise TorchError(f"cannot open <{path}> in mode w (no temporary file name left)")
+                raise TorchError(f"cannot open <{path}> in mode  w (no temporary file name left)")
             try:
                 os.chmod(tmp, os.stat(target).st_mode & 0o7777)
             except OSError:
