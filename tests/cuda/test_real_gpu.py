@@ -17,6 +17,7 @@ from luatorch import backend
 from luatorch.backend import cuda as cuda_backend
 from luatorch.runtime import LuaError, Runtime
 from tests.conftest import arr
+from tests.cuda.test_cunn import NET  # the same small convnet, built on the CPU
 
 REAL = cuda_backend.device_count() > 0
 ON_VIRTUAL = os.environ.get("LUATORCH_GPU_TESTS_ON_VIRTUAL") == "1"
@@ -26,21 +27,6 @@ pytestmark = [pytest.mark.gpu,
                                  reason="no usable CUDA device (or no CuPy)")]
 
 VIRTUAL = 0 if REAL else 1
-
-NET = """
-   torch.manualSeed(1)
-   model = nn.Sequential()
-   model:add(nn.SpatialConvolution(3, 8, 3, 3, 1, 1, 1, 1))
-   model:add(nn.SpatialBatchNormalization(8))
-   model:add(nn.ReLU(true))
-   model:add(nn.SpatialMaxPooling(2, 2, 2, 2))
-   model:add(nn.View(8 * 4 * 4))
-   model:add(nn.Linear(8 * 4 * 4, 10))
-   model:add(nn.LogSoftMax())
-   model:float()
-   x = torch.FloatTensor(4, 3, 8, 8):uniform()
-   y = torch.LongTensor{1, 2, 3, 4}
-"""
 
 
 @pytest.fixture(scope="module")
