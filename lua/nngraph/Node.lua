@@ -3,10 +3,13 @@
 -- `node.data.annotations.name`), so it keeps nngraph's layout.
 local Node = torch.class('nngraph.Node')
 
-local function callerLabel()
+-- nngraph's label is '[src]:line_name' with the name never filled (it asks getinfo only for
+-- 'Sl'); scripts and nngraph's own tests match the trailing '_'. `bare` leaves it off, as
+-- nngraph's ' split at [src]:line' does.
+local function callerLabel(bare)
    local pos = torch._userpos() or '?:0'
    local file, line = pos:match('^(.*):(%d+)$')
-   return string.format('[%s]:%s', file or pos, line or '0')
+   return string.format('[%s]:%s%s', file or pos, line or '0', bare and '' or '_')
 end
 
 function Node:__init(data)
@@ -43,7 +46,7 @@ function Node:split(n)
    end
    local label = self.data.annotations._debugLabel
    self.data.nSplitOutputs = n
-   self.data.annotations._splitLabel = callerLabel()
+   self.data.annotations._splitLabel = callerLabel(true)
    local nodes = {}
    for i = 1, n do
       local node = nngraph.Node({selectindex = i,

@@ -100,9 +100,10 @@ function gModule:_check()
    for _, node in ipairs(self.forwardnodes) do
       local n = node.data.nSplitOutputs
       if n and (selectUsed[node] or 0) ~= n then
-         error(string.format('%d of split(%d) outputs from the node declared at %s are unused',
-                             n - (selectUsed[node] or 0), n,
-                             node.data.annotations._debugLabel), 0)
+         local ann = node.data.annotations
+         error(string.format('%d of split(%d) outputs from the node declared at %s split at ' ..
+                             '%s-mnode are unused', n - (selectUsed[node] or 0), n,
+                             ann._debugLabel, ann._splitLabel or '?'), 0)
       end
       for succ in pairs(node.data.reverseMap) do
          if not inGraph[succ] then
@@ -299,4 +300,21 @@ function gModule:__tostring__()
       lines[i + 1] = '  (' .. i .. '): ' .. tostring(m):gsub('\n', '\n  ')
    end
    return table.concat(lines, '\n')
+end
+
+--- nn's replace, reaching inside the graph: each node's module is replaced (recursively) and
+--- `self.modules` follows, so the new modules are the ones that run.
+function gModule:replace(callback)
+   local out = callback(self)
+   local slot = {}
+   for i, m in ipairs(self.modules) do slot[m] = i end
+   for _, node in ipairs(self.forwardnodes) do
+      local old = node.data.module
+      if old then
+         local new = old:replace(callback)
+         node.data.module = new
+         if slot[old] then self.modules[slot[old]] = new end
+      end
+   end
+   return out
 end

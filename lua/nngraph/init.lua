@@ -8,6 +8,9 @@ require 'nngraph.Node'
 require 'nngraph.Graph'
 require 'nngraph.gModule'
 require 'nngraph.ModuleFromCriterion'
+require 'nngraph.JustElement'
+require 'nngraph.JustTable'
+require 'nngraph.nest'
 
 --- When on, an error inside a gModule also writes its graph, the failing node in red.
 function nngraph.setDebug(on)

@@ -54,6 +54,10 @@ local delegated = {
    __eq = '__eq__', __lt = '__lt__', __le = '__le__', __len = '__len__',
 }
 
+-- Returning through `pass` keeps the caller's frame: luaT's __call handlers were C functions,
+-- each one a stack level, and code such as nngraph counts levels with debug.getinfo.
+local function pass(...) return ... end
+
 local function install_metamethods(mt)
    for mm, hook in pairs(delegated) do
       mt[mm] = function(a, b)
@@ -79,7 +83,7 @@ local function install_metamethods(mt)
    end
    mt.__call = function(self, ...)
       local f = getmetatable(self).__call__
-      if f then return f(self, ...) end
+      if f then return pass(f(self, ...)) end
       error('attempt to call a ' .. torch.type(self) .. ' value', 2)
    end
 end
@@ -117,7 +121,7 @@ local function newclass(name, parentName, constructor, module, mt)
    mt.new = constructor
    -- the constructor table: calling it builds an object, indexing it reaches the methods
    local ctor = setmetatable({}, {
-      __call = function(_, ...) return constructor(...) end,
+      __call = function(_, ...) return pass(constructor(...)) end,
       __index = mt,
       __newindex = mt,
       __tostring = function() return name end,

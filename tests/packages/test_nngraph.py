@@ -149,7 +149,7 @@ def test_node_reused_sums_gradients() -> None:
      "nn.gModule({x}, {nn.Tanh()(a)})", "1 of split(2) outputs from the node declared at"),
     ("local x = nn.Identity()() local h = nn.Tanh()(x) local dangling = nn.ReLU()(h)\n"
      "nn.gModule({x}, {nn.Sigmoid()(h)})",
-     "node declared on [user.lua]:1 does not connect to gmodule output"),
+     "node declared on [user.lua]:1_ does not connect to gmodule output"),
     ("local x = nn.Identity()()\nnn.CAddTable()({x, x})",
      "user.lua:2: Don't pass the same input twice."),
     ("local x = nn.Identity()\nnn.Tanh()(x)",
@@ -166,6 +166,9 @@ def test_node_reused_sums_gradients() -> None:
     ("local x = nn.Identity()() local a, b = nn.SplitTable(1)(x):split(2)\n"
      "local g = nn.gModule({x}, {a, b})\ng:forward(torch.ones(3, 2))",
      "user.lua:3: split(2) cannot split 3 outputs"),
+    ("local x = nn.Identity()()\nlocal a, b = x:split(2)\nnn.gModule({x}, {a})",
+     "1 of split(2) outputs from the node declared at [user.lua]:1_ split at [user.lua]:2-mnode "
+     "are unused"),
 ])
 def test_errors(code: str, message: str) -> None:
     rt = Runtime()
@@ -266,3 +269,88 @@ def test_criterion_as_node() -> None:
     assert abs(rt.eval("out[1]") - rt.eval("expect")) < 1e-6
     np.testing.assert_allclose(arr(rt, "gi1"), arr(rt, "egi"), rtol=1e-5)
     assert arr(rt, "gi[2]").max() == 0
+
+
+def test_node_label_depth_matches_torch7() -> None:
+    """Regression: class constructors and module calls keep their stack frames, as luaT's C
+    handlers did, so nngraph's debug.getinfo(6) inside Node:__init lands on the user's line."""
+    rt = Runtime()
+    rt.execute("""
+      require 'nngraph'
+      local Probe = torch.class('nngraph.ProbeNode', 'nngraph.Node')
+      function Probe:__init(data)
+         nngraph.Node.__init(self, data)
+         local info = debug.getinfo(6, 'Sl')
+         where = info.short_src .. ':' .. info.currentline
+      end
+      local M = torch.class('nn.ProbeModule', 'nn.Identity')
+      function M:__call__()
+         local node = nngraph.ProbeNode({module = self})
+         return node
+      end
+      local x = nn.ProbeModule()()
+    """, "@user.lua")
+    assert rt.eval("where") == "user.lua:14"
+
+
+def test_replace_nest_and_just_modules() -> None:
+    rt = Runtime()
+    rt.execute("""
+      require 'nngraph'
+      torch.setdefaulttensortype('torch.DoubleTensor')
+      local i = nn.Identity()()
+      local l1 = nn.Linear(5, 2)(i)
+      g = nn.gModule({i}, {nn.Linear(2, 5)(nn.Sigmoid()(l1))})
+      g:replace(function(m)
+         if torch.type(m) == 'nn.Sigmoid' then return nn.Tanh() end
+         return m
+      end)
+      kinds = {}
+      for k, m in ipairs(g.modules) do kinds[k] = torch.type(m) end
+      x = torch.randn(3, 5)
+      out = g:forward(x)
+      l1m, l2m = g.modules[2], g.modules[4]
+      expect = l2m:forward(torch.tanh(l1m:forward(x)))
+
+      local a, b, c = nn.Identity()(), nn.Identity()(), nn.Identity()()
+      local n = nn.gModule({a, b, c}, {nngraph.nest({a, {b}, c}), nngraph.nest({c})})
+      va, vb, vc = torch.randn(2), torch.randn(3), torch.randn(4)
+      nested = n:forward({va, vb, vc})
+
+      je = nngraph.JustElement():forward({va})
+      jt = nngraph.JustTable():forward(va)
+      ok, err = pcall(function() nngraph.JustElement():forward({va, vb}) end)
+    """)
+    assert list(rt.eval("kinds").values()) == ["nn.Identity", "nn.Linear", "nn.Tanh", "nn.Linear"]
+    np.testing.assert_array_equal(arr(rt, "out"), arr(rt, "expect"))
+    assert rt.eval("nested[1][1] == va and nested[1][2][1] == vb and nested[1][3] == vc")
+    assert rt.eval("nested[2][1] == vc and #nested[2] == 1")
+    assert rt.eval("je == va and jt[1] == va")
+    assert rt.eval("ok") is False and "expecting one element" in rt.eval("err")
+
+
+def test_nesting_helpers() -> None:
+    rt = Runtime()
+    rt.execute("""
+      require 'nngraph'
+      local nesting = require 'nngraph.nesting'
+      local src = {torch.ones(2), {torch.ones(3) * 2}}
+      local c = nesting.cloneNested(src)
+      c[1]:fill(5)
+      untouched = src[1][1]
+      local out = {torch.zeros(1), {torch.zeros(1)}, torch.zeros(9)}
+      nesting.resizeNestedAs(out, src)
+      sizes = {out[1]:nElement(), out[2][1]:nElement(), out[3] == nil}
+      nesting.fillNested(out, 1)
+      nesting.addNestedTo(out, src)
+      sums = {out[1]:sum(), out[2][1]:sum()}
+      nesting.copyNested(out, src)
+      copied = out[2][1]:sum()
+      local extra = {torch.zeros(2), {torch.zeros(3)}, torch.zeros(1)}
+      ok, err = pcall(nesting.copyNested, extra, src)
+    """)
+    assert rt.eval("untouched") == 1
+    assert list(rt.eval("sizes").values()) == [2, 3, True]
+    assert list(rt.eval("sums").values()) == [4, 9]
+    assert rt.eval("copied") == 6
+    assert rt.eval("ok") is False and "present in output but not in input" in rt.eval("err")
