@@ -153,15 +153,19 @@ class Runtime:
                                    register_builtins=False)
         g = self.lua.globals()
         root = str(lua_dir())
-        paths = [f"{root}/?.lua", f"{root}/?/init.lua"]
+        # NOTE: our packages come before LUA_PATH, unlike th where LUA_PATH came first: the
+        # LUA_PATH of a leftover Torch7 install (torch-activate sets one) would otherwise load
+        # Torch7's own torch and nn, which need its C libraries. Every other module the user's
+        # LUA_PATH reaches comes first, then LuaJIT's default (';;' in LUA_PATH stands for it,
+        # as in Lua), then the script's folder.
+        default = str(g.package.path)
+        env_path = os.environ.get("LUA_PATH")
+        user = env_path.replace(";;", ";" + default + ";") if env_path else default
+        paths = [f"{root}/?.lua", f"{root}/?/init.lua", user.strip(";")]
         if script_dir:
             paths += [f"{script_dir}/?.lua", f"{script_dir}/?/init.lua"]
         paths += [f"{p}/?.lua" for p in extra_paths]
-        # LuaJIT's own default ('./?.lua;...'); ';;' in LUA_PATH stands for it, as in Lua
-        default = str(g.package.path)
-        env_path = os.environ.get("LUA_PATH")
-        tail = env_path.replace(";;", ";" + default + ";") if env_path else default
-        g.package.path = ";".join(paths) + ";" + tail
+        g.package.path = ";".join(p for p in paths if p)
         # NOTE: scripts reach Python only through the door; lupa's `python` table is removed.
         g.python = None
         self.virtual_gpus = _virtual_gpus(virtual_gpus)

@@ -32,6 +32,24 @@ def test_lua_path_and_script_dir(tmp_path, monkeypatch):
     assert r.eval("require('local_mod').name") == "local"
 
 
+def test_lua_path_precedence(tmp_path, monkeypatch):
+    """LUA_PATH comes before the script's folder and LuaJIT's default, after our own packages
+    (a leftover Torch7 install's torch/init.lua must not replace ours)."""
+    user = tmp_path / "user"
+    (user / "torch").mkdir(parents=True)
+    (user / "torch" / "init.lua").write_text("error('Torch7 C library needed')\n")
+    (user / "shadow.lua").write_text("return 'from LUA_PATH'\n")
+    script = tmp_path / "script"
+    script.mkdir()
+    (script / "shadow.lua").write_text("return 'from the script folder'\n")
+    monkeypatch.setenv("LUA_PATH", f"{user}/?.lua;{user}/?/init.lua")
+    r = Runtime(script_dir=str(script))
+    assert r.eval("require('shadow')") == "from LUA_PATH"
+    assert r.eval("torch.Tensor(2):nElement()") == 2
+    monkeypatch.delenv("LUA_PATH")
+    assert Runtime(script_dir=str(script)).eval("require('shadow')") == "from the script folder"
+
+
 def test_python_exception_becomes_torch_style_lua_error(rt):
     with pytest.raises(LuaError) as ei:
         rt.execute("local a = torch.Tensor(2, 3)\nlocal b = torch.mm(a, a)", "@net.lua")
