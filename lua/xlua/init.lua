@@ -161,4 +161,6 @@ function xlua.unpack(args, funcname, description, ...)
    return unpack(out, 1, #specs)
 end
 
+require 'xlua.OptionParser'
+
 return xlua

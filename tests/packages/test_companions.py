@@ -201,3 +201,38 @@ def test_paths_thisfile_and_dofile(rt: Runtime, tmp_path: Path) -> None:
     here = str(tmp_path / "sub")
     assert rt.execute(f"return dofile('{here}/a.lua')") == (f"{here}/a.lua", f"{here}/x.t7",
                                                             "other")
+
+
+OPTION_PARSER = """
+local op = xlua.OptionParser('%prog [options] data')
+op:option{'-l', '--learningRate', action = 'store', dest = 'lr', default = 0.1,
+          help = 'learning rate'}
+op:option{'-b', '--batch', dest = 'batch', help = 'batch size', req = true}
+op:option{'--cuda', action = 'store_true', dest = 'cuda', help = 'use the GPU'}
+local opt, rest = op:parse()
+print(opt.lr, opt.batch, opt.cuda, opt.__main__, #rest, rest[1])
+print(op:tostring(true))
+"""
+
+
+def test_xlua_option_parser(tmp_path: Path) -> None:
+    r = lua_script(tmp_path, OPTION_PARSER, "--learningRate=0.5", "-b", "32", "--cuda", "d.t7")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["0.5\t32\ttrue\ttrue\t1\td.t7",
+                                     "-l=0.5,-b=32,--cuda=true"]
+    r = lua_script(tmp_path, OPTION_PARSER, "-b", "8")
+    assert r.stdout.splitlines()[0] == "0.1\t8\tnil\ttrue\t0\tnil"
+    r = lua_script(tmp_path, OPTION_PARSER, "-h")
+    assert r.returncode == 0
+    assert r.stdout.splitlines()[:4] == [f"Usage: {tmp_path}/main.lua [options] data", "",
+                                         "Options:",
+                                         "  -h, --help                show this help message "
+                                         "and exit"]
+    assert "  -l LR, --learningRate=LR  learning rate [default = 0.1]" in r.stdout
+    assert "  -b BATCH, --batch=BATCH   batch size [REQUIRED]" in r.stdout
+    r = lua_script(tmp_path, OPTION_PARSER, "--bogus", "-b", "1")
+    assert r.returncode == 1 and r.stderr.startswith("invalid option --bogus")
+    r = lua_script(tmp_path, OPTION_PARSER)
+    assert r.returncode == 1 and "option --batch requires an argument" in r.stderr
+    r = lua_script(tmp_path, OPTION_PARSER, "-b")
+    assert r.returncode == 1 and "option requires an argument -b" in r.stderr
