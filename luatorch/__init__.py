@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from luatorch.runtime import LuaError, Runtime  # noqa: E402
-from luatorch.api import load, save  # noqa: E402
+from luatorch.runtime import LuaError  # noqa: E402
+from luatorch.api import LuaObject, LuaTensor, Runtime, load, save  # noqa: E402
 
-__all__ = ["LuaError", "Runtime", "__version__", "load", "save"]
+__all__ = ["LuaError", "LuaObject", "LuaTensor", "Runtime", "__version__", "load", "save"]

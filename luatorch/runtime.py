@@ -70,8 +70,11 @@ local function userpos(level)
    while true do
       local info = debug.getinfo(level, 'Slnf')
       if not info then break end
-      if info.currentline and info.currentline > 0 then
-         local src = info.source or ''
+      local src = info.source or ''
+      if src:sub(1, 10) == '=[luatorch' then
+         -- our own glue (the runtime, the Python API's helpers): not a place the user wrote
+         fname = fname or (info.namewhat ~= '' and info.name) or nil
+      elseif info.currentline and info.currentline > 0 then
          first = first or (info.short_src .. ':' .. info.currentline)
          if src ~= '=[luatorch]' and (src:sub(1, 1) ~= '@'
                or src:sub(2, #libroot + 1) ~= libroot) then
