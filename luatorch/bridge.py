@@ -53,6 +53,10 @@ MODULES = [
 # Door functions whose handles may live on different devices: copies move data between
 # devices.
 CROSS_DEVICE = {"t_copy", "s_copy", "t_typeconv", "t_same_storage"}
+# Functions that launch nothing, so cutorch lets their tensors live on different GPUs (never
+# on the CPU beside a GPU): size comparisons, and `set`, which points a tensor at the memory of
+# another wherever it is.
+ANY_GPU = {"t_is_same_size", "t_set", "t_set_storage"}
 # Functions taking index or mask tensors, which may stay LongTensor / ByteTensor on the CPU
 # beside GPU data (cutorch's `_long` and `Byte` forms; the indices of max pooling and the keys
 # of IndexLinear, which nn keeps as LongTensors whatever the module's type).
@@ -75,11 +79,11 @@ def _rehome(t: Tensor, dev: Any) -> None:
 
 
 def _device_checked(fn: Callable, indices_ok: bool, kernel: bool,
-                    rehome: bool = False) -> Callable:
+                    rehome: bool = False, any_gpu: bool = False) -> Callable:
     """`fn` behind cutorch's checks: every tensor argument lives on one device, and for a
     kernel (`kernel`) that device is the current GPU (THCTensor_checkGPU, without peer access).
     Empty tensors live nowhere, as cutorch's storage-less ones: a kernel or a resize (`rehome`)
-    moves them to the device it works on."""
+    moves them to the device it works on.  With `any_gpu` tensors of several GPUs may meet."""
     gpus = backend.gpus
 
     def checked(*args: Any) -> Any:
@@ -108,7 +112,7 @@ def _device_checked(fn: Callable, indices_ok: bool, kernel: bool,
                 raise TorchError("expected all tensors on one device: got tensors on "
                                  f"{_where(dev)} and {_where(d)} (copy one with :cuda() "
                                  "or :float() first)")
-            else:
+            elif not any_gpu:
                 raise TorchError("arguments are located on different GPUs "
                                  f"({_where(dev)} and {_where(d)})")
         if (kernel or rehome) and (empties is not None or (dev is not None and dev is not cpu)):
@@ -118,11 +122,14 @@ def _device_checked(fn: Callable, indices_ok: bool, kernel: bool,
                                  f"{_where(dev)}, current device {_where(cur)}: call "
                                  f"cutorch.setDevice({dev.index + 1}) first, or use "
                                  "cutorch.withDevice)")
-            if empties is not None:
-                home = cur if dev is None or dev is cpu else dev
+            if empties is not None and cur is not None:
+                # NOTE: the current device, not the other arguments' one: cutorch allocates a
+                # storage-less tensor's memory where the caller is (resizeAs(src) of a tensor
+                # on GPU 1 while GPU 2 is current lands on GPU 2); a kernel's tensors are on
+                # the current device anyway
                 for t in empties:
-                    if t.storage.device is not home and home is not None:
-                        _rehome(t, home)
+                    if t.storage.device is not cur:
+                        _rehome(t, cur)
         return fn(*args)
 
     checked.__name__ = fn.__name__
@@ -154,6 +161,6 @@ def build_door(check_devices: bool = False) -> Dict[str, Callable]:
                           or key.startswith(KERNEL_PREFIXES))
                 fn = _device_checked(fn, key in CPU_INDICES_OK
                                      or key.startswith(CPU_INDICES_PREFIXES), kernel,
-                                     key in RESIZE_NAMES)
+                                     key in RESIZE_NAMES, key in ANY_GPU)
             door[key] = fn
     return door

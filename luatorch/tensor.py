@@ -10,6 +10,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 
+from luatorch import backend
 from luatorch.backend import cpu
 from luatorch.backend.cpu import Device
 
@@ -103,10 +104,19 @@ class Storage:
             return
         if isinstance(old, np.memmap):
             raise TorchError("cannot realloc mapped data")
-        new = self.device.zeros(n, old.dtype)
+        dev = self.device
+        if dev.index >= 0:
+            # NOTE: as THCStorage_resize, a GPU storage is reallocated on the current device
+            # (its old contents copied over from wherever they were)
+            gpus = backend.gpus
+            if gpus.devices:
+                dev = gpus.devices[gpus.current]
+        new = dev.zeros(n, old.dtype)
         m = min(n, old.shape[0])
-        new[:m] = old[:m]
+        if m:
+            new[:m] = old[:m] if dev is self.device else dev.send(old[:m])
         self.buf = new
+        self.device = dev
         _track(new.nbytes)
         for t in self.views.live():
             t._refresh()
@@ -389,10 +399,12 @@ class Tensor:
             return self
         return self.clone()
 
-    def clone(self) -> "Tensor":
-        out = Tensor.uninitialized(self.size, self.dtype, self.storage.device)
+    def clone(self, device: Optional[Device] = None) -> "Tensor":
+        """A contiguous copy, on `device` (default: this tensor's own)."""
+        dev = device or self.storage.device
+        out = Tensor.uninitialized(self.size, self.dtype, dev)
         if self.size:
-            out.a[...] = self.a
+            out.a[...] = self.a if dev is self.storage.device else dev.send(self.a)
         return out
 
     def copy_from(self, src: "Tensor") -> None:

@@ -380,13 +380,24 @@ def t_unsqueeze(t: Tensor, d: int) -> Tensor:
     return t.unsqueeze(d - 1)
 
 
+def _home(t: Tensor) -> Any:
+    """Where a new tensor made from `t` goes: the CPU for a CPU tensor, else the current GPU
+    (cutorch allocates every new storage there, whichever device the source lives on)."""
+    dev = t.storage.device
+    if dev.index < 0:
+        return dev
+    return backend.current_gpu() or dev
+
+
 def t_contiguous(t: Tensor) -> Tensor:
-    """`t` itself when contiguous (Lua keeps the same object), else a contiguous copy."""
-    return t if t.is_contiguous() else t.clone()
+    """`t` itself when contiguous (Lua keeps the same object), else a contiguous copy on the
+    current device (cutorch's newContiguous is a newClone)."""
+    return t if t.is_contiguous() else t.clone(_home(t))
 
 
 def t_clone(t: Tensor) -> Tensor:
-    return t.clone()
+    """A contiguous copy of `t`: for a GPU tensor, on the current GPU."""
+    return t.clone(_home(t))
 
 
 # -- data ----------------------------------------------------------------------------------------

@@ -739,8 +739,10 @@ local function read_torch(self, h, env, index, pos, depth)
    end
    if real ~= cname and type(obj) == 'table' then fill_defaults(obj, real) end
    if type(obj) == 'table' then
+      -- a module saved as CUDA says so in _type: keep it where its tensors load on a GPU, else
+      -- it names the CPU type they loaded as
       local ty = rawget(obj, '_type')
-      if type(ty) == 'string' then
+      if type(ty) == 'string' and not gpu_type(ty) then
          local cpuname = cpu_type_name(ty)
          if cpuname then obj._type = cpuname end
       end
