@@ -1,14 +1,19 @@
 """The interactive prompt (`luatorch`, `luatorch repl`, `th`): trepl's read-eval-print loop.
 
 On a terminal it reads through prompt_toolkit (history in ~/.luatorch_history, completion of
-globals and table fields); otherwise it reads standard input plainly, without prompts, so
-`echo 'print(1+1)' | luatorch` prints 2.
+globals and table fields, Lua syntax in colour, values printed in colour); otherwise it reads
+standard input plainly, without prompts or colours, so `echo 'print(1+1)' | luatorch` prints 2.
+Either way `? name` shows help, `$ cmd` runs a shell command, `who()` lists the user's globals
+and `timing(true)` reports how long each line took.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import subprocess
 import sys
+import time
 from typing import Any, Callable, List, Optional
 
 # results are printed by `__luatorch_show` when the th prelude sets trepl's printer there,
@@ -103,6 +108,48 @@ def evaluate(rt: Any, code: str, err: Callable[[str], None]) -> None:
         err("interrupted")
 
 
+_HELP = """
+local expr = ...
+local help = require 'trepl.help'
+if expr == '' then return help.intro end
+local f = loadstring('return ' .. expr, '=stdin')
+if not f then return 'help: ' .. expr .. ' is not an expression' end
+local ok, v = pcall(f)
+if not ok then return tostring(v) end
+return help.text(v, expr)
+"""
+
+_SETUP = """
+local colors = ...
+local trepl = require 'trepl'
+trepl.timing = false
+-- timing(true): each line's time is printed after it, as trepl's timer_start/timer_stop did
+rawset(_G, 'timing', function(on) trepl.timing = on ~= false end)
+require('trepl.who').mark('timing')
+require('trepl.printer').setcolors(colors)
+"""
+
+
+def shell(rt: Any, cmd: str, err: Callable[[str], None]) -> None:
+    """`$ cmd`: run a shell command, print its output and keep it in `_LAST` (trepl's way)."""
+    try:
+        res = subprocess.run(cmd, shell=True, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    except KeyboardInterrupt:
+        err("interrupted")
+        return
+    out = res.stdout.decode(errors="replace")
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    rt.lua.globals()._LAST = out
+    if res.returncode:
+        err(f"exit code {res.returncode}")
+
+
+def help_text(rt: Any, expr: str) -> str:
+    """What `? expr` prints: the prompt's own help for a bare `?`."""
+    return str(rt.call(rt.lua.eval("function(...) " + _HELP + " end"), expr.strip()))
+
+
 def _history_path() -> str:
     return os.path.join(os.path.expanduser("~"), ".luatorch_history")
 
@@ -114,6 +161,44 @@ def completions(rt: Any, prefix: str) -> List[str]:
     except Exception:
         return []
     return [str(v) for v in got.values()] if got is not None else []
+
+
+_KEYWORDS = frozenset(
+    "and break do else elseif end false for function if in local nil not or repeat return "
+    "then true until while".split())
+_TOKEN = re.compile(r"""(?P<comment>--.*)|(?P<string>"(?:\\.|[^"\\])*"?|'(?:\\.|[^'\\])*'?"""
+                    r"""|\[\[.*?(?:\]\]|$))|(?P<number>0[xX][0-9a-fA-F]+|\d+\.?\d*(?:[eE][-+]?\d+)?)"""
+                    r"""|(?P<name>[A-Za-z_]\w*)|(?P<other>.)""")
+
+
+def lua_tokens(line: str) -> List[tuple]:
+    """(style class, text) pieces of one line of Lua, for colouring the input."""
+    out = []
+    for m in _TOKEN.finditer(line):
+        kind = m.lastgroup or "other"
+        text = m.group()
+        if kind == "name":
+            kind = "keyword" if text in _KEYWORDS else "name"
+        out.append(("class:" + kind if kind not in ("name", "other") else "", text))
+    return out
+
+
+def _lua_lexer() -> Any:
+    from prompt_toolkit.lexers import Lexer
+
+    class LuaLexer(Lexer):
+        def lex_document(self, document: Any) -> Callable[[int], List[tuple]]:
+            lines = document.lines
+            return lambda i: lua_tokens(lines[i]) if i < len(lines) else []
+
+    return LuaLexer()
+
+
+def _lua_style() -> Any:
+    from prompt_toolkit.styles import Style
+
+    return Style.from_dict({"keyword": "ansiblue bold", "string": "ansigreen",
+                            "number": "ansicyan", "comment": "ansibrightblack italic"})
 
 
 def _terminal_reader(rt: Any) -> Callable[[str], Optional[str]]:
@@ -134,7 +219,8 @@ def _terminal_reader(rt: Any) -> Callable[[str], Optional[str]]:
                 yield Completion(c, start_position=-len(word))
 
     session: Any = PromptSession(history=FileHistory(_history_path()),
-                                 completer=LuaCompleter())
+                                 completer=LuaCompleter(), lexer=_lua_lexer(),
+                                 style=_lua_style())
 
     def read(prompt: str) -> Optional[str]:
         try:
@@ -150,10 +236,17 @@ def _plain_reader(prompt: str) -> Optional[str]:
     return None if line == "" else line.rstrip("\n")
 
 
+def _timing_on(rt: Any) -> bool:
+    return bool(rt.lua.eval("package.loaded.trepl and package.loaded.trepl.timing"))
+
+
 def loop(rt: Any) -> None:
     """Read, evaluate and print until end of input or `exit`."""
     tty = sys.stdin.isatty() and sys.stdout.isatty()
     read = _terminal_reader(rt) if tty else _plain_reader
+    colors = tty and os.environ.get("NO_COLOR", "") == ""
+    rt.require("trepl")
+    rt.call(rt.lua.eval("function(...) " + _SETUP + " end"), colors)
 
     def err(msg: str) -> None:
         sys.stdout.flush()
@@ -168,7 +261,7 @@ def loop(rt: Any) -> None:
                     print("")
                 return
             buf = line
-            while incomplete(rt, buf):
+            while not buf.lstrip().startswith(("$", "?")) and incomplete(rt, buf):
                 more = read(">> ")
                 if more is None:
                     break
@@ -180,5 +273,14 @@ def loop(rt: Any) -> None:
             return
         if not text:
             continue
-        evaluate(rt, buf, err)
+        start = time.perf_counter()
+        if text.startswith("$"):
+            shell(rt, text[1:].strip(), err)
+        elif text.startswith("?"):
+            print(help_text(rt, text[1:]), flush=True)
+        else:
+            evaluate(rt, buf, err)
+        if _timing_on(rt):
+            took = f"[{time.perf_counter() - start:0.4f}s]"
+            print(f"\x1b[1;30m{took}\x1b[0m" if colors else took, flush=True)
         sys.stdout.flush()

@@ -47,6 +47,7 @@ class _Term:
                                   env=env, start_new_session=True)
         os.close(slave)
         self.seen = ""
+        self.raw = ""  # everything read, escape sequences kept
 
     def expect(self, text, timeout=30.0):
         deadline = time.monotonic() + timeout
@@ -57,6 +58,7 @@ class _Term:
             if r:
                 try:
                     got = os.read(self.master, 4096).decode(errors="replace")
+                    self.raw += got
                     self.seen = ANSI.sub("", self.seen + got)
                 except OSError:
                     break
@@ -110,3 +112,80 @@ def test_terminal_session(tmp_path):
         assert t.p.returncode == 0
     finally:
         t.close()
+
+
+def test_pipe_help_shell_who_timing(tmp_path):
+    src = "\n".join([
+        "myvar = {1, 2}",
+        "$ echo hello from the shell",
+        "print(_LAST == 'hello from the shell\\n')",
+        "? optim",
+        "require 'optim'",
+        "? optim.sgd",
+        "? math.max",
+        "?",
+        "who()",
+        "timing(true)",
+        "1 + 1",
+        "timing(false)",
+        "{b = {c = 's'}, a = 1}",
+    ]) + "\n"
+    p = subprocess.run(CMD, input=src, capture_output=True, text=True, timeout=60,
+                       cwd=tmp_path, env={**os.environ, "HOME": str(tmp_path)})
+    assert p.returncode == 0, p.stderr
+    out = p.stdout
+    assert "hello from the shell\ntrue\n" in out
+    assert "optim is nil" in out
+    # ? on a Lua function: its parameters, its place and the comment that documents it
+    assert "optim.sgd(opfunc, x, config, state)" in out and "learningRate" in out
+    assert "math.max is a built-in function" in out
+    assert "$ cmd" in out and "who()" in out                 # `?` alone: the prompt's help
+    start = out.index("== User Variables ==")
+    who = out[start:out.index("\n==\n", start)]
+    assert "[myvar]" in who and "table - size: 2" in who
+    assert "[torch]" not in who and "[timing]" not in who    # start-up globals are the system's
+    assert re.search(r"\[\d+\.\d{4}s\]\n2\n\[\d+\.\d{4}s\]\n", out)  # 1+1, timed
+    # tables as trepl printed them: keys sorted, nested tables indented
+    assert "{\n  a : 1\n  b : \n    {\n      c : \"s\"\n    }\n}\n" in out
+    assert "\x1b[" not in out                                # no colours off a terminal
+
+
+def test_terminal_colours_help_and_shell(tmp_path):
+    t = _Term(tmp_path)
+    raw = ""
+    try:
+        t.expect("th>")
+        t.send("local y = 'q' -- c\r")
+        t.expect("th>")
+        t.send("x = 5\r")
+        t.expect("th>")
+        t.send("x\r")
+        t.expect("th>")
+        t.send("{n = 1, s = 'a'}\r")
+        t.expect("th>")
+        t.send("$ echo shell-$((20 + 22))\r")
+        t.expect("shell-42")
+        t.send("? torch.rand\r")
+        t.expect("a new tensor of the default type")
+        t.send("exit\r")
+        t.p.wait(timeout=20)
+    finally:
+        raw = t.raw
+        t.close()
+    # the input in colour as it is typed: keywords, strings, comments
+    assert re.search(r"\x1b\[[0-9;]*m(\x1b\[[0-9;]*m)*local", raw)
+    assert re.search(r"\x1b\[[0-9;]*m(\x1b\[[0-9;]*m)*'q'", raw)
+    # values printed in colour on a terminal (numbers cyan, nested strings green)
+    assert "\x1b[0;36m5\x1b[0m" in raw
+    assert "\x1b[0;36m1\x1b[0m" in raw and "\x1b[0;32m\"a\"\x1b[0m" in raw
+
+
+def test_lua_tokens_for_colouring():
+    from luatorch.repl import lua_tokens
+
+    toks = lua_tokens("local s = 'a\\'b' .. [[x]] + 0x1F -- done")
+    kinds = {text: style for style, text in toks}
+    assert kinds["local"] == "class:keyword" and kinds["'a\\'b'"] == "class:string"
+    assert kinds["[[x]]"] == "class:string" and kinds["0x1F"] == "class:number"
+    assert kinds["-- done"] == "class:comment" and kinds["s"] == ""
+    assert "".join(text for _, text in toks) == "local s = 'a\\'b' .. [[x]] + 0x1F -- done"

@@ -26,6 +26,11 @@ local printer = require 'trepl.printer'
 trepl.print = printer.print
 print = printer.print
 
+local whomod = require 'trepl.who'
+trepl.who = whomod.who
+rawset(_G, 'who', rawget(_G, 'who') or whomod.who)
+trepl.help = require 'trepl.help'
+
 if not package.path:find('./?/init.lua', 1, true) then
    package.path = package.path .. ';./?/init.lua'
 end
@@ -54,5 +59,8 @@ require = function(name)
    error("module '" .. name .. "' not found:\n\tno file '" .. base .. ".lua'\n\tno file '"
       .. base .. "/init.lua'", 2)
 end
+
+-- what is here now is the system's; who() lists what comes after
+whomod.mark()
 
 return trepl

@@ -1,6 +1,20 @@
 -- trepl's print: nested tables shown as `{ key : value }` over several lines, tensors and
--- storages by their type and size inside a table, cycles marked instead of followed
+-- storages by their type and size inside a table, cycles marked instead of followed; on a
+-- terminal the prompt turns colours on (numbers cyan, strings green, functions magenta, ...)
 local torch = require 'torch'
+local colorize = require 'trepl.colorize'
+
+local colored = false
+local function plain(s) return s end
+-- the colour of a value by its Lua type, as trepl chose them
+local paint = {
+   number = colorize.cyan, boolean = colorize.blue, ['nil'] = colorize.Black,
+   ['function'] = colorize.magenta, table = colorize.green, userdata = colorize.red,
+   cdata = colorize.red, string = colorize.green,
+}
+local function color(v)
+   return colored and paint[type(v)] or plain
+end
 
 local function keyorder(a, b)
    local ta, tb = type(a), type(b)
@@ -9,7 +23,7 @@ local function keyorder(a, b)
    return tostring(a) < tostring(b)
 end
 
-local function short(v)
+local function describe(v)
    local tn = torch.typename(v)
    if tn and (tn:find('Tensor$') or tn:find('Storage$')) then
       if v.nElement then
@@ -22,6 +36,10 @@ local function short(v)
    end
    if type(v) == 'string' then return '"' .. v .. '"' end
    return tostring(v)
+end
+
+local function short(v)
+   return color(v)(describe(v))
 end
 
 local function render(t, indent, out, seen)
@@ -59,7 +77,8 @@ local function format(v)
       render(v, '', out, {})
       return table.concat(out)
    end
-   return tostring(v)
+   if type(v) == 'string' or torch.typename(v) then return tostring(v) end
+   return color(v)(tostring(v))
 end
 
 local function print_(...)
@@ -70,4 +89,9 @@ local function print_(...)
    io.flush()
 end
 
-return {print = print_, format = format}
+-- colours on or off (the prompt turns them on when its output is a terminal)
+local function setcolors(on)
+   colored = on and true or false
+end
+
+return {print = print_, format = format, setcolors = setcolors}
