@@ -42,6 +42,12 @@ _alloc = {"since_gc": 0}
 _gc_hook: list = []
 
 
+# How many times a GPU tensor's geometry or a GPU storage's buffer changed (resize, set,
+# reallocation): cutorch.graph replays a captured step only while this stands still, since a
+# captured kernel keeps the addresses and sizes it was launched with.
+GPU_EPOCH = [0]
+
+
 def _track(nbytes: int) -> None:
     _alloc["since_gc"] += nbytes
     if _alloc["since_gc"] > GC_EVERY and _gc_hook:
@@ -106,6 +112,7 @@ class Storage:
             raise TorchError("cannot realloc mapped data")
         dev = self.device
         if dev.index >= 0:
+            GPU_EPOCH[0] += 1
             # NOTE: as THCStorage_resize, a GPU storage is reallocated on the current device
             # (its old contents copied over from wherever they were)
             gpus = backend.gpus
@@ -233,17 +240,22 @@ class Tensor:
     def set_geometry(self, storage: Storage, offset: int, size: Sequence[int],
                      stride: Optional[Sequence[int]] = None) -> None:
         """Point this tensor at `storage` with the given geometry (Torch7's `set`)."""
-        if storage is not self.storage:
+        same = storage is self.storage
+        if not same:
             self.storage.views.discard(self)
             self.storage = storage
             storage.views.append(_ref(self))
         size = tuple(int(s) for s in size)
         if any(s == 0 for s in size):
             size = ()
+        stride = (tuple(int(s) for s in stride) if stride is not None
+                  else contiguous_strides(size))
+        if storage.device.index >= 0 and not (same and self.offset == offset
+                                              and self.size == size and self.stride == stride):
+            GPU_EPOCH[0] += 1
         self.offset = int(offset)
         self.size = size
-        self.stride = (tuple(int(s) for s in stride) if stride is not None
-                       else contiguous_strides(size))
+        self.stride = stride
         need = self.offset + sum((s - 1) * t for s, t in zip(size, self.stride)) + 1 if size else 0
         if need > storage.size():
             storage.resize(need)

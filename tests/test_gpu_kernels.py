@@ -19,7 +19,7 @@ from luatorch import random as lt_random
 from luatorch.backend import cpu
 from luatorch.backend import cuda as cuda_backend
 from luatorch.kernels import (activation, blas, conv, conv_dft, conv_winograd, indexing,
-                              linear, loss, pointwise, pooling, reduce, spatial_norm)
+                              linear, loss, pointwise, pooling, reduce, routes, spatial_norm)
 from luatorch.tensor import Tensor
 
 HAVE_GPU = cuda_backend.device_count() > 0
@@ -33,6 +33,16 @@ TOL = {F32: 1e-5, F64: 1e-12}
 
 Results = Dict[str, Any]
 Scenario = Callable[[Any, np.dtype], Results]
+
+
+@pytest.fixture(autouse=True)
+def _generic_routes() -> Any:
+    """These tests hold the generic kernels to NumPy's on a GPU; the cuDNN and fused routes have
+    their own (tests/test_gpu_routes.py)."""
+    saved = (routes.flags.cudnn, routes.flags.fused)
+    routes.flags.cudnn = routes.flags.fused = False
+    yield
+    routes.flags.cudnn, routes.flags.fused = saved
 
 
 @pytest.fixture(scope="module")

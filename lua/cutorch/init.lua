@@ -14,5 +14,6 @@ package.loaded.cutorch = cutorch
 
 require 'cutorch.Tensor'
 require 'cutorch.device'
+require 'cutorch.graph'
 
 return cutorch

@@ -17,6 +17,11 @@
 
 local optim = optim
 local sqrt = math.sqrt
+local door, H = torch._door, torch._H
+
+local function onGpu(x)
+   return cutorch ~= nil and cutorch._mts ~= nil and cutorch._mts[getmetatable(x)] ~= nil
+end
 
 function optim.adam(opfunc, x, config, state)
    -- 1. read the settings
@@ -56,15 +61,23 @@ function optim.adam(opfunc, x, config, state)
    t = t + 1
    state.t = t
 
-   -- 6. update both moment averages
+   -- 6. the bias-corrected step size
+   local bc1 = 1 - beta1 ^ t
+   local bc2 = 1 - beta2 ^ t
+   local stepSize = clr * sqrt(bc2) / bc1
+
+   -- 7-8 as one kernel where the fused route serves x (a GPU tensor: kernels/fused.py)
+   if onGpu(x) and door.optim_adam_fused(H[x], H[dfdx], H[m], H[v], H[denom], beta1, beta2,
+         epsilon, stepSize) then
+      return x, {fx}
+   end
+
+   -- 7. update both moment averages
    m:mul(beta1):add(1 - beta1, dfdx)
    v:mul(beta2):addcmul(1 - beta2, dfdx, dfdx)
    denom:copy(v):sqrt():add(epsilon)
 
-   -- 7. bias-corrected step
-   local bc1 = 1 - beta1 ^ t
-   local bc2 = 1 - beta2 ^ t
-   local stepSize = clr * sqrt(bc2) / bc1
+   -- 8. the step
    x:addcdiv(-stepSize, m, denom)
 
    return x, {fx}

@@ -21,6 +21,12 @@
 --    deltaParameters    scratch for learningRates * gradient
 
 local optim = optim
+local door, H = torch._door, torch._H
+
+-- whether x is a GPU tensor (cutorch loaded and x of one of its types)
+local function onGpu(x)
+   return cutorch ~= nil and cutorch._mts ~= nil and cutorch._mts[getmetatable(x)] ~= nil
+end
 
 function optim.sgd(opfunc, x, config, state)
    -- 1. read the settings
@@ -54,6 +60,14 @@ function optim.sgd(opfunc, x, config, state)
       end
       decay:copy(wds):cmul(x)
       dfdx:add(decay)
+   end
+
+   -- 4-6 as one kernel where the fused route serves x (a GPU tensor: kernels/fused.py)
+   if mom ~= 0 and state.dfdx and not lrs and onGpu(x)
+      and door.optim_sgd_fused(H[x], H[dfdx], H[state.dfdx], lr / (1 + nevals * lrd), mom, damp,
+         nesterov) then
+      state.evalCounter = nevals + 1
+      return x, {fx}
    end
 
    -- 4. momentum: the buffer starts as the first gradient, then decays

@@ -44,7 +44,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as _np
 
-from luatorch.kernels import conv_dft, conv_winograd
+from luatorch.kernels import conv_dft, conv_winograd, routes
 from luatorch.kernels.conv_layout import inner as _inner
 from luatorch.kernels.conv_layout import last as _last
 from luatorch.kernels.conv_layout import padded as _padded
@@ -709,32 +709,77 @@ def _check_bias(b: Any, w: Tensor) -> Any:
     return ba
 
 
+def _on_cudnn(g: _Conv) -> bool:
+    """Whether this convolution goes to cuDNN (a CuPy array and the frontend usable: see
+    kernels.routes); the three passes of one layer always take the same route."""
+    return routes.pick("conv_fprop", g.xa) == routes.CUDNN
+
+
+def _cudnn() -> Any:
+    from luatorch.kernels import cudnn_frontend  # noqa: PLC0415
+
+    return cudnn_frontend
+
+
+def _dense(a: Any) -> Any:
+    """`a` itself when C-contiguous, else a contiguous copy (the plans are built for dense NC...
+    operands)."""
+    return a if a.flags.c_contiguous else _xp(a).ascontiguousarray(a)
+
+
+def _filters(g: _Conv, wa: Any) -> Any:
+    """The weight as (Co, C, k...) (SpatialConvolutionMM keeps it 2-D)."""
+    return _dense(wa).reshape((g.Co, g.C) + g.k)
+
+
+def _cudnn_wgrad(g: _Conv, gab: Any, gwa: Any, gba: Any, scale: float) -> None:
+    """gradWeight += scale * cuDNN's wgrad (which overwrites: computed aside, then added), and
+    gradBias += scale * gradOutput summed."""
+    dw = g.xp.empty((g.Co, g.C) + g.k, dtype=gwa.dtype)
+    _cudnn().conv("conv_wgrad", _dense(g.xa), _dense(gab), dw, g.pad, g.st, g.dil)
+    _acc(gwa, dw, scale)
+    g.bias_grad(gab, gba, scale)
+
+
 def _conv_fwd(nd: int, out: Tensor, x: Any, w: Tensor, b: Any, finput: Tensor, fgrad: Tensor,
               k: tuple, st: tuple, pad: tuple, dil: tuple) -> None:
     g = _Conv(x, w, nd, k, st, pad, dil, (2, nd + 2))
-    g.route()
     ba = _check_bias(b, w)
+    if _on_cudnn(g):
+        oa = g.batched(_fit(out, g.out_shape(g.Co)))
+        _cudnn().conv("conv_fprop", _dense(g.xa), _filters(g, w.a), oa, pad, st, dil)
+        if ba is not None:
+            g.xp.add(oa, ba.reshape((1, g.Co) + (1,) * nd), out=oa)
+        return
+    g.route()
     g.forward(out, w.a, ba, finput, fgrad)
 
 
 def _conv_bwd(nd: int, gi: Tensor, x: Any, gout: Any, w: Tensor, fgrad: Tensor,
               k: tuple, st: tuple, pad: tuple, dil: tuple) -> None:
     g = _Conv(x, w, nd, k, st, pad, dil, (2, nd + 2))
-    g.route()
     ga = _arr(gout, w, "gradOutput")
     _check_gout(gout, g.batch, g.Co, g.osz)
+    if _on_cudnn(g):
+        _cudnn().conv("conv_dgrad", _dense(g.batched(ga)), _filters(g, w.a), g.grad_array(gi),
+                      pad, st, dil)
+        return
+    g.route()
     g.grad_input(gi, ga, w.a, fgrad)
 
 
 def _conv_acc(nd: int, x: Any, gout: Any, gw: Tensor, gb: Any, finput: Tensor, fgrad: Tensor,
               k: tuple, st: tuple, pad: tuple, dil: tuple, scale: float) -> None:
     g = _Conv(x, gw, nd, k, st, pad, dil, (2, nd + 2))
-    g.route()
     ga = _arr(gout, gw, "gradOutput")
     _check_gout(gout, g.batch, g.Co, g.osz)
     gba = _opt(gb, gw, "gradBias")
     if gba is not None:
         _need("gradBias", gb, 1, 0, gw.size[0])
+    if _on_cudnn(g):
+        _cudnn_wgrad(g, g.batched(ga), gw.a, gba, scale)
+        return
+    g.route()
     g.grad_params(ga, gw.a, gba, finput, fgrad, scale)
 
 
@@ -750,6 +795,13 @@ def _conv_backward(nd: int, gi: Any, x: Any, gout: Any, w: Tensor, gw: Tensor, g
     gba = _opt(gb, w, "gradBias")
     if gba is not None:
         _need("gradBias", gb, 1, 0, w.size[0])
+    if _on_cudnn(g):
+        gab = g.batched(ga)
+        if gi is not None:
+            _cudnn().conv("conv_dgrad", _dense(gab), _filters(g, w.a), g.grad_array(gi), pad, st,
+                          dil)
+        _cudnn_wgrad(g, gab, gw.a, gba, scale)
+        return
     g.route()
     if g.spec is not None:
         gia = None if gi is None else g.grad_array(gi)

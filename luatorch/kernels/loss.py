@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from luatorch.kernels import fused, routes
 from luatorch.kernels.activation import fit, logsoftmax_into, nelement_check
 from luatorch.random import get_generator
 from luatorch.tensor import Tensor, TorchError, size_str
@@ -56,6 +57,10 @@ def loss_mse_grad(gi: Tensor, x: Tensor, t: Any, size_average: bool) -> None:
     """gradInput = 2 (x - t) / n."""
     o = fit(gi, x.size)
     if x.size:
+        if routes.pick("mse_grad", o) == routes.FUSED:
+            k = x.a.dtype.type(2 * _norm(x, size_average))
+            fused.kernel("mse_grad")(x.a, _target(x, t), k, o)
+            return
         np.subtract(x.a, _target(x, t), out=o)
         np.multiply(o, 2 * _norm(x, size_average), out=o)
 

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from luatorch.kernels import cudnn_frontend, fused, routes
 from luatorch.kernels.activation import fit, nelement_check
 from luatorch.tensor import Tensor, TorchError, size_str
 
@@ -42,6 +43,11 @@ def norm_bn_fwd(out: Tensor, x: Tensor, w: Any, b: Any, rmean: Tensor, rvar: Ten
     nf = rmean.a.size
     axes, shape, n = _bn_geometry(x, nf)
     a = x.a
+    if train and routes.pick("bn_train", a) == routes.CUDNN and n > 1 \
+            and cudnn_frontend.bn_supported(a):
+        cudnn_frontend.bn_train(a, _arr(w), _arr(b), rmean.a, rvar.a, fit(out, x.size),
+                                fit(smean, (nf,)), fit(sstd, (nf,)), momentum, eps)
+        return
     if train:
         mean = a.mean(axis=axes)
         c = a - mean.reshape(shape)
@@ -58,12 +64,38 @@ def norm_bn_fwd(out: Tensor, x: Tensor, w: Any, b: Any, rmean: Tensor, rvar: Ten
     else:
         mean = rmean.a
         invstd = 1 / np.sqrt(rvar.a + eps)
-        c = a - mean.reshape(shape).astype(a.dtype, copy=False)
     o = fit(out, x.size)
     scale = invstd if _opt(w) is None else invstd * w.a
+    if routes.pick("bn_apply", a) == routes.FUSED:
+        # one kernel for (x - mean) * scale + bias
+        fused.bn_apply(a, mean.reshape(shape), scale.reshape(shape),
+                       None if _opt(b) is None else b.a.reshape(shape), o)
+        return
+    if not train:
+        c = a - mean.reshape(shape).astype(a.dtype, copy=False)
     np.multiply(c, scale.reshape(shape).astype(a.dtype, copy=False), out=o)
     if _opt(b) is not None:
         np.add(o, b.a.reshape(shape), out=o)
+
+
+def _arr(t: Any) -> Any:
+    return t.a if isinstance(t, Tensor) else None
+
+
+def bn_backward_cudnn(x: Tensor, ga: Any, gi: Any, gw: Any, gb: Any, wa: Any, smean: Tensor,
+                       sstd: Tensor, scale: float) -> None:
+    """norm_bn_bwd on the cuDNN route: gradInput, and scale * the parameters' gradients added
+    (cuDNN overwrites its outputs: they are computed aside)."""
+    xp = x.xp
+    nf = smean.a.size
+    dx = fit(gi, x.size) if gi is not None else xp.empty_like(x.a)
+    dscale, dbias = xp.empty(nf, x.a.dtype), xp.empty(nf, x.a.dtype)
+    gac = ga if ga.flags.c_contiguous else xp.ascontiguousarray(ga)
+    cudnn_frontend.bn_backward(x.a, gac, wa, smean.a, sstd.a, dx, dscale, dbias)
+    if gw is not None and scale != 0:
+        gw.a[...] += scale * dscale
+    if gb is not None and scale != 0:
+        gb.a[...] += scale * dbias
 
 
 def norm_bn_bwd(x: Tensor, g: Tensor, gi: Any, gw: Any, gb: Any, w: Any, rmean: Tensor,
@@ -73,6 +105,10 @@ def norm_bn_bwd(x: Tensor, g: Tensor, gi: Any, gw: Any, gb: Any, w: Any, rmean: 
     nf = rmean.a.size
     axes, shape, n = _bn_geometry(x, nf)
     ga = nelement_check(x, g)
+    if train and routes.pick("bn_backward", x.a) == routes.CUDNN and n > 1 \
+            and cudnn_frontend.bn_supported(x.a) and smean.a.size == nf:
+        bn_backward_cudnn(x, ga, _opt(gi), _opt(gw), _opt(gb), _arr(w), smean, sstd, scale)
+        return
     if train:
         if smean.a.size != nf or sstd.a.size != nf:
             raise TorchError("must call :updateOutput() first")

@@ -19,7 +19,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from luatorch.kernels import cudnn_frontend, fused, routes
 from luatorch.kernels.activation import fit, nelement_check
+from luatorch.kernels.normalization import bn_backward_cudnn
 from luatorch.tensor import Tensor, TorchError, size_str
 
 
@@ -103,6 +105,14 @@ def snorm_bn_fwd(out: Tensor, x: Tensor, w: Any, b: Any, rmean: Tensor, rvar: Te
     xp, dt = x.xp, a3.dtype
     m = a3.shape[2]
     n = a3.shape[0] * m
+    if train and n > 1 and routes.pick("bn_train", a3) == routes.CUDNN \
+            and cudnn_frontend.bn_supported(x.a):
+        wt, bt = _opt(w), _opt(b)
+        cudnn_frontend.bn_train(x.a, None if wt is None else wt.a,
+                                None if bt is None else bt.a, rmean.a, rvar.a,
+                                fit(out, x.size), fit(smean, (nf,)), fit(sstd, (nf,)),
+                                momentum, eps)
+        return
     o3 = fit(out, x.size).reshape(a3.shape)
     w, b = _opt(w), _opt(b)
     centred = False  # whether o3 holds x - mean already
@@ -129,6 +139,12 @@ def snorm_bn_fwd(out: Tensor, x: Tensor, w: Any, b: Any, rmean: Tensor, rvar: Te
         invstd = 1.0 / xp.sqrt(rvar.a.astype(np.float64) + eps)
     # y = x k + (b - mean k), or (x - mean) k + b from the centred values
     k = invstd if w is None else invstd * w.a
+    if routes.pick("bn_apply", a3) == routes.FUSED:
+        # one kernel for (x - mean) * k + b
+        vec = (1, nf, 1)
+        fused.bn_apply(a3, mean.reshape(vec), k.reshape(vec),
+                       None if b is None else b.a.reshape(vec), o3)
+        return
     if centred:
         src, shift = o3, (None if b is None else b.a)
     else:
@@ -150,6 +166,11 @@ def snorm_bn_bwd(x: Tensor, g: Tensor, gi: Any, gw: Any, gb: Any, w: Any, rmean:
     m = a3.shape[2]
     n = a3.shape[0] * m
     gi, gw, gb, w = _opt(gi), _opt(gw), _opt(gb), _opt(w)
+    if train and n > 1 and routes.pick("bn_backward", a3) == routes.CUDNN \
+            and cudnn_frontend.bn_supported(x.a) and smean.a.size == nf:
+        bn_backward_cudnn(x, g3.reshape(x.a.shape), gi, gw, gb, None if w is None else w.a,
+                          smean, sstd, scale)
+        return
     if train:
         if smean.a.size != nf or sstd.a.size != nf:
             raise TorchError("must call :updateOutput() first")
