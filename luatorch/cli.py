@@ -47,6 +47,8 @@ def run_script(script: Optional[str], args: Sequence[str], execs: Sequence[str] 
     interrupt.enable_hard_exit()
     try:
         rt = _runtime(script_dir, trust_functions, virtual_gpus)
+        # `arg` is there for -e statements and -l libraries too, as the script will see it
+        rt.set_arg(script, list(args) if script is not None else [])
         for lib in libs:
             rt.require(lib)
         for stmt in execs:
@@ -74,13 +76,17 @@ def run_script(script: Optional[str], args: Sequence[str], execs: Sequence[str] 
     return 0
 
 
-@click.group(invoke_without_command=False, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(invoke_without_command=False, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="`luatorch SCRIPT [ARGS]` (or `th SCRIPT [ARGS]`) is `luatorch run SCRIPT "
+                    "[ARGS]`; `luatorch` alone starts the prompt. `th -h` lists the options "
+                    "of a run.")
 @click.version_option(__version__, prog_name="luatorch")
 def cli() -> None:
     """luatorch: run Torch7 Lua scripts and models on NumPy/CuPy."""
 
 
-@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False,
+                               "help_option_names": ["-h", "--help"]})
 @click.option("-e", "execs", multiple=True, metavar="STMT", help="Execute a Lua statement first.")
 @click.option("-l", "libs", multiple=True, metavar="LIB", help="require(LIB) first.")
 @click.option("-i", "interactive", is_flag=True, help="Enter the REPL after the script.")
@@ -223,14 +229,33 @@ def _gpu_libraries(cp: Any) -> List[tuple]:
     return out
 
 
+def th_help(prog: str = "th") -> str:
+    """`th -h`: the usage of a script runner, as Torch7's th printed it, with our options."""
+    ctx = run.make_context(prog, [], resilient_parsing=True)
+    formatter = ctx.make_formatter()
+    formatter.write_usage(prog, "[options] [script.lua [arguments]]")
+    formatter.write_paragraph()
+    formatter.write_text("Run a Torch7 script (arguments after it are the script's own, in "
+                         "the global `arg`); with no script, start the prompt (`th>`).")
+    run.format_options(ctx, formatter)
+    formatter.write_paragraph()
+    formatter.write_text(f"Other commands: {prog} info | inspect FILE.t7 | repl "
+                         f"({prog} COMMAND -h for each).")
+    return formatter.getvalue()
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point for both `luatorch` and `th`: a bare script name means `run`."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    prog = os.path.basename(sys.argv[0]) or "luatorch"
+    if prog == "th" and argv[:1] in (["-h"], ["--help"]):
+        click.echo(th_help(prog), nl=False)
+        return
     if not argv:  # `luatorch` and `th` alone start the prompt
         argv = ["run"]
     elif argv and argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
         argv = ["run"] + argv
-    cli.main(args=argv, prog_name=os.path.basename(sys.argv[0]) or "luatorch")
+    cli.main(args=argv, prog_name=prog)
 
 
 if __name__ == "__main__":

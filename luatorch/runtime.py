@@ -239,12 +239,16 @@ class Runtime:
         """Evaluate a Lua expression."""
         return self.execute("return " + expr, "=(eval)")
 
+    def set_arg(self, path: Optional[str], args: Sequence[str] = ()) -> None:
+        """Set Torch7's global `arg`: `arg[0]` the script, `arg[1..n]` its arguments."""
+        argt = self.lua.table_from({i + 1: a for i, a in enumerate(args)})
+        if path is not None:
+            argt[0] = path
+        self.lua.globals().arg = argt
+
     def run_file(self, path: str, args: Sequence[str] = ()) -> None:
         """Run a script file with Torch7's global `arg` table."""
-        g = self.lua.globals()
-        argt = self.lua.table_from({i + 1: a for i, a in enumerate(args)})
-        argt[0] = path
-        g.arg = argt
+        self.set_arg(path, args)
         loader = self.lua.eval("loadfile")
         fn, err = self._unpack3(loader(path))[:2]
         if fn is None:

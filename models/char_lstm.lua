@@ -153,8 +153,13 @@ for _ = 1, 60 do
 end
 print('sample: ' .. seed .. table.concat(out):gsub('\n', ' '))
 
-assert(last == last and last < first, 'the loss did not fall')
+assert(last == last, 'the loss is NaN')
+if opt.iters >= 30 then
+   assert(last < first, 'the loss did not fall')
+end
 if opt.iters >= 300 then
    assert(last < 0.6 * first, string.format('the LSTM learned too little: %.3f -> %.3f',
                                             first, last))
+else
+   print('shortened run: the learning check needs the default -iters 300')
 end

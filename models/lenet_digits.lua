@@ -1,7 +1,9 @@
 -- A LeNet-style convnet learns real handwritten digits (the UCI 8x8 digits, stored in
 -- models/data/digits.t7) and must reach at least 95% accuracy on held-out digits.
+-- `-epochs N` shortens the run; the 95% check needs the default 30 epochs.
 require 'nn'
 require 'optim'
+require 'xlua'
 
 local cmd = torch.CmdLine()
 cmd:text('LeNet on the UCI handwritten digits')
@@ -75,6 +77,7 @@ for epoch = 1, opt.epochs do
       total = total + fs[1] * idx:size(1)
    end
    local acc = evaluate(testX, testY)
+   xlua.progress(epoch, opt.epochs)
    print(string.format('epoch %2d  loss %.4f  test accuracy %.2f%%', epoch, total / nTrain,
       acc * 100))
 end
@@ -82,4 +85,8 @@ end
 local acc, confusion = evaluate(testX, testY)
 print(confusion)
 print(string.format('trained in %.1f s; test accuracy %.2f%%', timer:time().real, acc * 100))
-assert(acc >= 0.95, string.format('test accuracy %.2f%% is below 95%%', acc * 100))
+if opt.epochs >= 30 then
+   assert(acc >= 0.95, string.format('test accuracy %.2f%% is below 95%%', acc * 100))
+else
+   print('shortened run: the 95% accuracy check needs the default -epochs 30')
+end

@@ -1,6 +1,15 @@
 -- Fit y = X w + b by gradient descent with plain torch tensors, as in Torch7's tutorials,
 -- then check the fit against the closed-form least-squares solution.
+-- `-epochs N` shortens the run; the checks need the default number of epochs.
 require 'torch'
+require 'xlua'
+
+local cmd = torch.CmdLine()
+cmd:text('Linear regression by gradient descent')
+cmd:option('-epochs', 300, 'gradient descent steps over the whole data')
+cmd:option('-lr', 0.1, 'learning rate')
+local opt = cmd:parse(arg or {})
+local full = opt.epochs >= 300 and opt.lr == 0.1
 
 torch.manualSeed(123)
 local n, d = 200, 5
@@ -10,13 +19,14 @@ local y = X * wTrue + 0.7 + torch.randn(n) * 0.01
 
 local w = torch.zeros(d)
 local b = 0
-local lr = 0.1
-for epoch = 1, 300 do
+local lr = opt.lr
+for epoch = 1, opt.epochs do
    local err = X * w + b - y                 -- residuals
    local gradW = X:t() * err / n
    local gradB = err:sum() / n
    w:add(-lr, gradW)
    b = b - lr * gradB
+   xlua.progress(epoch, opt.epochs)
    if epoch % 100 == 0 then
       print(string.format('epoch %d  mse %.6f', epoch, err:pow(2):mean()))
    end
@@ -30,6 +40,10 @@ print('weights (gradient descent):')
 print(w)
 local gap = (w - wLS):abs():max()
 print(string.format('largest gap to least squares: %.2e, bias %.4f', gap, b))
-assert(gap < 1e-3, 'gradient descent did not converge to the least-squares solution')
-assert(math.abs(b - 0.7) < 1e-2, 'bias not recovered')
-print('ok')
+if full then
+   assert(gap < 1e-3, 'gradient descent did not converge to the least-squares solution')
+   assert(math.abs(b - 0.7) < 1e-2, 'bias not recovered')
+   print('ok')
+else
+   print('shortened run: the fit is checked only with the default -epochs and -lr')
+end

@@ -1,7 +1,9 @@
 -- Two interleaved spirals, learned by a small MLP with optim.sgd on getParameters():
 -- the classic Torch7 training loop, unchanged.
+-- `-steps N` shortens the run; the check that every point is classified needs the default.
 require 'nn'
 require 'optim'
+require 'xlua'
 
 local cmd = torch.CmdLine()
 cmd:text('Train an MLP on two spirals')
@@ -52,12 +54,18 @@ local timer = torch.Timer()
 local acc, confusion = 0, nil
 for step = 1, opt.steps do
    local _, fs = optim.sgd(feval, params, config)
+   if step % 50 == 0 then xlua.progress(step, opt.steps) end
    if step % 250 == 0 then
       acc, confusion = accuracy()
       print(string.format('step %4d  loss %.4f  accuracy %.1f%%', step, fs[1], acc * 100))
       if acc == 1 then break end
    end
 end
+if not confusion then acc, confusion = accuracy() end
 print(confusion)
 print(string.format('trained in %.2f s', timer:time().real))
-assert(acc == 1, 'the MLP did not separate the spirals')
+if opt.steps >= 3000 then
+   assert(acc == 1, 'the MLP did not separate the spirals')
+else
+   print('shortened run: the separation check needs the default -steps 3000')
+end

@@ -1,9 +1,11 @@
 -- A VGG built the cifar.torch way (3x3 convolutions with batch normalization, ReLU in place,
 -- dropout, ceil-mode max-pooling, a batch-normalized classifier), widths divided by 8, trains
 -- with optim.sgd (momentum, weight decay) to tell where a bright blob sits in noisy 16x16
--- images, and must reach at least 90% accuracy on held-out images in evaluation mode.
+-- images, and must reach at least 90% accuracy on held-out images in evaluation mode
+-- (checked with the default -steps; `-steps N` shorter only runs).
 require 'nn'
 require 'optim'
+require 'xlua'
 
 local cmd = torch.CmdLine()
 cmd:text('A small cifar.torch-style VGG on synthetic blob images')
@@ -62,7 +64,7 @@ end
 local params, grads = model:getParameters()
 local state = {learningRate = 0.05, momentum = 0.9, weightDecay = 5e-4}
 local first, last
-for _ = 1, opt.steps do
+for step = 1, opt.steps do
    local x, y = batch(opt.batch)
    local function feval()
       grads:zero()
@@ -74,6 +76,7 @@ for _ = 1, opt.steps do
    local _, fs = optim.sgd(feval, params, state)
    first = first or fs[1]
    last = fs[1]
+   xlua.progress(step, opt.steps)
 end
 
 model:evaluate()
@@ -82,5 +85,9 @@ local _, pred = model:forward(x):max(2)
 local accuracy = pred:view(-1):eq(y):sum() / y:size(1)
 print(string.format('training loss %.3f -> %.3f, held-out accuracy %.1f%%', first, last,
    100 * accuracy))
-assert(last < first / 2, 'the training loss did not halve')
-assert(accuracy >= 0.9, string.format('held-out accuracy %.3f is below 0.9', accuracy))
+if opt.steps >= 40 then
+   assert(last < first / 2, 'the training loss did not halve')
+   assert(accuracy >= 0.9, string.format('held-out accuracy %.3f is below 0.9', accuracy))
+else
+   print('shortened run: the loss and accuracy checks need the default -steps 40')
+end

@@ -123,3 +123,33 @@ def test_run_of_a_directory_says_so(tmp_path):
     r = run(["run", "."], tmp_path)
     assert r.returncode == 1
     assert r.stderr.strip() == "cannot open .: Is a directory"
+
+
+def _as(prog, args, cwd):
+    code = f"import sys; sys.argv[0] = {prog!r}; from luatorch.cli import main; main()"
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_th_help_is_a_script_runners_usage(tmp_path):
+    r = _as("th", ["-h"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("Usage: th [options] [script.lua [arguments]]")
+    for opt in ("-e STMT", "-l LIB", "-i ", "--virtual-gpus", "-h, --help"):
+        assert opt in r.stdout
+    r = _as("luatorch", ["-h"], tmp_path)
+    assert r.returncode == 0 and "Commands:" in r.stdout and "luatorch SCRIPT" in r.stdout
+    # after the script, -h is the script's own argument
+    script = write(tmp_path, "s.lua", "print('got', arg[1])")
+    r = _as("th", [script, "-h"], tmp_path)
+    assert r.returncode == 0 and r.stdout.split() == ["got", "-h"]
+
+
+def test_arg_is_set_for_exec_statements(tmp_path):
+    script = write(tmp_path, "s.lua", "print('script', arg[1], arg[2])")
+    r = run(["-e", "print('e', arg[0] == ..., arg[1], #arg)".replace("...", repr(script)),
+             script, "a", "b"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["e", "true", "a", "2", "script", "a", "b"]
+    r = run(["-e", "print(type(arg), #arg)"], tmp_path)
+    assert r.stdout.split() == ["table", "0"]
