@@ -91,7 +91,17 @@ function IndexLinear:flattenInputs(input)
    else
       self.sizes:resize(#lkeys)
       for i = 1, #lkeys do self.sizes[i] = lkeys[i]:size(1) end
-      self.keys:cat(lkeys, 1)
+      if torch.type(lkeys[1]) == 'torch.LongTensor' then
+         self.keys:cat(lkeys, 1)
+      else
+         -- keys of another type (cunn's CudaLongTensor keys): joined in their type, then kept
+         -- as a LongTensor like every other key buffer
+         if torch.type(self._catKeys) ~= torch.type(lkeys[1]) then
+            self._catKeys = lkeys[1].new()
+         end
+         self._catKeys:cat(lkeys, 1)
+         self.keys:resize(self._catKeys:size()):copy(self._catKeys)
+      end
       -- the values in the module's type, whatever the input's
       self._catValues = self._catValues or lvalues[1].new()
       self._catValues:cat(lvalues, 1)
@@ -215,6 +225,7 @@ local function clearBuffers(self)
    self.updateKeysBuffer = nil
    self.gradWeightBuffer = nil
    self._catValues = nil
+   self._catKeys = nil
    self.gradWeight = self.weight.new()
    self.normalizedValues = self.weight.new()
 end

@@ -62,6 +62,10 @@ def norm_bn_fwd(out: Tensor, x: Tensor, w: Any, b: Any, rmean: Tensor, rvar: Ten
         fit(smean, (nf,))[...] = mean
         fit(sstd, (nf,))[...] = invstd
     else:
+        # NOTE: nn sizes save_mean/save_std to the feature count in every mode and THNN leaves
+        # them alone outside training (a batch of one): scripts read them, e.g. save_std:max()
+        fit(smean, (nf,))
+        fit(sstd, (nf,))
         mean = rmean.a
         invstd = 1 / np.sqrt(rvar.a + eps)
     o = fit(out, x.size)
