@@ -142,9 +142,8 @@ def t_size(t: Tensor) -> tuple:
 
 
 def t_size_d(t: Tensor, d: int) -> int:
+    # Torch7 takes no negative dimension here (x:size(-1) fails, as every dimension argument)
     n = len(t.size)
-    if d < 0:
-        d += n + 1
     if not 1 <= d <= n:
         raise TorchError(f"bad argument #1 to 'size' (dimension {d} out of range of {n}D tensor)")
     return t.size[d - 1]
@@ -155,9 +154,8 @@ def t_stride(t: Tensor) -> tuple:
 
 
 def t_stride_d(t: Tensor, d: int) -> int:
+    # Torch7 takes no negative dimension here (x:stride(-1) fails, as every dimension argument)
     n = len(t.size)
-    if d < 0:
-        d += n + 1
     if not 1 <= d <= n:
         raise TorchError(f"bad argument #1 to 'stride' (dimension {d} out of range of {n}D tensor)")
     return t.stride[d - 1]
@@ -284,8 +282,7 @@ def t_select(t: Tensor, d: int, i: int) -> Tensor:
     if not 1 <= d <= n:
         raise TorchError(f"bad argument #1 to 'select' (dimension {d} out of range of {n}D tensor)")
     sz = t.size[d - 1]
-    if i < 0:
-        i += sz + 1
+    # unlike x[i], select takes no index from the end (TH's select checks 0 <= i < size)
     if not 1 <= i <= sz:
         raise TorchError(f"bad argument #2 to 'select' (index {i} out of range, size {sz})")
     if n == 1:
@@ -296,6 +293,11 @@ def t_select(t: Tensor, d: int, i: int) -> Tensor:
 def t_select_any(t: Tensor, d: int, i: int) -> Any:
     """x:select(d, i), or the element as a number when x is a vector (Torch7's select)."""
     if len(t.size) == 1:
+        if type(i) is float:
+            i = _truncated(i, "index")
+        if not 1 <= i <= t.size[0]:
+            raise TorchError(f"bad argument #2 to 'select' (index {i} out of range, "
+                             f"size {t.size[0]})")
         return t_get1(t, i)
     return t_select(t, d, i)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -176,7 +178,17 @@ def test_size_stride_len(rt):
     assert lua_list(rt.eval("x:size():totable()")) == [2, 3, 4]
     assert lua_list(rt.eval("(#x):totable()")) == [2, 3, 4]
     assert lua_list(rt.eval("x:stride():totable()")) == [12, 4, 1]
-    assert rt.eval("x:size(-1)") == 4
+    assert rt.eval("x:size(3)") == 4
+    # regression: Torch7 has no negative dimensions or select indices (TH checks 0 <= d < n)
+    for expr, msg in [("x:size(-1)", "bad argument #1 to 'size' (dimension -1 out of range"),
+                      ("x:stride(-1)", "bad argument #1 to 'stride' (dimension -1 out of range"),
+                      ("x:select(1, -1)", "bad argument #2 to 'select' (index -1 out of range"),
+                      ("x[1][1]:select(1, 0)", "bad argument #2 to 'select' (index 0 out of"),
+                      ("x[1][1]:select(1, -1)", "bad argument #2 to 'select' (index -1 out of")]:
+        with pytest.raises(LuaError, match=re.escape(msg)):
+            rt.eval(expr)
+    assert rt.eval("x[1][1]:select(1, 4)") == rt.eval("x[1][1][4]")
+    assert rt.eval("x[1][1][-1]") == rt.eval("x[1][1][4]")
     assert rt.eval("x:isContiguous()") is True
     assert rt.eval("x:transpose(1, 3):isContiguous()") is False
 

@@ -122,6 +122,17 @@ local function typeof(v)
 end
 torch._typeof = typeof
 
+--- The message of Torch7's generated wrappers when no form matches: each argument's type (the
+--- package prefix dropped, 'DoubleTensor number ') and, on a second line, the accepted forms.
+local function invalidmsg(expected, ...)
+   local got = {}
+   for i = 1, select('#', ...) do
+      got[i] = typeof((select(i, ...))):gsub('^[%w_]+%.', '') .. ' '
+   end
+   return 'invalid arguments: ' .. table.concat(got) .. '\nexpected arguments: ' .. expected
+end
+torch._invalidmsg = invalidmsg
+
 -------------------------------------------------------------------------------------------------
 -- Argument dispatch shared by the math files: forms are declared as data, as in Torch7's cwrap.
 -- A signature is a string of letters, one per argument:
@@ -189,12 +200,9 @@ local function describe(forms, tname)
    return table.concat(parts, ' | ')
 end
 
-local function invalid(fname, forms, rmt, level, ...)
-   local got = {}
-   for i = 1, select('#', ...) do got[#got + 1] = typeof((select(i, ...))) end
+local function invalid(_, forms, rmt, _, ...)
    local tname = rmt and rawget(rmt, '__typename'):gsub('^torch%.', '') or 'Tensor'
-   torch._error(string.format("invalid arguments to '%s': %s; expected arguments: %s", fname,
-      table.concat(got, ' '), describe(forms, tname)))
+   torch._error(invalidmsg(describe(forms, tname), ...))
 end
 torch._invalid = invalid
 
@@ -789,6 +797,16 @@ end
 -- x[...] and x[...] = v
 -------------------------------------------------------------------------------------------------
 -- Resolve a table index {i, {a,b}, {}, ...} into a view and whether it names one element.
+-- x[i] and x[{..., i, ...}] count a negative i from the end (select itself does not); a
+-- fraction is cut toward zero first, as luaL_checklong did
+local function fromend(h, d, v)
+   if v < 0 then
+      local n = t_dim(h)
+      if d <= n then return math.ceil(v) + t_size_d(h, d) + 1 end
+   end
+   return v
+end
+
 local function index_table(self, k, fname)
    local h = H[self]
    local n = t_dim(h)
@@ -805,6 +823,7 @@ local function index_table(self, k, fname)
    for i = 1, #k do
       local v = k[i]
       if type(v) == 'number' then
+         v = fromend(cur, d, v)
          if t_dim(cur) == 1 then
             -- selecting the last dimension leaves a one-element narrow (Torch7 does the same)
             cur = t_narrow(cur, d, v, 1)
@@ -839,7 +858,7 @@ local function tensor_index(self, k)
       local n = t_dim(h)
       if n == 1 then return t_get1(h, k) end
       if n == 0 then torch._error('index out of bound: indexing an empty tensor') end
-      return wrap(t_select(h, 1, k), getmetatable(self))
+      return wrap(t_select(h, 1, fromend(h, 1, k)), getmetatable(self))
    elseif tk == 'table' then
       local view, elem = index_table(self, k, '[]')
       if elem then return t_get(H[self], unpack(k)) end
@@ -871,7 +890,7 @@ local function tensor_newindex(self, k, v)
          t_set1(h, k, v)
          return
       end
-      local view = t_select(h, 1, k)
+      local view = t_select(h, 1, fromend(h, 1, k))
       if type(v) == 'number' then t_fill(view, v) else t_copy(view, H[v]) end
       return
    elseif tk == 'table' then
