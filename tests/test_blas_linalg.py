@@ -178,9 +178,9 @@ def test_size_errors(rt):
         rt.execute("torch.addr(a, v, v)")
     with pytest.raises(LuaError, match="inconsistent tensor size"):
         rt.execute("torch.dot(a, v)")
-    with pytest.raises(LuaError, match="invalid arguments to 'mm'"):
+    with pytest.raises(LuaError, match="invalid arguments: "):
         rt.execute("torch.mm(a, torch.FloatTensor(3, 2))")
-    with pytest.raises(LuaError, match=r"^\(command line\):1: invalid arguments to 'addmm'"):
+    with pytest.raises(LuaError, match=r"^\(command line\):1: invalid arguments: "):
         rt.execute("torch.addmm(a, 'x', b)")
 
 
@@ -253,7 +253,7 @@ def test_svd(rt, tname, dtype):
                    rv = torch.{tname}Tensor(); u2 = torch.svd(ru, rs, rv, a)""")
     assert rt.eval("u2 == ru")
     close(arr(rt, "rs"), s, dtype)
-    with pytest.raises(LuaError, match="invalid arguments to 'svd'"):
+    with pytest.raises(LuaError, match="invalid arguments: "):
         rt.execute("torch.svd(a, 'X')")
 
 
@@ -410,7 +410,7 @@ def test_conv2_xcorr2(rt, tname, dtype):
         rt.execute("torch.conv2(k, x)")
     with pytest.raises(LuaError, match="invalid number of input planes"):
         rt.execute(f"torch.conv2(X, torch.{tname}Tensor(3, 3, 2, 2))")
-    with pytest.raises(LuaError, match="invalid arguments to 'conv2'"):
+    with pytest.raises(LuaError, match="invalid arguments: "):
         rt.execute("torch.conv2(x, k, 'Q')")
 
 

@@ -290,9 +290,9 @@ def test_errors(rt, fx):
         rt.execute("x:sum(4)")
     with pytest.raises(LuaError, match=r"^\(command line\):1: .*dimension 0 out of range"):
         rt.execute("x:max(0)")
-    with pytest.raises(LuaError, match=r"^\(command line\):1: invalid arguments to 'sum'"):
+    with pytest.raises(LuaError, match=r"^\(command line\):1: invalid arguments: "):
         rt.execute("x:sum('a')")
-    with pytest.raises(LuaError, match="invalid arguments to 'max'"):
+    with pytest.raises(LuaError, match="invalid arguments: "):
         rt.execute("torch.max(x, torch.FloatTensor(), 1)" if fx[0] == "Double"
                    else "torch.max(x, torch.DoubleTensor(), 1)")
     with pytest.raises(LuaError, match="tensor must have one dimension"):

@@ -7,10 +7,9 @@ local door = torch._door
 local H = torch._H
 local wrap = torch._wrap
 local tensor_mts = torch._tensor_mts
-local typeof = torch._typeof
 
 local type, getmetatable, select, error = type, getmetatable, select, error
-local format, concat, upper = string.format, table.concat, string.upper
+local upper = string.upper
 
 local t_new = door.t_new
 local k_dot, k_cross = door.bl_dot, door.bl_cross
@@ -32,11 +31,8 @@ local function like(x)
    return wrap(t_new(tensor_mts[mt]), mt)
 end
 
-local function badargs(fname, expected, ...)
-   local got = {}
-   for i = 1, select('#', ...) do got[i] = typeof((select(i, ...))) end
-   error(format("invalid arguments to '%s': %s; expected arguments: %s", fname, concat(got, ' '),
-      expected), 3)
+local function badargs(_, expected, ...)
+   error(torch._invalidmsg(expected, ...), 3)
 end
 
 --- One letter per argument: T tensor, n number, s string, b boolean, ? anything else.
@@ -243,10 +239,7 @@ local function lapack_args(fname, expected, nres, nin, opts, ...)
       chosen[i] = v
    end
    if not ok then
-      local got = {}
-      for i = 1, n do got[i] = typeof(args[i]) end
-      error(format("invalid arguments to '%s': %s; expected arguments: %s", fname,
-         concat(got, ' '), expected), 3)
+      error(torch._invalidmsg(expected, unpack(args, 1, n)), 3)
    end
    local res = {}
    local src = args[first + 1]

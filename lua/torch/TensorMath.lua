@@ -393,11 +393,8 @@ end
 local k_cat = door.pw_cat
 
 local function catinvalid(level, ...)
-   local got = {}
-   for i = 1, select('#', ...) do got[i] = typeof((select(i, ...))) end
-   error(string.format("invalid arguments to 'cat': %s; expected arguments: [*Tensor*] Tensor "
-      .. "Tensor [index] | [*Tensor*] {Tensor+} [index] (all of one type)",
-      table.concat(got, ' ')), level + 1)
+   error(torch._invalidmsg('[*Tensor*] Tensor Tensor [index] | [*Tensor*] {Tensor+} [index] '
+      .. '(all of one type)', ...), level + 1)
 end
 
 local function cat(...)

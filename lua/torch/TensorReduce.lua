@@ -10,10 +10,8 @@ local H = torch._H
 local wrap = torch._wrap
 local tensor_mts = torch._tensor_mts
 local long_mt = torch._tensor_mt_by_name.Long
-local typeof = torch._typeof
 
 local type, getmetatable, select, error = type, getmetatable, select, error
-local format, concat = string.format, table.concat
 
 local t_new = door.t_new
 local k_sumall, k_sum = door.rd_sumall, door.rd_sum
@@ -47,11 +45,8 @@ local function newlong(x)
 end
 
 --- "invalid arguments" error at the caller of the torch function (level 3 from here).
-local function badargs(fname, expected, ...)
-   local got = {}
-   for i = 1, select('#', ...) do got[i] = typeof((select(i, ...))) end
-   error(format("invalid arguments to '%s': %s; expected arguments: %s", fname, concat(got, ' '),
-      expected), 3)
+local function badargs(_, expected, ...)
+   error(torch._invalidmsg(expected, ...), 3)
 end
 
 -------------------------------------------------------------------------------------------------
