@@ -7,10 +7,16 @@ criterion, backward, update):
   lenet     LeNet on 28x28 (as bench/bench_conv.py), batch 64
   dpt       LeNet inside nn.DataParallelTable on one GPU against the bare model: the same
             parameters after 3 steps, and the container's overhead
-Prints milliseconds per step (best of repeats, the two sides timed alternately), the ratio
-luatorch / PyTorch, and the memory each side's allocator holds after the steps.
+The routes (luatorch/kernels/routes.py), each against PyTorch eager too:
+  routes    ResNet-50 and LeNet with convolutions and batch norm on cuDNN (the frontend) and on
+            im2col + cuBLAS, timed alternately in one runtime
+  graph     the MLP's step (no loss read back) eager and through cutorch.graph, with ClassNLL
+            as in the talk and with MSECriterion; the graph's counters and why it ran eagerly
+  smallop   x:add(y) on 1,000-element CudaTensors from Lua against x.add_(y) from Python
+Prints milliseconds per step (best of repeats, the sides timed alternately), the ratio
+luatorch / PyTorch, and the memory each side's allocator held at its peak for the workload.
 
-    python bench/bench_gpu.py [--only resnet50 mlp lenet dpt] [--json FILE]
+    python bench/bench_gpu.py [--only resnet50 mlp lenet dpt routes graph smallop] [--json F]
     python bench/bench_gpu.py --virtual --small     # the same code paths on a virtual GPU
                                                     # against PyTorch on the CPU (a dry run)
 """
@@ -92,6 +98,47 @@ LUA_STEP = """
 """
 
 
+# The step without reading the loss back (a host sync stops CUDA graph capture), eager or
+# through cutorch.graph.
+LUA_GRAPH_STEP = """
+   require 'optim'
+   model:cuda()
+   crit:cuda()
+   params, grads = model:getParameters()
+   local size = {%(batch)d}
+   for _, s in ipairs(insize) do size[#size + 1] = s end
+   x = torch.CudaTensor(torch.LongStorage(size)):uniform()
+   if use_mse then
+      y = torch.CudaTensor(%(batch)d, nclass):uniform()
+   else
+      y = torch.CudaTensor(%(batch)d):random(nclass)
+   end
+   config = {learningRate = 0.01, momentum = 0.9}
+   local function feval() return 0, grads end
+   local function body()
+      grads:zero()
+      local out = model:forward(x)
+      model:backward(x, crit:updateGradInput(out, y))
+      optim.sgd(feval, params, config)
+   end
+   step = use_graph and cutorch.graph(body) or body
+   function run(n)
+      for i = 1, n do step() end
+      cutorch.synchronize()
+   end
+"""
+
+LUA_SMALLOP = """
+   require 'cutorch'
+   x = torch.CudaTensor(1000):fill(1)
+   y = torch.CudaTensor(1000):fill(1e-3)
+   function run(n)
+      for i = 1, n do x:add(y) end
+      cutorch.synchronize()
+   end
+"""
+
+
 def lua_side(name: str, batch: int, hw: int, virtual: bool, dpt: bool = False) -> Any:
     """A luatorch runtime holding the workload; returns (runtime, run(n))."""
     from luatorch.runtime import Runtime
@@ -100,6 +147,18 @@ def lua_side(name: str, batch: int, hw: int, virtual: bool, dpt: bool = False) -
     rt.execute(LUA_COMMON + ("wrap_dpt = true\n" if dpt else "wrap_dpt = false\n")
                + LUA_MODELS[name] % {"root": ROOT, "hw": hw}
                + LUA_STEP % {"batch": batch})
+    return rt, rt.lua.eval("run")
+
+
+def lua_graph_side(batch: int, virtual: bool, graph: bool, mse: bool) -> Any:
+    """The MLP's step through cutorch.graph (or eagerly); returns (runtime, run(n))."""
+    from luatorch.runtime import Runtime
+
+    rt = Runtime(virtual_gpus=1 if virtual else 0)
+    crit = "crit = nn.MSECriterion()\n" if mse else ""
+    rt.execute(LUA_COMMON + f"use_graph = {str(graph).lower()}\nuse_mse = {str(mse).lower()}\n"
+               + LUA_MODELS["mlp"] % {"root": ROOT, "hw": 0} + crit
+               + LUA_GRAPH_STEP % {"batch": batch})
     return rt, rt.lua.eval("run")
 
 
@@ -139,7 +198,8 @@ def torch_model(name: str, torch: Any) -> Any:
     return nn.Sequential(*layers)
 
 
-def torch_side(name: str, batch: int, hw: int, dev: str) -> Callable[[int], None]:
+def torch_side(name: str, batch: int, hw: int, dev: str,
+               mse: bool = False) -> Callable[[int], None]:
     """PyTorch eager on `dev` doing the same step; returns run(n)."""
     import torch
 
@@ -153,6 +213,9 @@ def torch_side(name: str, batch: int, hw: int, dev: str) -> Callable[[int], None
     x = torch.rand((batch,) + insize, device=dev)
     y = torch.randint(0, nclass, (batch,), device=dev)
     crit = torch.nn.CrossEntropyLoss() if name == "resnet50" else torch.nn.NLLLoss()
+    if mse:
+        crit = torch.nn.MSELoss()
+        y = torch.rand((batch, nclass), device=dev)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 
     def run(n: int) -> None:
@@ -184,7 +247,8 @@ def compare(a: Callable, b: Callable, steps: int, repeats: int) -> Tuple[List[fl
 
 
 def held_memory(virtual: bool) -> Dict[str, float]:
-    """Bytes each allocator holds now (CuPy's pool: its peak, as it keeps what it took)."""
+    """Peak bytes each allocator held for the workload since fresh_memory() (CuPy's pool keeps
+    what it took, so what it holds now is its peak)."""
     out: Dict[str, float] = {}
     if virtual:
         return out
@@ -194,6 +258,101 @@ def held_memory(virtual: bool) -> Dict[str, float]:
     out["luatorch_MiB"] = cupy.get_default_memory_pool().total_bytes() / 2**20
     out["pytorch_MiB"] = torch.cuda.max_memory_reserved() / 2**20
     return out
+
+
+def fresh_memory(virtual: bool) -> None:
+    """Give back what earlier workloads left in both allocators and restart the peaks."""
+    import gc
+
+    gc.collect()
+    if virtual:
+        return
+    import cupy
+    import torch
+
+    cupy.get_default_memory_pool().free_all_blocks()
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+
+
+def routes_check(virtual: bool, small: bool) -> Dict[str, Any]:
+    """ResNet-50 and LeNet with the cuDNN route on and off (one runtime, timed alternately),
+    against PyTorch eager; which route the convolutions took, and the plan cache."""
+    from luatorch.kernels import routes
+
+    dev = "cpu" if virtual else "cuda"
+    sizes = {"resnet50": (64, 224, 5), "lenet": (64, 28, 30)}
+    if small:
+        sizes = {"resnet50": (1, 224, 1), "lenet": (8, 28, 3)}
+    out: Dict[str, Any] = {}
+    for name, (batch, hw, steps) in sizes.items():
+        fresh_memory(virtual)
+        _, lua_run = lua_side(name, batch, hw, virtual)
+
+        def on(n: int, run: Any = lua_run) -> None:
+            routes.flags.cudnn = True
+            run(n)
+
+        def off(n: int, run: Any = lua_run) -> None:
+            routes.flags.cudnn = False
+            run(n)
+
+        torch_run = torch_side(name, batch, hw, dev)
+        t_on, t_off = compare(on, off, steps, 3)
+        _, t_pt = compare(on, torch_run, steps, 2)
+        routes.flags.cudnn = True
+        out[name] = {"batch": batch, "cudnn_ms": min(t_on) * 1e3, "im2col_ms": min(t_off) * 1e3,
+                     "pytorch_ms": min(t_pt) * 1e3, "cudnn_vs_pytorch": min(t_on) / min(t_pt),
+                     "im2col_vs_pytorch": min(t_off) / min(t_pt),
+                     "route": routes.describe()["frontend"], **held_memory(virtual)}
+    out["plans"] = routes.plans.stats()
+    return out
+
+
+def graph_check(virtual: bool, small: bool) -> Dict[str, Any]:
+    """The MLP step eager and through cutorch.graph (ClassNLL, and MSE), against PyTorch."""
+    dev = "cpu" if virtual else "cuda"
+    batch, steps = 32, 20 if small else 200
+    out: Dict[str, Any] = {}
+    for mse in (False, True):
+        fresh_memory(virtual)
+        _, eager = lua_graph_side(batch, virtual, graph=False, mse=mse)
+        grt, graph = lua_graph_side(batch, virtual, graph=True, mse=mse)
+        torch_run = torch_side("mlp", batch, 0, dev, mse=mse)
+        t_graph, t_eager = compare(graph, eager, steps, 3)
+        _, t_pt = compare(graph, torch_run, steps, 3)
+        stats = grt.eval("step:stats()")
+        out["mse" if mse else "classnll"] = {
+            "graph_ms": min(t_graph) * 1e3, "eager_ms": min(t_eager) * 1e3,
+            "pytorch_ms": min(t_pt) * 1e3, "graph_vs_pytorch": min(t_graph) / min(t_pt),
+            "eager_vs_pytorch": min(t_eager) / min(t_pt),
+            "captures": stats["captures"], "replays": stats["replays"],
+            "reason": stats["reason"]}
+    return out
+
+
+def smallop_check(virtual: bool, small: bool) -> Dict[str, Any]:
+    """x:add(y) on 1,000 elements from Lua against x.add_(y) from Python, per call."""
+    from luatorch.runtime import Runtime
+
+    import torch
+
+    dev = "cpu" if virtual else "cuda"
+    rt = Runtime(virtual_gpus=1 if virtual else 0)
+    rt.execute(LUA_SMALLOP)
+    lua_run = rt.lua.eval("run")
+    tx = torch.ones(1000, device=dev)
+    ty = torch.full((1000,), 1e-3, device=dev)
+
+    def torch_run(n: int) -> None:
+        for _ in range(n):
+            tx.add_(ty)
+        if dev == "cuda":
+            torch.cuda.synchronize()
+
+    n = 2000 if small else 20000
+    ta, tb = compare(lua_run, torch_run, n, 3)
+    return {"luatorch_us": min(ta) * 1e6, "pytorch_us": min(tb) * 1e6, "ratio": min(ta) / min(tb)}
 
 
 def dpt_check(virtual: bool, batch: int) -> Dict[str, Any]:
@@ -212,7 +371,8 @@ def dpt_check(virtual: bool, batch: int) -> Dict[str, Any]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", nargs="*", default=["resnet50", "mlp", "lenet", "dpt"])
+    ap.add_argument("--only", nargs="*", default=["resnet50", "mlp", "lenet", "dpt", "routes",
+                                                  "graph", "smallop"])
     ap.add_argument("--virtual", action="store_true",
                     help="luatorch on a virtual GPU, PyTorch on the CPU (checks the code paths)")
     ap.add_argument("--small", action="store_true", help="tiny sizes and few steps")
@@ -233,7 +393,41 @@ def main() -> int:
         results["cupy"] = cupy.__version__
     print(f"# {results.get('gpu', 'virtual GPU vs CPU')}, float32, TF32 off, "
           f"{time.strftime('%Y-%m-%d')}", flush=True)
+    from luatorch.kernels import routes
+
+    results["routes"] = routes.describe()
+    print(f"# routes: conv/bn {results['routes']['frontend']}, fused kernels "
+          f"{'on' if routes.flags.fused else 'off'}", flush=True)
     for name in a.only:
+        if name == "routes":
+            r = routes_check(a.virtual, a.small)
+            results["route_compare"] = r
+            for k in ("resnet50", "lenet"):
+                v = r[k]
+                mem = "".join(f"; {m} {v[m]:.0f}" for m in ("luatorch_MiB", "pytorch_MiB")
+                              if m in v)
+                print(f"routes   {k:8s} batch {v['batch']:3d}: cuDNN {v['cudnn_ms']:9.3f} ms  "
+                      f"im2col {v['im2col_ms']:9.3f} ms  PyTorch {v['pytorch_ms']:9.3f} ms  "
+                      f"ratios {v['cudnn_vs_pytorch']:.2f} / {v['im2col_vs_pytorch']:.2f}{mem}",
+                      flush=True)
+            print(f"routes   plan cache {r['plans']}", flush=True)
+            continue
+        if name == "graph":
+            r = graph_check(a.virtual, a.small)
+            results["graph"] = r
+            for k, v in r.items():
+                print(f"graph    mlp/{k:8s}: graph {v['graph_ms']:8.3f} ms  eager "
+                      f"{v['eager_ms']:8.3f} ms  PyTorch {v['pytorch_ms']:8.3f} ms  ratios "
+                      f"{v['graph_vs_pytorch']:.2f} / {v['eager_vs_pytorch']:.2f}; captures "
+                      f"{v['captures']}, replays {v['replays']} ({v['reason']})", flush=True)
+            continue
+        if name == "smallop":
+            r = smallop_check(a.virtual, a.small)
+            results["smallop"] = r
+            print(f"smallop  x:add(y), 1,000 elements: luatorch {r['luatorch_us']:.2f} us  "
+                  f"PyTorch {r['pytorch_us']:.2f} us  ratio {r['ratio']:.2f}", flush=True)
+            continue
+        fresh_memory(a.virtual)
         if name == "dpt":
             r = dpt_check(a.virtual, 8 if a.small else 64)
             results[name] = r
@@ -245,7 +439,7 @@ def main() -> int:
         _, lua_run = lua_side(name, batch, hw, a.virtual)
         torch_run = torch_side(name, batch, hw, dev)
         ta, tb = compare(lua_run, torch_run, steps, 3)
-        mem = held_memory(a.virtual) if name == "resnet50" else {}
+        mem = held_memory(a.virtual)
         r = {"batch": batch, "luatorch_ms": min(ta) * 1e3, "pytorch_ms": min(tb) * 1e3,
              "ratio": min(ta) / min(tb), "luatorch_all_ms": [t * 1e3 for t in ta],
              "pytorch_all_ms": [t * 1e3 for t in tb], **mem}

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The GPU check, one call on a lent machine (one H100), under 8 minutes:
-#   1. luatorch info (device count, CuPy, cuDNN frontend, NCCL)
-#   2. the gpu-marked tests (kernels against NumPy; cutorch/cunn routes from Lua)
+# The GPU check, one call on a lent machine (one H100), under 10 minutes:
+#   1. luatorch info (device count, CuPy, cuDNN frontend, NCCL, which routes serve)
+#   2. the gpu-marked tests (kernels against NumPy on the generic routes; the cuDNN and fused
+#      routes against NumPy; cutorch.graph capture and replay; cutorch/cunn routes from Lua)
 #   3. torch/cunn's own test.lua on the real GPU (one process per test)
-#   4. bench/bench_gpu.py: ResNet-50 224x224 batch 64, the talk's MLP at batch 32, LeNet, and
-#      DataParallelTable on one GPU against the bare model, all against PyTorch CUDA eager
+#   4. bench/bench_gpu.py against PyTorch CUDA eager: ResNet-50 224x224 batch 64, the talk's MLP
+#      at batch 32, LeNet, DataParallelTable on one GPU against the bare model, the cuDNN route
+#      against im2col (ResNet-50, LeNet), cutorch.graph against eager (MLP), x:add(y) on 1,000
+#      elements, and each workload's peak memory on both sides
 # Prepare here first:  bash bench/gpu_prepare.sh
 # Then, with the device tool:  run  command="bash bench/gpu_check.sh"  carry=[".whl", ".upstream"]
 # Figures land in $OUT (or /tmp/gpu_check): info.txt gpu_tests.txt cunn.txt cunn.json
@@ -28,12 +31,12 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>
 timeout 60 python3 cli.py info 2>&1 | tee -a "$OUT/info.txt"
 
 step "gpu-marked tests"
-timeout 150 python3 -m pytest -q -m gpu -p no:cacheprovider tests 2>&1 | tail -30 \
+timeout 170 python3 -m pytest -q -m gpu -p no:cacheprovider tests 2>&1 | tail -40 \
    | tee "$OUT/gpu_tests.txt"
 
 step "torch/cunn test.lua on the GPU"
 if [ -f .upstream/cunn/test.lua ]; then
-   timeout 150 python3 bench/upstream_suites.py --cunn .upstream/cunn --jobs 12 --timeout 60 \
+   timeout 100 python3 bench/upstream_suites.py --cunn .upstream/cunn --jobs 12 --timeout 60 \
       --json "$OUT/cunn.json" > "$OUT/cunn.txt" 2>&1
    grep -E "^FAIL|passed" "$OUT/cunn.txt" | tail -20
 else
@@ -41,5 +44,5 @@ else
 fi
 
 step "benchmarks against PyTorch CUDA eager"
-timeout 200 python3 bench/bench_gpu.py --json "$OUT/bench_gpu.json" 2>&1 | tee "$OUT/bench.txt"
+timeout 270 python3 bench/bench_gpu.py --json "$OUT/bench_gpu.json" 2>&1 | tee "$OUT/bench.txt"
 step "done"

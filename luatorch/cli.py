@@ -188,6 +188,13 @@ def info(virtual_gpus: Optional[int]) -> None:
         click.echo(f"cupy     {cuda._cp.__version__}, {n} usable GPU(s)")
     for name, line in _gpu_libraries(cuda._cp):
         click.echo(f"{name:<8} {line}")
+    from luatorch.kernels import routes
+
+    conv_route = "cuDNN" if routes.flags.cudnn and n and routes.frontend_available() \
+        else "im2col + cuBLAS"
+    click.echo(f"routes   GPU convolution / batch norm: {conv_route}; fused kernels: "
+               f"{'on' if routes.flags.fused and n else 'off'} (LUATORCH_CUDNN=0, "
+               "LUATORCH_FUSED=0 turn them off)")
     nvirt = _virtual_gpus(virtual_gpus)
     if nvirt:
         click.echo(f"virtual  {nvirt} simulated GPU(s) over NumPy (cutorch uses these)")

@@ -102,7 +102,8 @@ def test_plan_cache_counts_hits_misses_and_evicts_the_least_recently_used():
     assert set(c.plans) == {"a", "c"}
     assert c.get("b", builder("b2")) == "b2"       # rebuilt after eviction (evicts a)
     assert built == ["a", "b", "c", "b2"]
-    assert c.stats() == {"size": 2, "capacity": 2, "hits": 1, "misses": 4, "evictions": 2}
+    assert c.stats() == {"size": 2, "capacity": 2, "hits": 1, "misses": 4, "evictions": 2,
+                         "declined": 0}
     c.clear()
     assert c.stats()["size"] == 0 and c.stats()["misses"] == 4
 
@@ -117,6 +118,27 @@ def test_a_failed_build_caches_nothing():
         c.get("k", boom)
     assert "k" not in c.plans
     assert c.get("k", lambda: 7) == 7
+
+
+def test_a_declined_plan_is_remembered_and_sends_its_key_to_the_generic_route(capsys):
+    c = PlanCache()
+    calls = []
+
+    def refuse():
+        calls.append(1)
+        raise RuntimeError("cudnnGraphNotSupportedError: no engine")
+
+    key = ("conv_wgrad", 0, (((1, 2), (2, 1), "float32"),), (), ())
+    routes.flags.verbose = True
+    assert c.try_get(key, refuse) is None
+    assert c.try_get(key, refuse) is None          # not tried again
+    assert calls == [1]
+    assert "no engine" in c.declined[key]
+    assert "cudnn: no plan for conv_wgrad" in capsys.readouterr().err
+    assert c.stats()["declined"] == 1 and c.stats()["size"] == 0
+    assert c.try_get("other", lambda: "p") == "p"
+    c.clear()                                       # a cleared cache tries again
+    assert c.try_get(key, lambda: "built") == "built"
 
 
 def test_verbose_names_each_new_plan(capsys):

@@ -732,13 +732,15 @@ def _filters(g: _Conv, wa: Any) -> Any:
     return _dense(wa).reshape((g.Co, g.C) + g.k)
 
 
-def _cudnn_wgrad(g: _Conv, gab: Any, gwa: Any, gba: Any, scale: float) -> None:
+def _cudnn_wgrad(g: _Conv, gab: Any, gwa: Any, gba: Any, scale: float) -> bool:
     """gradWeight += scale * cuDNN's wgrad (which overwrites: computed aside, then added), and
-    gradBias += scale * gradOutput summed."""
+    gradBias += scale * gradOutput summed; False (nothing written) when cuDNN has no plan."""
     dw = g.xp.empty((g.Co, g.C) + g.k, dtype=gwa.dtype)
-    _cudnn().conv("conv_wgrad", _dense(g.xa), _dense(gab), dw, g.pad, g.st, g.dil)
+    if not _cudnn().conv("conv_wgrad", _dense(g.xa), _dense(gab), dw, g.pad, g.st, g.dil):
+        return False
     _acc(gwa, dw, scale)
     g.bias_grad(gab, gba, scale)
+    return True
 
 
 def _conv_fwd(nd: int, out: Tensor, x: Any, w: Tensor, b: Any, finput: Tensor, fgrad: Tensor,
@@ -747,10 +749,13 @@ def _conv_fwd(nd: int, out: Tensor, x: Any, w: Tensor, b: Any, finput: Tensor, f
     ba = _check_bias(b, w)
     if _on_cudnn(g):
         oa = g.batched(_fit(out, g.out_shape(g.Co)))
-        _cudnn().conv("conv_fprop", _dense(g.xa), _filters(g, w.a), oa, pad, st, dil)
-        if ba is not None:
-            g.xp.add(oa, ba.reshape((1, g.Co) + (1,) * nd), out=oa)
-        return
+        if _cudnn().conv("conv_fprop", _dense(g.xa), _filters(g, w.a), oa, pad, st, dil):
+            if ba is not None:
+                g.xp.add(oa, ba.reshape((1, g.Co) + (1,) * nd), out=oa)
+            if finput.size:
+                # no columns of this input were kept: a generic backward must not reuse older
+                finput.resize(())
+            return
     g.route()
     g.forward(out, w.a, ba, finput, fgrad)
 
@@ -760,9 +765,8 @@ def _conv_bwd(nd: int, gi: Tensor, x: Any, gout: Any, w: Tensor, fgrad: Tensor,
     g = _Conv(x, w, nd, k, st, pad, dil, (2, nd + 2))
     ga = _arr(gout, w, "gradOutput")
     _check_gout(gout, g.batch, g.Co, g.osz)
-    if _on_cudnn(g):
-        _cudnn().conv("conv_dgrad", _dense(g.batched(ga)), _filters(g, w.a), g.grad_array(gi),
-                      pad, st, dil)
+    if _on_cudnn(g) and _cudnn().conv("conv_dgrad", _dense(g.batched(ga)), _filters(g, w.a),
+                                      g.grad_array(gi), pad, st, dil):
         return
     g.route()
     g.grad_input(gi, ga, w.a, fgrad)
@@ -776,8 +780,7 @@ def _conv_acc(nd: int, x: Any, gout: Any, gw: Tensor, gb: Any, finput: Tensor, f
     gba = _opt(gb, gw, "gradBias")
     if gba is not None:
         _need("gradBias", gb, 1, 0, gw.size[0])
-    if _on_cudnn(g):
-        _cudnn_wgrad(g, g.batched(ga), gw.a, gba, scale)
+    if _on_cudnn(g) and _cudnn_wgrad(g, g.batched(ga), gw.a, gba, scale):
         return
     g.route()
     g.grad_params(ga, gw.a, gba, finput, fgrad, scale)
@@ -797,11 +800,12 @@ def _conv_backward(nd: int, gi: Any, x: Any, gout: Any, w: Tensor, gw: Tensor, g
         _need("gradBias", gb, 1, 0, w.size[0])
     if _on_cudnn(g):
         gab = g.batched(ga)
-        if gi is not None:
-            _cudnn().conv("conv_dgrad", _dense(gab), _filters(g, w.a), g.grad_array(gi), pad, st,
-                          dil)
-        _cudnn_wgrad(g, gab, gw.a, gba, scale)
-        return
+        if gi is None or _cudnn().conv("conv_dgrad", _dense(gab), _filters(g, w.a),
+                                       g.grad_array(gi), pad, st, dil):
+            if not _cudnn_wgrad(g, gab, gw.a, gba, scale):
+                g.route()
+                g.grad_params(ga, gw.a, gba, finput, fgrad, scale)
+            return
     g.route()
     if g.spec is not None:
         gia = None if gi is None else g.grad_array(gi)

@@ -177,9 +177,10 @@ def _conv_plan(op: str, x_shape: tuple, w_shape: tuple, y_shape: tuple, dtype: A
     return _finish(g, tensors, buffers, timed=True)
 
 
-def conv(op: str, a: Any, b: Any, out: Any, pad: tuple, st: tuple, dil: tuple) -> None:
+def conv(op: str, a: Any, b: Any, out: Any, pad: tuple, st: tuple, dil: tuple) -> bool:
     """One convolution pass into `out` (overwritten), all contiguous NC... arrays:
-    conv_fprop (x, w) -> y, conv_dgrad (dy, w) -> dx, conv_wgrad (x, dy) -> dw."""
+    conv_fprop (x, w) -> y, conv_dgrad (dy, w) -> dx, conv_wgrad (x, dy) -> dw.  False when
+    cuDNN has no plan for it (the caller computes it generically)."""
     cp = _cp()
     if op == "conv_fprop":
         x_shape, w_shape, y_shape = a.shape, b.shape, out.shape
@@ -189,10 +190,13 @@ def conv(op: str, a: Any, b: Any, out: Any, pad: tuple, st: tuple, dil: tuple) -
         x_shape, w_shape, y_shape = a.shape, out.shape, b.shape
     bufs = (a, b, out)
     key = routes.plan_key(op, cp.cuda.Device().id, bufs, (pad, st, dil))
-    plan = routes.plans.get(key, lambda: _conv_plan(op, tuple(x_shape), tuple(w_shape),
-                                                    tuple(y_shape), a.dtype, pad, st, dil,
-                                                    bufs))
+    plan = routes.plans.try_get(key, lambda: _conv_plan(op, tuple(x_shape), tuple(w_shape),
+                                                        tuple(y_shape), a.dtype, pad, st, dil,
+                                                        bufs))
+    if plan is None:
+        return False
     plan.run(*bufs)
+    return True
 
 
 def _ones_zeros(c: int, dtype: Any) -> tuple:
@@ -244,10 +248,10 @@ def _bn_train_plan(shape: tuple, buffers: tuple) -> Plan:
 
 
 def bn_train(x: Any, w: Any, b: Any, rmean: Any, rvar: Any, y: Any, smean: Any, sstd: Any,
-             momentum: float, eps: float) -> None:
+             momentum: float, eps: float) -> bool:
     """Training BatchNormalization: y, the batch mean (smean) and 1 / sqrt(var + eps) (sstd),
     running mean and unbiased variance updated in place with `momentum` (Torch7's meaning,
-    which is cuDNN's exponential average factor)."""
+    which is cuDNN's exponential average factor).  False: no plan, nothing written."""
     cp = _cp()
     x4, y4 = _as4d(x), _as4d(y)
     c = x4.shape[1]
@@ -260,8 +264,11 @@ def bn_train(x: Any, w: Any, b: Any, rmean: Any, rvar: Any, y: Any, smean: Any, 
     rm, rv = rmean.reshape(vec), rvar.reshape(vec)
     bufs = (x4, sc, bi, rm, rv, e, m, y4, smean.reshape(vec), sstd.reshape(vec), rm, rv)
     key = routes.plan_key("bn_train", cp.cuda.Device().id, (x4, sc, bi), ())
-    plan = routes.plans.get(key, lambda: _bn_train_plan(tuple(x4.shape), bufs))
+    plan = routes.plans.try_get(key, lambda: _bn_train_plan(tuple(x4.shape), bufs))
+    if plan is None:
+        return False
     plan.run(*bufs)
+    return True
 
 
 def _bn_backward_plan(shape: tuple, buffers: tuple) -> Plan:
@@ -282,9 +289,9 @@ def _bn_backward_plan(shape: tuple, buffers: tuple) -> Plan:
 
 
 def bn_backward(x: Any, dy: Any, w: Any, smean: Any, sstd: Any, dx: Any, dscale: Any,
-                dbias: Any) -> None:
+                dbias: Any) -> bool:
     """Training BatchNormalization's backward from the saved statistics: dx, and the scale's and
-    bias' gradients (overwritten, the caller accumulates)."""
+    bias' gradients (overwritten, the caller accumulates).  False: no plan."""
     cp = _cp()
     x4, dy4, dx4 = _as4d(x), _as4d(dy), _as4d(dx)
     c = x4.shape[1]
@@ -293,5 +300,8 @@ def bn_backward(x: Any, dy: Any, w: Any, smean: Any, sstd: Any, dx: Any, dscale:
     bufs = (dy4, x4, sc, smean.reshape(vec), sstd.reshape(vec), dx4, dscale.reshape(vec),
             dbias.reshape(vec))
     key = routes.plan_key("bn_backward", cp.cuda.Device().id, (dy4, x4, sc), ())
-    plan = routes.plans.get(key, lambda: _bn_backward_plan(tuple(x4.shape), bufs))
+    plan = routes.plans.try_get(key, lambda: _bn_backward_plan(tuple(x4.shape), bufs))
+    if plan is None:
+        return False
     plan.run(*bufs)
+    return True

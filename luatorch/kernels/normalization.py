@@ -44,9 +44,9 @@ def norm_bn_fwd(out: Tensor, x: Tensor, w: Any, b: Any, rmean: Tensor, rvar: Ten
     axes, shape, n = _bn_geometry(x, nf)
     a = x.a
     if train and routes.pick("bn_train", a) == routes.CUDNN and n > 1 \
-            and cudnn_frontend.bn_supported(a):
-        cudnn_frontend.bn_train(a, _arr(w), _arr(b), rmean.a, rvar.a, fit(out, x.size),
-                                fit(smean, (nf,)), fit(sstd, (nf,)), momentum, eps)
+            and cudnn_frontend.bn_supported(a) \
+            and cudnn_frontend.bn_train(a, _arr(w), _arr(b), rmean.a, rvar.a, fit(out, x.size),
+                                        fit(smean, (nf,)), fit(sstd, (nf,)), momentum, eps):
         return
     if train:
         mean = a.mean(axis=axes)
@@ -87,19 +87,21 @@ def _arr(t: Any) -> Any:
 
 
 def bn_backward_cudnn(x: Tensor, ga: Any, gi: Any, gw: Any, gb: Any, wa: Any, smean: Tensor,
-                       sstd: Tensor, scale: float) -> None:
+                       sstd: Tensor, scale: float) -> bool:
     """norm_bn_bwd on the cuDNN route: gradInput, and scale * the parameters' gradients added
-    (cuDNN overwrites its outputs: they are computed aside)."""
+    (cuDNN overwrites its outputs: they are computed aside); False when cuDNN has no plan."""
     xp = x.xp
     nf = smean.a.size
     dx = fit(gi, x.size) if gi is not None else xp.empty_like(x.a)
     dscale, dbias = xp.empty(nf, x.a.dtype), xp.empty(nf, x.a.dtype)
     gac = ga if ga.flags.c_contiguous else xp.ascontiguousarray(ga)
-    cudnn_frontend.bn_backward(x.a, gac, wa, smean.a, sstd.a, dx, dscale, dbias)
+    if not cudnn_frontend.bn_backward(x.a, gac, wa, smean.a, sstd.a, dx, dscale, dbias):
+        return False
     if gw is not None and scale != 0:
         gw.a[...] += scale * dscale
     if gb is not None and scale != 0:
         gb.a[...] += scale * dbias
+    return True
 
 
 def norm_bn_bwd(x: Tensor, g: Tensor, gi: Any, gw: Any, gb: Any, w: Any, rmean: Tensor,
@@ -110,8 +112,9 @@ def norm_bn_bwd(x: Tensor, g: Tensor, gi: Any, gw: Any, gb: Any, w: Any, rmean: 
     axes, shape, n = _bn_geometry(x, nf)
     ga = nelement_check(x, g)
     if train and routes.pick("bn_backward", x.a) == routes.CUDNN and n > 1 \
-            and cudnn_frontend.bn_supported(x.a) and smean.a.size == nf:
-        bn_backward_cudnn(x, ga, _opt(gi), _opt(gw), _opt(gb), _arr(w), smean, sstd, scale)
+            and cudnn_frontend.bn_supported(x.a) and smean.a.size == nf \
+            and bn_backward_cudnn(x, ga, _opt(gi), _opt(gw), _opt(gb), _arr(w), smean, sstd,
+                                  scale):
         return
     if train:
         if smean.a.size != nf or sstd.a.size != nf:

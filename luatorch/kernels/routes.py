@@ -93,8 +93,11 @@ class _Probe:
             import cudnn  # noqa: PLC0415
 
             self.version = int(cudnn.backend_version())
+            # a handle needs the driver and the library's kernels: proof that plans can run
+            cudnn.destroy_handle(cudnn.create_handle())
         except Exception as e:  # NOTE: without the cuDNN wheel the import succeeds, this fails
-            self.reason = f"cuDNN library unusable: {e}"
+            self.reason = f"cuDNN library unusable: {type(e).__name__}: {e}"
+            self.version = 0
             return False
         self.reason = f"cuDNN {self.version}"
         return True
@@ -155,6 +158,7 @@ class PlanCache:
     def __init__(self, capacity: int = 512) -> None:
         self.capacity = capacity
         self.plans: "OrderedDict[Hashable, Any]" = OrderedDict()
+        self.declined: Dict[Hashable, str] = {}
         self.hits = self.misses = self.evictions = 0
 
     def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
@@ -175,13 +179,30 @@ class PlanCache:
                   file=sys.stderr, flush=True)
         return plan
 
+    def try_get(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """The plan for `key`, or None when building it failed (now or before: the reason is
+        kept in `declined` and the caller takes the generic route for this key from then on)."""
+        if key in self.declined:
+            return None
+        try:
+            return self.get(key, build)
+        except Exception as e:  # NOTE: a graph cuDNN cannot plan here, or a missing piece of
+            # the frontend's own dependencies: the generic kernels serve instead
+            self.declined[key] = f"{type(e).__name__}: {e}"
+            if flags.verbose:
+                print(f"cudnn: no plan for {key[0]} {key[2]}: {self.declined[key]}",
+                      file=sys.stderr, flush=True)
+            return None
+
     def clear(self) -> None:
-        """Drop every plan (counters stay)."""
+        """Drop every plan and every refusal (counters stay)."""
         self.plans.clear()
+        self.declined.clear()
 
     def stats(self) -> Dict[str, int]:
         return {"size": len(self.plans), "capacity": self.capacity, "hits": self.hits,
-                "misses": self.misses, "evictions": self.evictions}
+                "misses": self.misses, "evictions": self.evictions,
+                "declined": len(self.declined)}
 
 
 plans = PlanCache(int(os.environ.get("LUATORCH_CUDNN_PLANS", "512")))

@@ -108,11 +108,11 @@ def snorm_bn_fwd(out: Tensor, x: Tensor, w: Any, b: Any, rmean: Tensor, rvar: Te
     if train and n > 1 and routes.pick("bn_train", a3) == routes.CUDNN \
             and cudnn_frontend.bn_supported(x.a):
         wt, bt = _opt(w), _opt(b)
-        cudnn_frontend.bn_train(x.a, None if wt is None else wt.a,
-                                None if bt is None else bt.a, rmean.a, rvar.a,
-                                fit(out, x.size), fit(smean, (nf,)), fit(sstd, (nf,)),
-                                momentum, eps)
-        return
+        if cudnn_frontend.bn_train(x.a, None if wt is None else wt.a,
+                                   None if bt is None else bt.a, rmean.a, rvar.a,
+                                   fit(out, x.size), fit(smean, (nf,)), fit(sstd, (nf,)),
+                                   momentum, eps):
+            return
     o3 = fit(out, x.size).reshape(a3.shape)
     w, b = _opt(w), _opt(b)
     centred = False  # whether o3 holds x - mean already
@@ -167,9 +167,9 @@ def snorm_bn_bwd(x: Tensor, g: Tensor, gi: Any, gw: Any, gb: Any, w: Any, rmean:
     n = a3.shape[0] * m
     gi, gw, gb, w = _opt(gi), _opt(gw), _opt(gb), _opt(w)
     if train and n > 1 and routes.pick("bn_backward", a3) == routes.CUDNN \
-            and cudnn_frontend.bn_supported(x.a) and smean.a.size == nf:
-        bn_backward_cudnn(x, g3.reshape(x.a.shape), gi, gw, gb, None if w is None else w.a,
-                          smean, sstd, scale)
+            and cudnn_frontend.bn_supported(x.a) and smean.a.size == nf \
+            and bn_backward_cudnn(x, g3.reshape(x.a.shape), gi, gw, gb,
+                                  None if w is None else w.a, smean, sstd, scale):
         return
     if train:
         if smean.a.size != nf or sstd.a.size != nf:
