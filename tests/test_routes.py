@@ -193,3 +193,35 @@ def test_requiring_cudnn_again_resets_nothing_it_should_keep(crt):
     crt.execute("cudnn.fastest = true")
     assert crt.eval("require('cudnn') == cudnn and cudnn.fastest") is True
     crt.execute("cudnn.fastest = false")
+
+
+def test_a_plan_failing_on_its_first_run_is_declined_later_failures_are_errors():
+    from luatorch.kernels import cudnn_frontend
+
+    class Plan:
+        def __init__(self, fail_first: bool) -> None:
+            self.ran, self.calls, self.fail_first = False, [], fail_first
+
+        def run(self, *buffers):
+            self.calls.append(buffers)
+            if self.fail_first or len(self.calls) > 2:
+                raise ValueError("variant pack refused")
+
+    saved = routes.plans
+    routes.plans = PlanCache()
+    try:
+        bad = Plan(fail_first=True)
+        routes.plans.plans["k1"] = bad
+        assert cudnn_frontend._execute("k1", bad, (1, 2)) is False
+        assert "k1" not in routes.plans.plans
+        assert routes.plans.declined["k1"].startswith("first run: ValueError")
+        assert routes.plans.try_get("k1", lambda: bad) is None
+        good = Plan(fail_first=False)
+        routes.plans.plans["k2"] = good
+        assert cudnn_frontend._execute("k2", good, (3,)) is True
+        assert cudnn_frontend._execute("k2", good, (4,)) is True
+        with pytest.raises(ValueError):
+            cudnn_frontend._execute("k2", good, (5,))
+        assert cudnn_frontend._execute("k3", None, ()) is False
+    finally:
+        routes.plans = saved

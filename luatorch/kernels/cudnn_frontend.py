@@ -67,10 +67,11 @@ def handle() -> Any:
 class Plan:
     """A built frontend graph, its operand tensors in call order, its workspace size."""
 
-    __slots__ = ("graph", "tensors", "workspace", "name")
+    __slots__ = ("graph", "tensors", "workspace", "name", "ran")
 
     def __init__(self, graph: Any, tensors: list) -> None:
         self.graph, self.tensors = graph, tensors
+        self.ran = False
         self.workspace = int(graph.get_workspace_size())
         try:
             self.name = str(graph.get_plan_name_at_index(0))
@@ -87,6 +88,25 @@ class Plan:
         self.graph.execute(self.pack(buffers), ws, handle=handle())
 
 
+def _execute(key: tuple, plan: Any, buffers: tuple) -> bool:
+    """Run `plan` on `buffers`.  A plan whose very first run fails (the frontend refusing the
+    operands before anything launched) is declined like one that could not be built: False,
+    and the generic kernels serve this key from then on.  Later failures are real errors."""
+    if plan is None:
+        return False
+    if plan.ran:
+        plan.run(*buffers)
+        return True
+    try:
+        plan.run(*buffers)
+    except Exception as e:
+        routes.plans.plans.pop(key, None)
+        routes.plans.declined[key] = f"first run: {type(e).__name__}: {e}"
+        return False
+    plan.ran = True
+    return True
+
+
 def _finish(g: Any, tensors: list, buffers: tuple, timed: bool) -> Plan:
     """Validate, plan and build `g` as the flags ask; with `timed` (cudnn.benchmark, never for
     graphs that update buffers in place) every plan runs once on `buffers` and the fastest
@@ -96,9 +116,9 @@ def _finish(g: Any, tensors: list, buffers: tuple, timed: bool) -> Plan:
     g.validate()
     g.build_operation_graph()
     g.create_execution_plans([cudnn.heur_mode.A, cudnn.heur_mode.FALLBACK])
-    if not f.tf32:
+    if not f.tf32 and np.dtype(buffers[0].dtype) != np.float16:
         # NOTE: float32 on tensor cores means TF32 inputs; the NumPy kernels and PyTorch with
-        # allow_tf32 off both keep full float32
+        # allow_tf32 off both keep full float32 (half precision keeps its tensor cores)
         g.deselect_numeric_notes([cudnn.numerical_note.TENSOR_CORE,
                                   cudnn.numerical_note.DOWN_CONVERT_INPUTS])
     if f.deterministic:
@@ -193,10 +213,7 @@ def conv(op: str, a: Any, b: Any, out: Any, pad: tuple, st: tuple, dil: tuple) -
     plan = routes.plans.try_get(key, lambda: _conv_plan(op, tuple(x_shape), tuple(w_shape),
                                                         tuple(y_shape), a.dtype, pad, st, dil,
                                                         bufs))
-    if plan is None:
-        return False
-    plan.run(*bufs)
-    return True
+    return _execute(key, plan, bufs)
 
 
 def _ones_zeros(c: int, dtype: Any) -> tuple:
@@ -265,10 +282,7 @@ def bn_train(x: Any, w: Any, b: Any, rmean: Any, rvar: Any, y: Any, smean: Any, 
     bufs = (x4, sc, bi, rm, rv, e, m, y4, smean.reshape(vec), sstd.reshape(vec), rm, rv)
     key = routes.plan_key("bn_train", cp.cuda.Device().id, (x4, sc, bi), ())
     plan = routes.plans.try_get(key, lambda: _bn_train_plan(tuple(x4.shape), bufs))
-    if plan is None:
-        return False
-    plan.run(*bufs)
-    return True
+    return _execute(key, plan, bufs)
 
 
 def _bn_backward_plan(shape: tuple, buffers: tuple) -> Plan:
@@ -301,7 +315,4 @@ def bn_backward(x: Any, dy: Any, w: Any, smean: Any, sstd: Any, dx: Any, dscale:
             dbias.reshape(vec))
     key = routes.plan_key("bn_backward", cp.cuda.Device().id, (dy4, x4, sc), ())
     plan = routes.plans.try_get(key, lambda: _bn_backward_plan(tuple(x4.shape), bufs))
-    if plan is None:
-        return False
-    plan.run(*bufs)
-    return True
+    return _execute(key, plan, bufs)

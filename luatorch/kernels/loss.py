@@ -57,11 +57,12 @@ def loss_mse_grad(gi: Tensor, x: Tensor, t: Any, size_average: bool) -> None:
     """gradInput = 2 (x - t) / n."""
     o = fit(gi, x.size)
     if x.size:
-        if routes.pick("mse_grad", o) == routes.FUSED:
+        ta = _target(x, t)
+        if routes.pick("mse_grad", o) == routes.FUSED and ta.dtype == o.dtype:
             k = x.a.dtype.type(2 * _norm(x, size_average))
-            fused.kernel("mse_grad")(x.a, _target(x, t), k, o)
+            fused.kernel("mse_grad")(x.a, ta, k, o)
             return
-        np.subtract(x.a, _target(x, t), out=o)
+        np.subtract(x.a, ta, out=o)
         np.multiply(o, 2 * _norm(x, size_average), out=o)
 
 
