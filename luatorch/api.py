@@ -619,6 +619,7 @@ class Runtime:
         self.device = device
         self.engine = Engine(script_dir=script_dir, load_torch=load_torch or device == "cuda",
                              extra_paths=extra_paths, virtual_gpus=virtual_gpus)
+        self.engine.make_interruptible()
         self._ctx: Optional[_Ctx] = None
         if device == "cuda":
             from luatorch.backend import real_gpus_possible

@@ -16,6 +16,8 @@ import sys
 import time
 from typing import Any, Callable, List, Optional
 
+from luatorch import interrupt
+
 # results are printed by `__luatorch_show` when the th prelude sets trepl's printer there,
 # else by Lua's print
 _ECHO = """
@@ -91,12 +93,10 @@ def evaluate(rt: Any, code: str, err: Callable[[str], None]) -> None:
 
     source, echo = compile_line(rt, code)
     try:
-        loader = rt.lua.eval("loadstring")
-        fn, msg = (loader(source, "=stdin"), None)
-        if isinstance(fn, tuple):
-            fn, msg = fn[0], fn[1]
-        if fn is None:
-            err(str(msg))
+        try:
+            fn = rt.load(source, "=stdin")
+        except LuaError as e:
+            err(e.message)
             return
         if source.startswith("local pack = ..."):
             rt.call(rt.lua.eval(_ECHO), fn, echo)
@@ -247,6 +247,7 @@ def loop(rt: Any) -> None:
     colors = tty and os.environ.get("NO_COLOR", "") == ""
     rt.require("trepl")
     rt.call(rt.lua.eval("function(...) " + _SETUP + " end"), colors)
+    rt.make_interruptible()
 
     def err(msg: str) -> None:
         sys.stdout.flush()
@@ -273,6 +274,7 @@ def loop(rt: Any) -> None:
             return
         if not text:
             continue
+        interrupt.rearm()
         start = time.perf_counter()
         if text.startswith("$"):
             shell(rt, text[1:].strip(), err)

@@ -147,8 +147,28 @@ def _virtual_gpus(n: Optional[int]) -> int:
     return n
 
 
+# NOTE: a count hook, set by the thread running Lua, is how an interpreted pure-Lua loop sees
+# Ctrl-C (luatorch/interrupt.py).  Our own glue ('=[luatorch]') is never interrupted, so the
+# error handler and the call wrapper always finish; a script that catches the error with
+# pcall is interrupted again at the next check until the call returns.
+_INTERRUPT_HOOK = r"""
+local addr = ...
+local ffi = require 'ffi'
+local flag = ffi.cast('volatile uint8_t *', addr)
+local getinfo, error = debug.getinfo, error
+debug.sethook(function()
+   if flag[0] == 0 then return end
+   if getinfo(2, 'S').source == '=[luatorch]' then return end
+   flag[0] = 2
+   error('interrupted', 2)
+end, '', 1000)
+"""
+
+
 class Runtime:
     """One LuaJIT state with the torch package reachable through `require`."""
+
+    interruptible = False
 
     def __init__(self, script_dir: Optional[str] = None, load_torch: bool = True,
                  extra_paths: Iterable[str] = (), virtual_gpus: Optional[int] = None):
@@ -197,6 +217,28 @@ class Runtime:
         if load_torch:
             self.require("torch")
 
+    def make_interruptible(self) -> None:
+        """Let Ctrl-C stop interpreted pure-Lua loops (the prompt, the Python API).
+
+        Chunks run by `execute` are then kept out of the JIT compiler (the functions they
+        define are not), so that a loop typed at the prompt stays interruptible.
+        """
+        if self.interruptible:
+            return
+        if _interrupt.enable_watcher():
+            self.lua.execute(_INTERRUPT_HOOK, _interrupt.flag_address(), name="=[luatorch]")
+            self._nojit = self.lua.eval("function(f) jit.off(f) return f end",
+                                        name="=[luatorch]")
+            self.interruptible = True
+
+    def load(self, code: str, name: str = "=(command line)") -> Any:
+        """Compile a chunk (kept interpreted when the runtime is interruptible)."""
+        loader = self.lua.eval("loadstring")
+        fn, err = self._unpack3(loader(code, name))[:2]
+        if fn is None:
+            raise LuaError(str(err))
+        return self._nojit(fn) if self.interruptible else fn
+
     def require(self, name: str) -> Any:
         """`require(name)` in this runtime."""
         return self.call(self.lua.eval("require"), name)
@@ -229,11 +271,7 @@ class Runtime:
 
     def execute(self, code: str, name: str = "=(command line)") -> Any:
         """Run a chunk of Lua source; returns its results."""
-        loader = self.lua.eval("loadstring")
-        fn, err = self._unpack3(loader(code, name))[:2]
-        if fn is None:
-            raise LuaError(str(err))
-        return self.call(fn)
+        return self.call(self.load(code, name))
 
     def eval(self, expr: str) -> Any:
         """Evaluate a Lua expression."""

@@ -68,3 +68,52 @@ def test_ctrl_c_outside_lua_is_pythons_own():
     with pytest.raises(KeyboardInterrupt):
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(1)
+
+
+@pytest.mark.parametrize("body", [
+    "while true do end",
+    "local t = {} for i = 1, 1e15 do t[i % 10 + 1] = i end",
+    "while true do pcall(function() error('x') end) end",     # the script's pcall catches
+    "for i = 1, 1e15 do local s = ('x'):rep(i % 5) end",     # calls that leave the JIT's traces
+])
+def test_python_api_stops_pure_lua_loops(tmp_path, body):
+    prog = (
+        "import luatorch\n"
+        "rt = luatorch.Runtime()\n"
+        "print('ready', flush=True)\n"
+        "try:\n"
+        f"    rt.execute({body!r})\n"
+        "except KeyboardInterrupt:\n"
+        "    print('KeyboardInterrupt')\n"
+        "print(rt.eval('1 + 2'))\n"
+    )
+    rc, took, out, err = _interrupt([sys.executable, "-c", prog], tmp_path)
+    assert rc == 0, err
+    assert out.split() == ["KeyboardInterrupt", "3"]
+    assert took < 5
+
+
+def test_python_api_compiled_loop_ends_on_a_second_ctrl_c(tmp_path):
+    # a hot loop inside a function is machine code that never checks the hook: the first
+    # Ctrl-C cannot stop it, the second ends the process as LuaJIT's own interpreter does
+    prog = (
+        "import luatorch\n"
+        "rt = luatorch.Runtime()\n"
+        "rt.execute('function spin() local n = 0 while true do n = n + 1 end end')\n"
+        "print('ready', flush=True)\n"
+        "rt.execute('spin()')\n"
+    )
+    p = subprocess.Popen([sys.executable, "-c", prog], cwd=tmp_path, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        assert b"ready" in p.stdout.readline()
+        time.sleep(0.3)
+        p.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert p.poll() is None
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=20)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130 and err.decode().strip() == "interrupted"

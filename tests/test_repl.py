@@ -97,6 +97,13 @@ def test_terminal_session(tmp_path):
         t.expect("interrupted")
         t.send("print('after' .. 1)\r")
         t.expect("after1")
+        # a loop of pure Lua typed at the prompt: the interpreter's hook stops it
+        t.send("local n = 0 while true do n = n + 1 end\r")
+        time.sleep(1.0)
+        os.kill(t.p.pid, signal.SIGINT)
+        t.expect("interrupted")
+        t.send("print('again' .. 2)\r")
+        t.expect("again2")
         t.send("exit\r")
         t.p.wait(timeout=20)
     finally:
