@@ -15,5 +15,6 @@ package.loaded.cutorch = cutorch
 require 'cutorch.Tensor'
 require 'cutorch.device'
 require 'cutorch.graph'
+require 'cutorch.host'
 
 return cutorch

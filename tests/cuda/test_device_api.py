@@ -190,3 +190,31 @@ def test_bad_virtual_memory_setting_is_refused(monkeypatch):
     monkeypatch.setenv("LUATORCH_VIRTUAL_GPU_MEMORY", "lots")
     with pytest.raises(ValueError, match="LUATORCH_VIRTUAL_GPU_MEMORY"):
         virtual.make(1)
+
+
+def test_host_tensors_peer_access_and_allocator(crt):
+    """The rest of cutorch's README API (fb.resnet.torch's train.lua stopped at
+    createCudaHostTensor)."""
+    crt.execute("""
+      h = cutorch.createCudaHostTensor(2, 3)
+      hl = cutorch.createCudaHostLongTensor(torch.LongStorage{4})
+      p12 = cutorch.getPeerToPeerAccess(1, 2)
+      cutorch.setPeerToPeerAccess(1, 2, false)
+      p12off, p21 = cutorch.getPeerToPeerAccess(1, 2), cutorch.getPeerToPeerAccess(2, 1)
+      cutorch.setPeerToPeerAccess(1, 2, true)
+      cutorch.setKernelPeerToPeerAccess(true)
+      kp = cutorch.getKernelPeerToPeerAccess()
+      cutorch.reserveStreams(2) cutorch.setStream(2) cutorch.setDefaultStream()
+      s = cutorch.getStream()
+    """)
+    assert crt.eval("torch.type(h)") == "torch.FloatTensor"
+    assert crt.eval("h:dim() == 2 and h:size(1) == 2 and h:size(2) == 3")
+    assert crt.eval("torch.type(hl)") == "torch.LongTensor" and crt.eval("hl:nElement()") == 4
+    assert crt.eval("p12") is True and crt.eval("p12off") is False and crt.eval("p21") is True
+    assert crt.eval("kp") is True and crt.eval("s") == 0
+    assert crt.eval("cutorch.isCachingAllocatorEnabled()") is True
+    assert crt.eval("tostring(cutorch.getState())") == "cutorch.State"
+    with pytest.raises(LuaError, match=r"invalid device ordinal \(device 3; there are 2 GPUs\)"):
+        crt.eval("cutorch.getPeerToPeerAccess(1, 3)")
+    with pytest.raises(LuaError, match="bad argument #2 to 'createCudaHostFloatTensor'"):
+        crt.eval("cutorch.createCudaHostFloatTensor(2, 'x')")
