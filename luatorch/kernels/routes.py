@@ -205,7 +205,12 @@ class PlanCache:
                 "declined": len(self.declined)}
 
 
-plans = PlanCache(int(os.environ.get("LUATORCH_CUDNN_PLANS", "512")))
+def _env_int(name: str, default: int) -> int:
+    v = os.environ.get(name, "").strip()
+    return int(v) if v.isdigit() and int(v) > 0 else default
+
+
+plans = PlanCache(_env_int("LUATORCH_CUDNN_PLANS", 512))
 
 
 def describe() -> Dict[str, Any]:

@@ -247,3 +247,40 @@ def test_a_step_reading_its_loss_back_falls_back_to_eager_for_good():
     assert "cannot be captured" in s["reason"]
     losses = [r.eval(f"losses[{i}]") for i in range(1, 7)]
     assert len(set(losses)) == 1 and losses[0] > 0
+
+
+# -- the optimizers ask the fused route for GPU tensors only --------------------------------------
+@pytest.mark.parametrize("algo, config", [("sgd", "{learningRate = 0.1, momentum = 0.9}"),
+                                          ("adam", "{learningRate = 0.01}")])
+def test_optim_asks_the_fused_route_for_gpu_tensors_and_falls_back_on_virtual_ones(
+        monkeypatch, algo, config):
+    from luatorch.kernels import fused
+
+    asked = []
+    real = fused.EXPORTS[f"optim_{algo}_fused"]
+
+    def spy(x, *rest):
+        asked.append(x.storage.device.index)
+        return real(x, *rest)
+
+    monkeypatch.setitem(fused.EXPORTS, f"optim_{algo}_fused", spy)
+    backend.configure_gpus(1)
+    r = Runtime(virtual_gpus=1)
+    r.execute(f"""
+       require 'cutorch'
+       require 'optim'
+       function train(ttype)
+          torch.manualSeed(2)
+          local x = torch.FloatTensor(50):normal():type(ttype)
+          local g = x.new(50)
+          local function feval(p) g:copy(p):mul(2); return 0, g end
+          local config = {config}
+          for i = 1, 4 do optim.{algo}(feval, x, config) end
+          return x:double()
+       end
+       cpu, gpu = train('torch.FloatTensor'), train('torch.CudaTensor')
+    """)
+    # sgd's first step fills its momentum buffer itself; adam asks from the first step
+    assert asked == [0] * (3 if algo == "sgd" else 4)
+    np.testing.assert_array_equal(r.eval("torch._handle(cpu)").a, r.eval("torch._handle(gpu)").a)
+    backend.configure_gpus(0)
