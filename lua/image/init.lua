@@ -8,8 +8,10 @@
 --    crop([dst,] src, x1, y1 [, x2, y2]) | crop([dst,] src, 'c'|'tl'|'tr'|'bl'|'br', w, h)
 --    scale(src, w, h [, mode]) | scale(src, size [, mode]) | scale(dst, src [, mode])
 --    rotate([dst,] src, theta [, 'simple'|'bilinear'])   translate([dst,] src, x, y)
---    hflip vflip flip   rgb2yuv yuv2rgb rgb2y rgb2hsl rgb2hsv rgb2lab
---    gaussian gaussian1D lcn minmax toDisplayTensor display drawText
+--    hflip vflip flip   polar logpolar   warp affinetransform   convolve erode dilate
+--    rgb2yuv yuv2rgb rgb2y rgb2hsl hsl2rgb rgb2hsv hsv2rgb rgb2lab lab2rgb rgb2nrgb y2jet
+--    gaussian gaussian1D laplacian gaussianpyramid colormap jetColormap lcn
+--    minmax toDisplayTensor display window drawText drawRect   lena fabio (Torch7's own files)
 require 'torch'
 
 image = image or {}
@@ -23,6 +25,8 @@ local img_save, img_compress, img_size = door.img_save, door.img_compress, door.
 local img_scale, img_rotate, img_translate = door.img_scale, door.img_rotate, door.img_translate
 local img_flip, img_color, img_lcn = door.img_flip, door.img_color, door.img_lcn
 local img_draw_text, img_abspath = door.img_draw_text, door.img_abspath
+local img_draw_rect, img_colorize = door.img_draw_rect, door.img_colorize
+local img_warp, img_affine, img_polar = door.img_warp, door.img_affine, door.img_polar
 
 local function isTensor(x) return torch.isTensor(x) end
 
@@ -215,8 +219,90 @@ image.hflip = flipper('hflip', function(src) return src:dim() end)
 image.vflip = flipper('vflip', function(src) return src:dim() - 1 end)
 image.flip = flipper('flip', function(_, dim) return dim end)
 
+local function usage(fname, forms)
+   error(string.format('image.%s: incorrect arguments, expected %s', fname, forms), 3)
+end
+
+-- polar(src [, interp [, mode]]) | polar(dst, src [, interp [, mode]]), as Torch7 tells
+-- them apart: by the count and whether the second argument is a string
+local function polarFn(fname, log)
+   return function(...)
+      local n, a, b, c, d = select('#', ...), ...
+      local dst, src, interp, mode
+      if n == 4 then dst, src, interp, mode = a, b, c, d
+      elseif n == 3 and type(b) == 'string' then src, interp, mode = a, b, c
+      elseif n == 3 then dst, src, interp = a, b, c
+      elseif n == 2 and type(b) == 'string' then src, interp = a, b
+      elseif n == 2 then dst, src = a, b
+      elseif n == 1 then src = a
+      else usage(fname, "([dst,] src [, 'simple'|'bilinear' [, 'valid'|'full']])") end
+      checkImage(src, fname, dst and 2 or 1)
+      interp, mode = interp or 'simple', mode or 'valid'
+      if mode ~= 'valid' and mode ~= 'full' then
+         error('image.' .. fname .. ': mode must be one of: valid | full', 2)
+      end
+      if interp ~= 'simple' and interp ~= 'bilinear' then
+         error('image.' .. fname .. ': interpolation must be one of: simple | bilinear', 2)
+      end
+      local h, w
+      if dst then
+         if dst:dim() ~= src:dim() then
+            error('image.' .. fname .. ': src and dst depths do not match', 2)
+         end
+         h, w = hw(dst)
+      else
+         h, w = hw(src)
+         h = math.max(h, w)
+         w = h
+      end
+      return into(dst, wrapany(img_polar(handle(src), h, w, interp, mode == 'full', log)))
+   end
+end
+image.polar = polarFn('polar', false)
+image.logpolar = polarFn('logpolar', true)
+
+-- the trailing (mode, offset-or-translation, clamp_mode, pad_value) of warp and
+-- affinetransform, after src and its field or matrix
+local function warpTail(fname, args, first, n)
+   local mode, extra, clamp, pad = args[first], args[first + 1], args[first + 2], args[first + 3]
+   if n >= first + 4 then usage(fname, '([dst,] src, field [, mode, offset, clamp_mode, pad_val])') end
+   if n >= first + 3 and clamp ~= 'pad' then
+      error('pad_value can only be specified if clamp_mode = "pad"', 3)
+   end
+   return mode or 'bilinear', extra, clamp or 'clamp', pad or 0
+end
+
+local function warpArgs(fname, ...)
+   local args, n = {...}, select('#', ...)
+   if n < 2 then usage(fname, '([dst,] src, field [, mode, offset, clamp_mode, pad_val])') end
+   local dst, src, field, first
+   if n == 2 or type(args[3]) == 'string' then
+      src, field, first = args[1], args[2], 3
+   else
+      dst, src, field, first = args[1], args[2], args[3], 4
+   end
+   checkImage(src, fname, dst and 2 or 1)
+   checkImage(field, fname, dst and 3 or 2)
+   return dst, src, field, warpTail(fname, args, first, n)
+end
+
+function image.warp(...)
+   local dst, src, field, mode, offset, clamp, pad = warpArgs('warp', ...)
+   if offset == nil then offset = true end
+   return into(dst, wrapany(img_warp(handle(src), handle(field), mode, offset and true or false,
+      clamp, pad)))
+end
+
+function image.affinetransform(...)
+   local dst, src, matrix, mode, t, clamp, pad = warpArgs('affinetransform', ...)
+   t = t or {0, 0}
+   return into(dst, wrapany(img_affine(handle(src), handle(matrix), mode, t[1], t[2], clamp,
+      pad)))
+end
+
 ------------------------------------------------------------------ colour
-for _, name in ipairs({'rgb2yuv', 'yuv2rgb', 'rgb2y', 'rgb2hsl', 'rgb2hsv', 'rgb2lab'}) do
+for _, name in ipairs({'rgb2yuv', 'yuv2rgb', 'rgb2y', 'rgb2hsl', 'hsl2rgb', 'rgb2hsv', 'hsv2rgb',
+                       'rgb2lab', 'lab2rgb', 'rgb2nrgb'}) do
    image[name] = function(...)
       local args = {...}
       local dst
@@ -224,6 +310,55 @@ for _, name in ipairs({'rgb2yuv', 'yuv2rgb', 'rgb2y', 'rgb2hsl', 'rgb2hsv', 'rgb
       checkImage(args[1], name, 1)
       return into(dst, wrapany(img_color(handle(args[1]), name)))
    end
+end
+
+-- a jet (blue, cyan, yellow, red) map of n colours, n x 3 in [0, 1]
+function image.jetColormap(n)
+   local map = torch.Tensor(n, 3)
+   for i = 1, n do
+      local v = 4 * i / n
+      map[i][1] = math.max(math.min(v - 1.5, 4.5 - v, 1), 0)
+      map[i][2] = math.max(math.min(v - 0.5, 3.5 - v, 1), 0)
+      map[i][3] = math.max(math.min(v + 0.5, 2.5 - v, 1), 0)
+   end
+   return map
+end
+
+-- n distinct colours, n x 3: hue steps 39 degrees round the wheel, saturation cycles
+-- through 0.3..1 by ninths, lightness 0.5
+function image.colormap(n)
+   local map = torch.Tensor(n, 3)
+   local satf = 0          -- summed step by step, as Torch7 did, so fmod sees the same values
+   for i = 1, n do
+      local hue = math.fmod((i - 1) * 39, 360) / 60
+      local sat = math.fmod(satf, 0.7) + 0.3
+      satf = satf + 1 / 9
+      local c = sat                                  -- chroma at lightness 0.5
+      local x = c * (1 - math.abs(math.fmod(hue, 2) - 1))
+      local sector = math.floor(hue)
+      local rgb = ({[0] = {c, x, 0}, {x, c, 0}, {0, c, x}, {0, x, c}, {x, 0, c}, {c, 0, x}})[sector]
+      for k = 1, 3 do map[i][k] = rgb[k] + 0.5 - c / 2 end
+   end
+   return map
+end
+
+-- levels 1..L of a greyscale image (H x W, 1 x H x W or a vector) as a 3-channel jet heat map
+function image.y2jet(...)
+   local n, a, b = select('#', ...), ...
+   local dst, src
+   if n == 2 then dst, src = a, b elseif n == 1 then src = a else
+      usage('y2jet', '([dst,] src)')
+   end
+   checkImage(src, 'y2jet', dst and 2 or 1)
+   if src:dim() == 3 and src:size(1) == 1 then src = src[1] end
+   if src:dim() == 1 then src = src:view(1, src:size(1)) end
+   local map = image.jetColormap(src:max())
+   if torch.type(src) == 'torch.ByteTensor' then
+      map = map:mul(255):round():clamp(0, 255):byte()
+   else
+      map = map:typeAs(src)
+   end
+   return into(dst, wrapany(img_colorize(handle(src - 1), handle(map))))
 end
 
 ------------------------------------------------------------------ kernels
@@ -282,6 +417,115 @@ function image.gaussian1D(...)
    end
    if a.normalize then g:div(g:sum()) end
    return g
+end
+
+-- a Laplacian-of-Gaussian kernel, height x width, same arguments as image.gaussian
+-- NOTE: sigma defaults to 0.1 as Torch7's code had it (its doc said 0.25), and rows are measured
+-- against the horizontal mean and sigma, as in Torch7 (the two agree for square kernels)
+function image.laplacian(...)
+   local a = unpackArgs({...},
+      {'size', 'sigma', 'amplitude', 'normalize', 'width', 'height', 'sigma_horz', 'sigma_vert',
+       'mean_horz', 'mean_vert'},
+      {size = 3, sigma = 0.1, amplitude = 1, normalize = false, width_from = 'size',
+       height_from = 'size', sigma_horz_from = 'sigma', sigma_vert_from = 'sigma',
+       mean_horz = 0.5, mean_vert = 0.5})
+   local h, w = a.height, a.width
+   local cu, cv = a.mean_horz * w + 0.5, a.mean_vert * h + 0.5
+   local k = torch.Tensor(h, w)
+   for i = 1, h do
+      for j = 1, w do
+         local q = ((i - cu) / (a.sigma_horz * w)) ^ 2 / 2 + ((j - cv) / (a.sigma_vert * h)) ^ 2 / 2
+         k[i][j] = (1 - q) * a.amplitude * math.exp(-q)
+      end
+   end
+   if a.normalize then k:div(k:sum()) end
+   return k
+end
+
+-- convolve([dst,] src, kernel [, 'valid'|'full'|'same']): torch.conv2, a 2D kernel applied to
+-- every plane of a 3D image; 'same' keeps the centre src-sized part of the full result
+function image.convolve(...)
+   local n, a, b, c, d = select('#', ...), ...
+   local dst, src, kernel, mode
+   if n == 4 then dst, src, kernel, mode = a, b, c, d
+   elseif n == 3 and type(c) == 'string' then src, kernel, mode = a, b, c
+   elseif n == 3 then dst, src, kernel = a, b, c
+   elseif n == 2 then src, kernel = a, b
+   else usage('convolve', "([dst,] src, kernel [, 'full'|'valid'|'same'])") end
+   checkImage(src, 'convolve', dst and 2 or 1)
+   checkImage(kernel, 'convolve', dst and 3 or 2)
+   if mode ~= nil and mode ~= 'valid' and mode ~= 'full' and mode ~= 'same' then
+      error('image.convolve: mode has to be one of: full | valid | same', 2)
+   end
+   kernel = kernel:typeAs(src)
+   if kernel:dim() == 2 and src:dim() == 3 then
+      local kh, kw = kernel:size(1), kernel:size(2)
+      kernel = kernel:view(1, kh, kw):expand(src:size(1), kh, kw):contiguous()
+   end
+   local res = torch.conv2(src, kernel, (mode == 'full' or mode == 'same') and 'F' or 'V')
+   if mode == 'same' then
+      local cx = res:dim()
+      local cy = cx - 1
+      res = res:narrow(cy, math.ceil(kernel:size(cy) / 2), src:size(cy))
+               :narrow(cx, math.ceil(kernel:size(cx) / 2), src:size(cx))
+   end
+   return into(dst, res)
+end
+
+-- a list of the image at each scale: each level is the previous one (src first) blurred by a
+-- 3x3 Gaussian and resampled ('simple') to src's size times its scale
+function image.gaussianpyramid(...)
+   local n, a, b, c = select('#', ...), ...
+   local dst, src, scales
+   if n == 3 then dst, src, scales = a, b, c
+   elseif n == 2 then dst, src, scales = {}, a, b
+   else usage('gaussianpyramid', '([dst,] src, scales)') end
+   checkImage(src, 'gaussianpyramid', n == 3 and 2 or 1)
+   if src:dim() ~= 2 and src:dim() ~= 3 then
+      error('image.gaussianpyramid: src image must be 2D or 3D', 2)
+   end
+   local h, w = hw(src)
+   local k = image.gaussian{width = 3, normalize = true}:typeAs(src)
+   local prev = src
+   for i = 1, #scales do
+      local sh, sw = math.floor(h * scales[i]), math.floor(w * scales[i])
+      dst[i] = dst[i] or src.new()
+      if src:dim() == 3 then dst[i]:resize(src:size(1), sh, sw) else dst[i]:resize(sh, sw) end
+      if scales[i] == 1 then
+         dst[i]:copy(prev)
+      else
+         image.scale(dst[i], prev, 'simple')
+      end
+      prev = image.convolve(dst[i], k, 'same')
+   end
+   return dst
+end
+
+-- binary morphology on an H x W image of 0s and 1s with an odd-sized kernel of 0s and 1s;
+-- outside the image counts as `pad`
+local function morphology(fname, im, kern, pad, hit)
+   checkImage(im, fname, 1)
+   if im:dim() ~= 2 then error('image.' .. fname .. ': a 2D (H x W) image expected', 3) end
+   kern = (kern or torch.ones(3, 3)):typeAs(im)
+   if kern:dim() ~= 2 or kern:size(1) % 2 == 0 or kern:size(2) % 2 == 0 then
+      error('image.' .. fname .. ': a 2D kernel with odd dimensions expected', 3)
+   end
+   local ph, pw = (kern:size(1) - 1) / 2, (kern:size(2) - 1) / 2
+   local padded = im.new(im:size(1) + 2 * ph, im:size(2) + 2 * pw):fill(pad)
+   padded:narrow(1, ph + 1, im:size(1)):narrow(2, pw + 1, im:size(2)):copy(im)
+   return hit(padded, kern):typeAs(im)
+end
+
+function image.erode(im, kern, pad)
+   return morphology('erode', im, kern, pad or 1, function(padded, k)
+      return torch.conv2(padded, k):eq(k:sum())
+   end)
+end
+
+function image.dilate(im, kern, pad)
+   return morphology('dilate', im, kern, pad or 0, function(padded, k)
+      return torch.xcorr2(padded, k):gt(0)      -- Torch7 convolves with the flipped kernel
+   end)
 end
 
 function image.lcn(im, ker)
@@ -360,6 +604,12 @@ end
 
 local displayed = 0
 
+-- where display and window write: $LUATORCH_DISPLAY/<what><n>.png, else the current folder
+local function outFile(what, n)
+   local dir = os.getenv('LUATORCH_DISPLAY')
+   return (dir and (dir .. '/') or '') .. what .. n .. '.png'
+end
+
 function image.display(...)
    local args = {...}
    local o = args
@@ -378,14 +628,33 @@ function image.display(...)
       shown = image.scale(shown, math.max(1, math.floor(w * zoom)),
          math.max(1, math.floor(h * zoom)), 'simple')
    end
-   displayed = displayed + 1
-   local file = o.file or os.getenv('LUATORCH_DISPLAY') and
-      (os.getenv('LUATORCH_DISPLAY') .. '/display' .. displayed .. '.png') or
-      ('display' .. displayed .. '.png')
+   local win = o.win
+   local file = o.file or (type(win) == 'table' and win.file) or (type(win) == 'string' and win)
+   if not file then
+      displayed = displayed + 1
+      file = outFile('display', displayed)
+   end
    image.save(file, shown)
    print(string.format('image.display: %s written to %s (no window)',
       o.legend or 'image', img_abspath(file)))
+   if type(win) == 'table' then return win end
    return file
+end
+
+-- image.window([hook_resize, hook_mousepress, hook_mousedoublepress]): Torch7's qt window is a
+-- PNG file here: a blank 640x480 canvas now, which image.display{win = w} later draws over.
+-- The hooks are kept but never called (a file has no events).
+local windows = 0
+local Window = {__tostring = function(w) return 'image.window: ' .. w.file end}
+Window.__index = Window
+
+function image.window(hook_resize, hook_mousepress, hook_mousedoublepress)
+   windows = windows + 1
+   local win = setmetatable({file = outFile('window', windows), hook_resize = hook_resize,
+      hook_mousepress = hook_mousepress, hook_mousedoublepress = hook_mousedoublepress}, Window)
+   image.save(win.file, torch.zeros(3, 480, 640))
+   print(string.format('image.window: %s written (no window)', img_abspath(win.file)))
+   return win, win
 end
 
 function image.drawText(src, text, x, y, opts)
@@ -399,5 +668,45 @@ function image.drawText(src, text, x, y, opts)
    end
    return res
 end
+
+
+function image.drawRect(src, x1, y1, x2, y2, opts)
+   if not (isTensor(src) and src:dim() == 3 and src:size(1) == 3) then
+      error('image.drawRect: input image has to be a 3D tensor of shape 3 x H x W', 2)
+   end
+   opts = opts or {}
+   local out = opts.inplace and src or src:clone()
+   if not (x1 and y1 and x2 and y2) then return out end
+   img_draw_rect(handle(out), x1, y1, x2, y2, opts.lineWidth or 1, opts.color or {255, 0, 0})
+   return out
+end
+
+------------------------------------------------------------------ Torch7's pictures
+-- image.lena (Grace Hopper since 2016) and image.fabio are photographs that Torch7's image
+-- package shipped; they are not ours to redistribute.  They are read from a Torch7 install
+-- (its image/assets folder, found on package.path) or from $LUATORCH_IMAGE_ASSETS.
+local function asset(fname, file, depth)
+   local dirs = {}
+   local env = os.getenv('LUATORCH_IMAGE_ASSETS')
+   if env then dirs[#dirs + 1] = env end
+   for template in package.path:gmatch('[^;]+') do
+      local dir = template:match('^(.*)/%?/init%.lua$')
+      if dir then dirs[#dirs + 1] = dir .. '/image/assets' end
+   end
+   for _, dir in ipairs(dirs) do
+      local path = dir .. '/' .. file
+      local f = io.open(path, 'rb')
+      if f then
+         f:close()
+         return image.load(path, depth)
+      end
+   end
+   error(string.format('image.%s: %s is a photograph shipped with Torch7\'s image package, ' ..
+      'not with luatorch (it is not ours to redistribute); point LUATORCH_IMAGE_ASSETS at a ' ..
+      'folder holding it (Torch7\'s image/assets)', fname, file), 3)
+end
+
+function image.lena() return asset('lena', 'grace_hopper_512.jpg', 3) end
+function image.fabio() return asset('fabio', 'fabio.jpg', 1) end
 
 return image

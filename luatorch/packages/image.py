@@ -358,6 +358,175 @@ def img_flip(src: Tensor, dim: int) -> Tensor:
     return Tensor.from_array(np.flip(a, axis=dim - 1), dtype=a.dtype)
 
 
+# -- warps and polar maps --------------------------------------------------------------------
+
+_WARP_MODES = {"simple": 0, "bilinear": 1, "bicubic": 2, "lanczos": 3}
+
+
+def _cubic(p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, p3: np.ndarray,
+           x: np.ndarray) -> np.ndarray:
+    """Catmull-Rom through p1 (x = 0) and p2 (x = 1)."""
+    return p1 + 0.5 * x * ((p2 - p0) + x * ((2 * p0 - 5 * p1 + 4 * p2 - p3)
+                                            + x * (3 * (p1 - p2) + p3 - p0)))
+
+
+def _lanczos(d: np.ndarray, rad: int = 3) -> np.ndarray:
+    d = np.abs(d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = rad * np.sin(np.pi * d) * np.sin(np.pi * d / rad) / (np.pi * np.pi * d * d)
+    return np.where(d < 1e-6, 1.0, np.where(d > rad, 0.0, v))
+
+
+def _warp(a: np.ndarray, iy: np.ndarray, ix: np.ndarray, mode: str, pad: bool,
+          pad_value: float) -> np.ndarray:
+    """Sample C x H x W `a` at the (iy, ix) positions (float32, as Torch7 computes them)."""
+    if mode not in _WARP_MODES:
+        raise TorchError("image.warp: Incorrect arguments (mode is not lanczos | bicubic | "
+                         "bilinear | simple)!")
+    c, h, w = a.shape
+    flat = a.reshape(c, h * w)
+    off = (iy < 0) | (iy > h - 1) | (ix < 0) | (ix > w - 1)
+    ix = np.clip(ix, 0, w - 1)
+    iy = np.clip(iy, 0, h - 1)
+    work = np.float64 if a.dtype == np.float64 else np.float32
+
+    def at(yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
+        return flat[:, (yy * w + xx).reshape(-1)].reshape((c,) + yy.shape).astype(work)
+
+    if mode == "simple":
+        out = at(np.floor(iy + 0.5).astype(np.int64), np.floor(ix + 0.5).astype(np.int64))
+        out = out.astype(a.dtype)
+    elif mode == "bilinear":
+        x0, y0 = np.floor(ix).astype(np.int64), np.floor(iy).astype(np.int64)
+        fx, fy = (ix - x0).astype(work), (iy - y0).astype(work)
+        x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+        out = (at(y0, x0) * ((1 - fx) * (1 - fy)) + at(y0, x1) * (fx * (1 - fy))
+               + at(y1, x0) * ((1 - fx) * fy) + at(y1, x1) * (fx * fy))
+        out = _new(out, a.dtype).a if a.dtype == np.uint8 else out
+    elif mode == "bicubic":
+        x0, y0 = np.floor(ix).astype(np.int64), np.floor(iy).astype(np.int64)
+        fx, fy = (ix - x0).astype(work), (iy - y0).astype(work)
+        rows = []
+        for i in range(4):              # neighbours off the image read as the pad value
+            yy = y0 + i - 1
+            ps = []
+            for j in range(4):
+                xx = x0 + j - 1
+                inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
+                v = at(np.clip(yy, 0, h - 1), np.clip(xx, 0, w - 1))
+                ps.append(np.where(inside, v, work(pad_value)))
+            rows.append(_cubic(*ps, fx))
+        out = _cubic(*rows, fy)
+        out = _new(out, a.dtype).a if a.dtype == np.uint8 else out
+    else:
+        x0, y0 = np.floor(ix).astype(np.int64), np.floor(iy).astype(np.int64)
+        offs = range(-2, 4)
+        lu = [_lanczos(ix - (x0 + k)).astype(np.float32) for k in offs]
+        lv = [_lanczos(iy - (y0 + k)).astype(np.float32) for k in offs]
+        total = sum(u * v for u in lu for v in lv)
+        acc = np.zeros((c,) + ix.shape, dtype=work)
+        for i, k in enumerate(offs):
+            xx = np.clip(x0 + k, 0, w - 1)
+            for j, m in enumerate(offs):
+                acc += at(np.clip(y0 + m, 0, h - 1), xx) * (lu[i] * lv[j])
+        out = acc / total
+        out = _new(out, a.dtype).a if a.dtype == np.uint8 else out
+    if pad:
+        out = np.where(off, np.asarray(pad_value).astype(a.dtype), out)
+    return np.ascontiguousarray(out.astype(a.dtype, copy=False))
+
+
+def _three(src: Tensor, fname: str) -> np.ndarray:
+    a = src.a
+    if a.ndim == 2:
+        return a[None]
+    if a.ndim != 3:
+        raise TorchError(f"image.{fname}: src not 2 or 3 dimensional (got {a.ndim} dimensions)")
+    return a
+
+
+def _clamp_mode(clamp: str) -> bool:
+    if str(clamp) not in ("clamp", "pad"):
+        raise TorchError("image.warp: Incorrect arguments (clamp_mode is not clamp | pad)!")
+    return str(clamp) == "pad"
+
+
+def img_warp(src: Tensor, field: Tensor, mode: str, offset: bool, clamp: str,
+             pad_value: float) -> Tensor:
+    """image.warp: sample `src` at the (y, x) flow `field` (2 x H x W), plus each pixel's own
+    position when `offset`; samples off the image clamp to the border or take `pad_value`."""
+    a = _three(src, "warp")
+    f = field.a
+    if f.ndim != 3 or f.shape[0] != 2:
+        raise TorchError("image.warp: the flow field should be 2 x H x W")
+    oh, ow = f.shape[1:]
+    yy, xx = np.mgrid[0:oh, 0:ow].astype(np.float32)
+    fy, fx = f[0].astype(np.float32), f[1].astype(np.float32)
+    iy, ix = (yy + fy, xx + fx) if offset else (fy, fx)
+    out = _warp(a, iy, ix, str(mode), _clamp_mode(clamp), float(pad_value))
+    return Tensor.wrap(out if src.a.ndim == 3 else out[0])
+
+
+def img_affine(src: Tensor, matrix: Tensor, mode: str, ty: float, tx: float, clamp: str,
+               pad_value: float) -> Tensor:
+    """image.affinetransform: each pixel p reads the source at c + M (p - c) - t, with c the
+    image centre, M the 2 x 2 (y, x) `matrix` and t = (ty, tx)."""
+    a = _three(src, "affinetransform")
+    m = np.asarray(matrix.a, dtype=np.float64)
+    if m.shape != (2, 2):
+        raise TorchError("image.affinetransform: a 2 x 2 matrix expected")
+    h, w = a.shape[1:]
+    cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    dy, dx = yy - cy, xx - cx
+    # the field Torch7 builds (centre-relative grid minus its image under M), then offset
+    fy = (-dy) - (m[0, 0] * -dy + m[0, 1] * -dx) - float(ty)
+    fx = (-dx) - (m[1, 0] * -dy + m[1, 1] * -dx) - float(tx)
+    iy = yy.astype(np.float32) + fy.astype(np.float32)
+    ix = xx.astype(np.float32) + fx.astype(np.float32)
+    out = _warp(a, iy, ix, str(mode), _clamp_mode(clamp), float(pad_value))
+    return Tensor.wrap(out if src.a.ndim == 3 else out[0])
+
+
+def img_polar(src: Tensor, dh: int, dw: int, interp: str, full: bool, log: bool) -> Tensor:
+    """image.polar / logpolar: rows are angles (2 pi j / dh), columns radii (linear up to the
+    inner or outer half-diagonal, or exponential for logpolar); off-image samples are 0."""
+    a = _three(src, "logpolar" if log else "polar")
+    c, h, w = a.shape
+    dh, dw = int(dh), int(dw)
+    mid_y, mid_x = np.float32(h / 2.0), np.float32(w / 2.0)
+    m = np.float32(np.sqrt(float(w * w + h * h)) / 2.0) if full else min(mid_x, mid_y)
+    j, i = np.mgrid[0:dh, 0:dw].astype(np.float32)
+    ang = np.float32(2 * np.pi) * j / np.float32(dh)
+    if log:
+        r = np.exp(i * np.float32(np.log(m) / dw))
+    else:
+        r = m * i / np.float32(dw)
+    ry = (r * np.cos(ang) + mid_y).astype(np.float32)
+    rx = (-r * np.sin(ang) + mid_x).astype(np.float32)
+    x0, y0 = np.floor(rx).astype(np.int64), np.floor(ry).astype(np.int64)
+    flat = a.reshape(c, h * w)
+
+    def at(yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
+        ok = (xx >= 0) & (xx < w) & (yy >= 0) & (yy < h)
+        v = flat[:, (np.clip(yy, 0, h - 1) * w + np.clip(xx, 0, w - 1)).reshape(-1)]
+        return np.where(ok.reshape(-1), v, 0).reshape((c,) + yy.shape).astype(np.float64)
+
+    near = at(y0, x0)
+    if str(interp) == "simple":
+        out = near
+    elif str(interp) == "bilinear":
+        fx, fy = rx - x0, ry - y0
+        inside = (x0 >= 0) & (y0 >= 0) & (x0 + 1 < w) & (y0 + 1 < h)
+        bil = (near * ((1 - fx) * (1 - fy)) + at(y0, x0 + 1) * (fx * (1 - fy))
+               + at(y0 + 1, x0) * ((1 - fx) * fy) + at(y0 + 1, x0 + 1) * (fx * fy))
+        out = np.where(inside, bil, near)        # nearest where a neighbour is off the image
+    else:
+        raise TorchError("image.polar: interpolation must be one of: simple | bilinear")
+    out = _new(out, a.dtype).a
+    return Tensor.wrap(out if src.a.ndim == 3 else out[0])
+
+
 # -- colour spaces ---------------------------------------------------------------------------
 
 _YUV = np.array([[0.299, 0.587, 0.114], [-0.14713, -0.28886, 0.436],
@@ -372,11 +541,71 @@ def _rgb(src: Tensor, what: str) -> np.ndarray:
     return a[:3].astype(np.float64)
 
 
+def _hue2rgb(p: np.ndarray, q: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """One channel of HSL to RGB: the hue `t` (wrapped into [0, 1]) on the p..q ramp."""
+    t = np.where(t < 0, t + 1, t)
+    t = np.where(t > 1, t - 1, t)
+    return np.select([t < 1 / 6, t < 1 / 2, t < 2 / 3],
+                     [p + (q - p) * 6 * t, q, p + (q - p) * (2 / 3 - t) * 6], p)
+
+
+def _hsl2rgb(x: np.ndarray) -> np.ndarray:
+    h, s, lum = x
+    q = np.where(lum < 0.5, lum * (1 + s), lum + s - lum * s)
+    p = 2 * lum - q
+    rgb = np.stack([_hue2rgb(p, q, h + 1 / 3), _hue2rgb(p, q, h), _hue2rgb(p, q, h - 1 / 3)])
+    return np.where(s == 0, lum, rgb)              # grey when unsaturated
+
+
+def _hsv2rgb(x: np.ndarray) -> np.ndarray:
+    h, s, v = x
+    i = np.floor(h * 6)
+    f = h * 6 - i
+    p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
+    # NOTE: the sector is i mod 6 as C computes it, so a negative hue gives black, as in Torch7
+    sector = np.where(i < 0, -1, np.mod(i, 6))
+    z = np.zeros_like(v)
+    picks = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]
+    conds = [sector == k for k in range(6)]
+    return np.stack([np.select(conds, [c[ch] for c in picks], z) for ch in range(3)])
+
+
+_XYZ2RGB = np.array([[3.2404542, -1.5371385, -0.4985314],
+                     [-0.9692660, 1.8760108, 0.0415560],
+                     [0.0556434, -0.2040259, 1.0572252]])
+_LAB_EPS, _LAB_K = 216.0 / 24389.0, 24389.0 / 27.0
+_D65_X, _D65_Z = 0.950456, 1.088754
+
+
+def _lab2rgb(x: np.ndarray) -> np.ndarray:
+    lum, a, b = x
+    fy = (lum + 16) / 116
+    fx, fz = fy + a / 500, fy - b / 200
+    cx, cz = fx ** 3, fz ** 3
+    big_x = np.where(cx <= _LAB_EPS, (116 * fx - 16) / _LAB_K, cx) * _D65_X
+    big_y = np.where(lum > _LAB_K * _LAB_EPS, fy ** 3, lum / _LAB_K)
+    big_z = np.where(cz <= _LAB_EPS, (116 * fz - 16) / _LAB_K, cz) * _D65_Z
+    lin = np.tensordot(_XYZ2RGB, np.stack([big_x, big_y, big_z]), axes=1)
+    pos = np.maximum(lin, 0)                       # the power branch only sees positive values
+    return np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * pos ** (1 / 2.4) - 0.055)
+
+
 def img_color(src: Tensor, what: str) -> Tensor:
-    """Colour conversions by name: rgb2yuv yuv2rgb rgb2y rgb2hsl rgb2hsv rgb2lab."""
+    """Colour conversions by name: rgb2yuv yuv2rgb rgb2y rgb2hsl hsl2rgb rgb2hsv hsv2rgb
+    rgb2lab lab2rgb rgb2nrgb."""
     what = str(what)
     dtype = src.a.dtype
     x = _rgb(src, what)
+    if what in ("rgb2lab", "lab2rgb") and dtype == np.uint8:
+        raise TorchError(f"image.{what}: not supported for torch.ByteTensor")
+    if what == "rgb2nrgb":
+        return _new(x / (x.sum(axis=0) + 1e-6), dtype)
+    if what == "lab2rgb":
+        return Tensor.from_array(_lab2rgb(x), dtype=dtype)
+    if what in ("hsl2rgb", "hsv2rgb"):
+        unit = x / 255 if dtype == np.uint8 else x
+        out = (_hsl2rgb if what == "hsl2rgb" else _hsv2rgb)(unit)
+        return _new(out * 255 if dtype == np.uint8 else out, dtype)
     if what in ("rgb2yuv", "yuv2rgb"):
         m = _YUV if what == "rgb2yuv" else _RGB
         return Tensor.from_array(np.tensordot(m, x, axes=1), dtype=dtype)
@@ -488,6 +717,42 @@ def img_draw_text(src: Tensor, text: str, x: int, y: int, color: Any, bg: Any,
     return _new(out, a.dtype)
 
 
+def img_draw_rect(src: Tensor, x1: int, y1: int, x2: int, y2: int, width: int,
+                  color: Any) -> None:
+    """image.drawRect, in place: a `width`-pixel frame from (x1, y1) to (x2, y2), 0-based."""
+    a = src.a
+    if a.ndim != 3 or a.shape[0] != 3:
+        raise TorchError("input image has to be a 3D tensor of shape 3 x H x W ")
+    h, w = a.shape[1:]
+    x1, y1, x2, y2, width = int(x1), int(y1), int(x2), int(y2), int(width)
+    lo = width // 2 + 1            # Torch7's split of the line around each edge
+    hi = width - lo
+    rgb = [float(v) for v in seq(color)][:3]
+    col = np.asarray(rgb) if a.dtype == np.uint8 else np.asarray(rgb, dtype=np.float32) / 255
+
+    def paint(ys: slice, xs: slice) -> None:
+        if ys.start < ys.stop and xs.start < xs.stop:
+            a[:, ys, xs] = col.astype(a.dtype)[:, None, None]
+    top, bottom = max(0, y1 - lo), min(h, y2 + hi)
+    left, right = max(0, x1 - lo), min(w, x2 + hi)
+    paint(slice(top, bottom), slice(left, min(w, x1 + hi)))
+    paint(slice(top, bottom), slice(max(0, x2 - lo), right))
+    paint(slice(top, min(h, y1 + hi)), slice(left, right))
+    paint(slice(max(0, y2 - lo), bottom), slice(left, right))
+
+
+def img_colorize(src: Tensor, cmap: Tensor) -> Tensor:
+    """The colour of each 0-based level of `src` (H x W) looked up in `cmap` (L x C): C x H x W."""
+    lv = src.a
+    if lv.ndim != 2:
+        raise TorchError("image.y2jet: a greyscale H x W image expected")
+    cm = cmap.a
+    idx = lv.astype(np.int64)
+    if idx.size and (idx.min() < 0 or idx.max() >= cm.shape[0]):
+        raise TorchError(f"image.y2jet: levels should be 1 to {cm.shape[0]}")
+    return Tensor.from_array(np.moveaxis(cm[idx], 2, 0), dtype=cm.dtype)
+
+
 def img_available() -> bool:
     """Whether Pillow can be imported (without importing it)."""
     import importlib.util
@@ -513,6 +778,11 @@ EXPORTS: dict[str, Callable] = {
     "img_color": img_color,
     "img_lcn": img_lcn,
     "img_draw_text": img_draw_text,
+    "img_draw_rect": img_draw_rect,
+    "img_colorize": img_colorize,
+    "img_warp": img_warp,
+    "img_affine": img_affine,
+    "img_polar": img_polar,
     "img_available": img_available,
     "img_abspath": img_abspath,
 }
