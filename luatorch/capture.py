@@ -31,6 +31,10 @@ from luatorch.tensor import GPU_EPOCH
 
 EAGER, CAPTURE, REPLAY = 0, 1, 2
 
+# True while a step is being captured: kernels that check values on the host (and so would
+# stop the capture) may then trust their inputs, as the replays will (see loss._indices).
+CAPTURING = [False]
+
 
 def _capturable() -> Optional[str]:
     """None when the current device can capture CUDA graphs, else why not."""
@@ -134,9 +138,11 @@ class StepGraph:
         cupy.cuda.set_allocator(self.pool.malloc)
         self.stream.__enter__()
         self.stream.begin_capture()
+        CAPTURING[0] = True
 
     def restore(self) -> None:
         """Leave the capture stream and give the process its allocator back."""
+        CAPTURING[0] = False
         if self.saved_allocator is not None:
             import cupy  # noqa: PLC0415
 

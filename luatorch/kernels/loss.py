@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from luatorch.capture import CAPTURING
 from luatorch.kernels import fused, routes
 from luatorch.kernels.activation import fit, logsoftmax_into, nelement_check
 from luatorch.random import get_generator
@@ -303,6 +304,10 @@ def _indices(name: str, xshape: tuple, t: Any, n_classes: int, xp: Any,
         ti = xp.trunc(ta).astype(np.int64)
     else:
         ti = ta.astype(np.int64, copy=False)
+    if CAPTURING[0] and (ignore_index is None or not 1 <= int(ignore_index) <= n_classes):
+        # NOTE: the range check reads the targets back, which a CUDA graph capture refuses;
+        # a captured step trusts its targets, as its replays (which run no Python) must
+        return ti - 1, None
     lo, hi = int(ti.min()), int(ti.max())
     if lo >= 1 and hi <= n_classes and (ignore_index is None
                                         or not lo <= int(ignore_index) <= hi):

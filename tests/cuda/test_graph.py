@@ -207,6 +207,40 @@ def test_reset_drops_the_graph_and_lifts_a_refusal():
     backend.configure_gpus(0)
 
 
+def test_a_captured_classnll_trusts_its_targets_and_computes_the_same_gradient():
+    from luatorch.capture import CAPTURING
+    from luatorch.kernels import loss
+    from luatorch.tensor import Tensor, TorchError
+
+    rng = np.random.default_rng(4)
+    x = Tensor.from_array(rng.standard_normal((6, 5)).astype(np.float32))
+    t = Tensor.from_array(np.array([1, 5, 2, 2, 4, 3], np.float32))
+    bad = Tensor.from_array(np.array([1, 6, 2, 2, 4, 3], np.float32))
+
+    def grad(target, ignore=-100):
+        gi = Tensor.empty((), np.float32)
+        loss.loss_nll_grad(gi, x, target, None, True, ignore, 1.0)
+        return gi.a.copy()
+
+    eager, eager_ignoring = grad(t), grad(t, ignore=2)
+    assert eager_ignoring[2, 1] == 0 and eager_ignoring[3, 1] == 0
+    try:
+        CAPTURING[0] = True
+        np.testing.assert_array_equal(grad(t), eager)
+        # the targets are not read back while capturing: a bad one is not even looked at
+        idx, valid = loss._indices("nn.ClassNLLCriterion", (6, 5), bad, 5, np, -100)
+        assert valid is None and list(idx) == [0, 5, 1, 1, 3, 2]
+        # an ignored class among the valid ones needs the targets read: the checked path,
+        # which refuses a bad target (and would stop a real capture)
+        np.testing.assert_array_equal(grad(t, ignore=2), eager_ignoring)
+        with pytest.raises(TorchError, match="out of range"):
+            grad(bad, ignore=2)
+    finally:
+        CAPTURING[0] = False
+    with pytest.raises(TorchError, match="out of range"):
+        grad(bad)
+
+
 # -- a real GPU ----------------------------------------------------------------------------------
 
 
@@ -284,3 +318,48 @@ def test_optim_asks_the_fused_route_for_gpu_tensors_and_falls_back_on_virtual_on
     assert asked == [0] * (3 if algo == "sgd" else 4)
     np.testing.assert_array_equal(r.eval("torch._handle(cpu)").a, r.eval("torch._handle(gpu)").a)
     backend.configure_gpus(0)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not REAL, reason="no usable CUDA device (or no CuPy)")
+def test_the_talks_mlp_step_with_classnll_is_captured_and_replays_exactly():
+    backend.configure_gpus(0)
+    r = Runtime()
+    r.execute("""
+       require 'cunn'
+       require 'optim'
+       local function make()
+          torch.manualSeed(5)
+          local m = nn.Sequential():add(nn.Linear(100, 100)):add(nn.Threshold())
+          m:add(nn.Linear(100, 100)):add(nn.Threshold()):add(nn.Linear(100, 10))
+          m:add(nn.LogSoftMax())
+          return m:cuda()
+       end
+       x, y = torch.CudaTensor(32, 100), torch.CudaTensor(32)
+       local function trainer(model)
+          local crit = nn.ClassNLLCriterion():cuda()
+          local params, grads = model:getParameters()
+          local config = {learningRate = 0.01, momentum = 0.9}
+          local function feval() return 0, grads end
+          return function()
+             grads:zero()
+             local out = model:forward(x)
+             model:backward(x, crit:updateGradInput(out, y))
+             optim.sgd(feval, params, config)
+          end, params
+       end
+       local fG, fE
+       fG, pG = trainer(make())
+       fE, pE = trainer(make())
+       step = cutorch.graph(fG)
+       local data = torch.FloatTensor(10, 32, 100):uniform()
+       local labels = torch.FloatTensor(10, 32):random(10)
+       for i = 1, 10 do
+          x:copy(data[i]); y:copy(labels[i])
+          step(); fE()
+       end
+    """)
+    s = r.eval("step:stats()")
+    assert s["captures"] == 1, s["reason"]
+    np.testing.assert_array_equal(r.eval("torch._handle(pG:double())").a,
+                                  r.eval("torch._handle(pE:double())").a)
