@@ -7,6 +7,8 @@ criterion, backward, update):
   lenet     LeNet on 28x28 (as bench/bench_conv.py), batch 64
   dpt       LeNet inside nn.DataParallelTable on one GPU against the bare model: the same
             parameters after 3 steps, and the container's overhead
+  dpt2      the same with two replicas on the one GPU, flattenParams and useNCCL: each replica
+            on a stream of its own, ordered by events (the route, why, and the same checks)
 The routes (luatorch/kernels/routes.py), each against PyTorch eager too:
   routes    ResNet-50 and LeNet with convolutions and batch norm on cuDNN (the frontend) and on
             im2col + cuBLAS, timed alternately in one runtime
@@ -16,7 +18,8 @@ The routes (luatorch/kernels/routes.py), each against PyTorch eager too:
 Prints milliseconds per step (best of repeats, the sides timed alternately), the ratio
 luatorch / PyTorch, and the memory each side's allocator held at its peak for the workload.
 
-    python bench/bench_gpu.py [--only resnet50 mlp lenet dpt routes graph smallop] [--json F]
+    python bench/bench_gpu.py [--only resnet50 mlp lenet dpt dpt2 routes graph smallop]
+                              [--json F]
     python bench/bench_gpu.py --virtual --small     # the same code paths on a virtual GPU
                                                     # against PyTorch on the CPU (a dry run)
 """
@@ -72,8 +75,8 @@ LUA_MODELS = {
 LUA_STEP = """
    require 'optim'
    if wrap_dpt then
-      local dpt = nn.DataParallelTable(1)
-      dpt:add(model, {1})
+      local dpt = nn.DataParallelTable(unpack(dpt_args))
+      dpt:add(model, dpt_gpus)
       model = dpt
    end
    model:cuda()
@@ -139,12 +142,19 @@ LUA_SMALLOP = """
 """
 
 
-def lua_side(name: str, batch: int, hw: int, virtual: bool, dpt: bool = False) -> Any:
-    """A luatorch runtime holding the workload; returns (runtime, run(n))."""
+# DataParallelTable set-ups: (constructor arguments, GPUs of the replicas)
+DPT = {"dpt": ("{1}", "{1}"), "dpt2": ("{1, true, true}", "{1, 1}")}
+
+
+def lua_side(name: str, batch: int, hw: int, virtual: bool, dpt: str = "") -> Any:
+    """A luatorch runtime holding the workload (inside DataParallelTable set-up `dpt`, if
+    given); returns (runtime, run(n))."""
     from luatorch.runtime import Runtime
 
     rt = Runtime(virtual_gpus=1 if virtual else 0)
-    rt.execute(LUA_COMMON + ("wrap_dpt = true\n" if dpt else "wrap_dpt = false\n")
+    wrap = (f"wrap_dpt = true dpt_args = {DPT[dpt][0]} dpt_gpus = {DPT[dpt][1]}\n" if dpt
+            else "wrap_dpt = false\n")
+    rt.execute(LUA_COMMON + wrap
                + LUA_MODELS[name] % {"root": ROOT, "hw": hw}
                + LUA_STEP % {"batch": batch})
     return rt, rt.lua.eval("run")
@@ -355,24 +365,26 @@ def smallop_check(virtual: bool, small: bool) -> Dict[str, Any]:
     return {"luatorch_us": min(ta) * 1e6, "pytorch_us": min(tb) * 1e6, "ratio": min(ta) / min(tb)}
 
 
-def dpt_check(virtual: bool, batch: int) -> Dict[str, Any]:
+def dpt_check(virtual: bool, batch: int, setup: str = "dpt") -> Dict[str, Any]:
     """DataParallelTable on one GPU against the bare model: same parameters, and its cost."""
     bare_rt, bare = lua_side("lenet", batch, 28, virtual)
-    dpt_rt, dpt = lua_side("lenet", batch, 28, virtual, dpt=True)
+    dpt_rt, dpt = lua_side("lenet", batch, 28, virtual, dpt=setup)
     bare(3)
     dpt(3)
     pa = bare_rt.eval("torch._handle(params:float())").a
     pb = dpt_rt.eval("torch._handle(params:float())").a
     maxdiff = float(abs(pa - pb).max())
+    route, why, streams = dpt_rt.execute("return model:route()")
     ta, tb = compare(dpt, bare, 20, 3)
     return {"max_param_diff_after_3_steps": maxdiff, "dpt_ms": min(ta) * 1e3,
-            "bare_ms": min(tb) * 1e3, "overhead": min(ta) / min(tb)}
+            "bare_ms": min(tb) * 1e3, "overhead": min(ta) / min(tb), "route": route,
+            "route_why": why, "replica_streams": bool(streams), "gpus": DPT[setup][1]}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", nargs="*", default=["resnet50", "mlp", "lenet", "dpt", "routes",
-                                                  "graph", "smallop"])
+    ap.add_argument("--only", nargs="*", default=["resnet50", "mlp", "lenet", "dpt", "dpt2",
+                                                  "routes", "graph", "smallop"])
     ap.add_argument("--virtual", action="store_true",
                     help="luatorch on a virtual GPU, PyTorch on the CPU (checks the code paths)")
     ap.add_argument("--small", action="store_true", help="tiny sizes and few steps")
@@ -428,12 +440,14 @@ def main() -> int:
                   f"PyTorch {r['pytorch_us']:.2f} us  ratio {r['ratio']:.2f}", flush=True)
             continue
         fresh_memory(a.virtual)
-        if name == "dpt":
-            r = dpt_check(a.virtual, 8 if a.small else 64)
+        if name in DPT:
+            r = dpt_check(a.virtual, 8 if a.small else 64, name)
             results[name] = r
-            print(f"dpt      DataParallelTable(1 GPU) {r['dpt_ms']:.3f} ms vs bare "
+            print(f"{name:8s} DataParallelTable(GPUs {r['gpus']}) {r['dpt_ms']:.3f} ms vs bare "
                   f"{r['bare_ms']:.3f} ms: overhead x{r['overhead']:.2f}; max |param diff| "
-                  f"after 3 steps {r['max_param_diff_after_3_steps']:.3g}", flush=True)
+                  f"after 3 steps {r['max_param_diff_after_3_steps']:.3g}; route "
+                  f"{r['route']} ({r['route_why']}), replica streams "
+                  f"{'yes' if r['replica_streams'] else 'no'}", flush=True)
             continue
         batch, hw, steps = sizes[name]
         _, lua_run = lua_side(name, batch, hw, a.virtual)

@@ -5,9 +5,11 @@
 #      routes against NumPy; cutorch.graph capture and replay; cutorch/cunn routes from Lua)
 #   3. torch/cunn's own test.lua on the real GPU (one process per test)
 #   4. bench/bench_gpu.py against PyTorch CUDA eager: ResNet-50 224x224 batch 64, the talk's MLP
-#      at batch 32, LeNet, DataParallelTable on one GPU against the bare model, the cuDNN route
-#      against im2col (ResNet-50, LeNet), cutorch.graph against eager (MLP), x:add(y) on 1,000
-#      elements, and each workload's peak memory on both sides
+#      at batch 32, LeNet, DataParallelTable on one GPU against the bare model (one replica, and
+#      two replicas on the GPU with useNCCL: the route chosen, each replica on its own stream;
+#      step 2's tests/cuda/test_dpt_routes.py checks the same, and NCCL where 2 GPUs are lent),
+#      the cuDNN route against im2col (ResNet-50, LeNet), cutorch.graph against eager (MLP),
+#      x:add(y) on 1,000 elements, and each workload's peak memory on both sides
 # Prepare here first:  bash bench/gpu_prepare.sh
 # Then, with the device tool:  run  command="bash bench/gpu_check.sh"  carry=[".whl", ".upstream"]
 # Figures land in $OUT (or /tmp/gpu_check): info.txt gpu_tests.txt cunn.txt cunn.json

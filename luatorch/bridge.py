@@ -50,12 +50,14 @@ MODULES = [
     "luatorch.packages.gnuplot",
     "luatorch.packages.image",
     "luatorch.dist.door",
+    "luatorch.dist.replicas",
 ]
 
 
 # Door functions whose handles may live on different devices: copies move data between
 # devices.
-CROSS_DEVICE = {"t_copy", "s_copy", "t_typeconv", "t_same_storage"}
+CROSS_DEVICE = {"t_copy", "s_copy", "t_typeconv", "t_same_storage", "dpt_reduce",
+                "dpt_broadcast"}
 # Functions that launch nothing, so cutorch lets their tensors live on different GPUs (never
 # on the CPU beside a GPU): size comparisons, and `set`, which points a tensor at the memory of
 # another wherever it is.

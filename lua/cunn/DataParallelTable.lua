@@ -3,9 +3,11 @@
 -- own device, outputs are joined on the first GPU, and replica gradients are summed onto the
 -- first replica (the criterion already averages over the whole batch).  Parameters are copied
 -- from the first replica to the others lazily: after an update, before the next forward.
--- NOTE: one Lua state runs every replica in turn, each on its own device (one stream per
--- device); :threads(initFunc) runs initFunc here and keeps that schedule.  Reduce and broadcast
--- are device-to-device copies, so useNCCL changes nothing.
+-- NOTE: one Lua state issues every replica's work in turn, each replica on a stream of its own
+-- and nothing waiting on the host in between, so that on real GPUs the replicas run at once (the
+-- job cunn's :threads() did; here :threads(initFunc) only runs initFunc).  Gradients are reduced
+-- and parameters broadcast by NCCL when useNCCL asks for it and it can run (real GPUs, flat
+-- parameters, CuPy's NCCL), else by device-to-device copies: :route() says which, and why.
 
 local parallel = require 'cunn.parallel'
 
@@ -15,6 +17,12 @@ local ipairs, pairs, type, error, select = ipairs, pairs, type, error, select
 local unpack = unpack or table.unpack
 local slice, scatter, gather, hasData = parallel.slice, parallel.scatter, parallel.gather,
    parallel.hasData
+
+local H = torch._H
+local door = torch._door
+local dpt_group, dpt_route, dpt_enter, dpt_use, dpt_leave, dpt_reduce, dpt_broadcast =
+   door.dpt_group, door.dpt_route, door.dpt_enter, door.dpt_use, door.dpt_leave, door.dpt_reduce,
+   door.dpt_broadcast
 
 local DataParallelTable, parent = torch.class('nn.DataParallelTable', 'nn.Container')
 
@@ -28,7 +36,8 @@ torch.class('nn.DataParallelTable.Basic', Impls)
 torch.class('nn.DataParallelTable.Threads', Impls)
 
 -- fields that hold per-device work and never go to a file
-local TRANSIENT = {replicas = true, buffer = true, impl = true}
+local TRANSIENT = {replicas = true, buffer = true, impl = true, comm = true, commKey = true,
+   _active = true, warnedNCCL = true}
 local PER_GPU = {inputGpu = true, gradOutputGpu = true, outputGpu = true, gradInputGpu = true}
 
 local function cudaTypes(typeStr)
@@ -45,8 +54,46 @@ function DataParallelTable:__init(dimension, flattenParams, useNCCL)
    self.gpuAssignments = {}
    self.inputGpu, self.gradOutputGpu, self.outputGpu, self.gradInputGpu = {}, {}, {}, {}
    self.flattenParams = flattenParams or false
+   -- what was asked; usenccl (cunn's field) says whether NCCL is in use, once the GPUs are known
+   self.wantNCCL = useNCCL and true or false
    self.usenccl = false
    self.needsSync = false
+end
+
+-- the replicas' group (their streams and reduction route), made again when the GPUs or the
+-- flattening change
+function DataParallelTable:_comm()
+   local key = table.concat(self.gpuAssignments, ',') .. (self.flattenedParams and '+flat' or '')
+   if not self.comm or self.commKey ~= key then
+      self.comm = dpt_group(self.wantNCCL or false, self.flattenedParams ~= nil,
+         unpack(self.gpuAssignments))
+      self.commKey = key
+      local route, why, real = dpt_route(self.comm)
+      self.usenccl = route == 'nccl'
+      if self.wantNCCL and not self.usenccl and real and not self.warnedNCCL then
+         self.warnedNCCL = true
+         print('warning: NCCL not used (' .. why .. '), falling back to device copies')
+      end
+   end
+   return self.comm
+end
+
+--- The route of gradient reductions and parameter broadcasts ('nccl' or 'copy'), why it was
+--- chosen, and whether replicas run on streams of their own (real GPUs).  A luatorch addition.
+function DataParallelTable:route()
+   return dpt_route(self:_comm())
+end
+
+-- f() with each replica's work on its own stream (dpt_use in _exec and _distribute): the
+-- replicas start after the callers' queued work, and the callers' next work waits for them all
+function DataParallelTable:_concurrently(f)
+   local comm = self:_comm()
+   dpt_enter(comm)
+   self._active = comm
+   local ok, err = pcall(f)
+   self._active = nil
+   dpt_leave(comm)
+   if not ok then error(err, 0) end
 end
 
 --- :add(module, {gpus}) replicates module on those GPUs; :add(module, gpu) once per GPU keeps the
@@ -96,6 +143,14 @@ end
 
 --- f(replica, i) on each replica's device (the first n only, when n is given); results by index.
 function DataParallelTable:_exec(f, n)
+   local comm = self._active
+   if comm then
+      local g = f
+      f = function(m, i)
+         dpt_use(comm, i)
+         return g(m, i)
+      end
+   end
    return parallel.exec(self.gpuAssignments, self:_replicas(), f, n)
 end
 
@@ -167,8 +222,10 @@ end
 -- src split along the dimension into dst[i] on each GPU; the number of GPUs given data
 function DataParallelTable:_distribute(dst, src)
    local n = #self.gpuAssignments
+   local comm = self._active
    for i, gpu in ipairs(self.gpuAssignments) do
       cutorch.setDevice(gpu)
+      if comm then dpt_use(comm, i) end
       dst[i] = scatter(dst[i], src, self.dimension, i, n, self.typeStr)
       if not hasData(dst[i]) then return i - 1 end
    end
@@ -184,10 +241,12 @@ function DataParallelTable:updateOutput(input)
    if self.flattenParams and not self:_isFlat() then self:flattenParameters() end
    if self.needsSync then self:syncParameters() end
    local prev = cutorch.getDevice()
-   self.maxUsedGpu = self:_distribute(self.inputGpu, input)
    local inputGpu = self.inputGpu
-   self.outputGpu = self:_exec(function(m, i) return m:updateOutput(inputGpu[i]) end,
-      self.maxUsedGpu)
+   self:_concurrently(function()
+      self.maxUsedGpu = self:_distribute(inputGpu, input)
+      self.outputGpu = self:_exec(function(m, i) return m:updateOutput(inputGpu[i]) end,
+         self.maxUsedGpu)
+   end)
    self.output = self:_gather(self.output, self.outputGpu)
    cutorch.setDevice(prev)
    return self.output
@@ -203,16 +262,27 @@ function DataParallelTable:moduleParameters()
    return self:_exec(function(m) return {m:parameters()} end)
 end
 
+-- each replica's flat tensor number k (1: parameters, 2: gradients), as door handles
+local function flatHandles(self, k)
+   local hs = {}
+   for i, fp in ipairs(self.flattenedParams) do hs[i] = H[fp[k]] end
+   return unpack(hs)
+end
+
 -- every replica's gradients added onto the first's, then zeroed where they were
 function DataParallelTable:_reduce()
    local params = self:moduleParameters()
    local prev = cutorch.getDevice()
    cutorch.setDevice(self.gpuAssignments[1])
-   self.buffer = self.buffer or torch[self.typeStr:match('torch%.(%a+)')]()
-   local first = params[1][2] or {}
-   for i = 2, #params do
-      for j, g in ipairs(params[i][2] or {}) do
-         first[j]:add(self.buffer:resize(g:size()):copy(g))
+   if self.usenccl and self.flattenedParams then
+      dpt_reduce(self:_comm(), flatHandles(self, 2))
+   else
+      self.buffer = self.buffer or torch[self.typeStr:match('torch%.(%a+)')]()
+      local first = params[1][2] or {}
+      for i = 2, #params do
+         for j, g in ipairs(params[i][2] or {}) do
+            first[j]:add(self.buffer:resize(g:size()):copy(g))
+         end
       end
    end
    for i = 2, #params do
@@ -227,14 +297,18 @@ function DataParallelTable:_backward(method, input, gradOutput, scale)
    local prev = cutorch.getDevice()
    local inputGpu, gradOutputGpu = self.inputGpu, self.gradOutputGpu
    if method ~= 'accGradParameters' then
-      self:_distribute(gradOutputGpu, gradOutput)
-      self.gradInputGpu = self:_exec(function(m, i)
-         return m[method](m, inputGpu[i], gradOutputGpu[i], scale)
-      end, self.maxUsedGpu)
+      self:_concurrently(function()
+         self:_distribute(gradOutputGpu, gradOutput)
+         self.gradInputGpu = self:_exec(function(m, i)
+            return m[method](m, inputGpu[i], gradOutputGpu[i], scale)
+         end, self.maxUsedGpu)
+      end)
       if self.gradInput then self.gradInput = self:_gather(self.gradInput, self.gradInputGpu) end
    else
-      self:_exec(function(m, i) m:accGradParameters(inputGpu[i], gradOutputGpu[i], scale) end,
-         self.maxUsedGpu)
+      self:_concurrently(function()
+         self:_exec(function(m, i) m:accGradParameters(inputGpu[i], gradOutputGpu[i], scale) end,
+            self.maxUsedGpu)
+      end)
    end
    if method ~= 'updateGradInput' then self:_reduce() end
    cutorch.setDevice(prev)
@@ -259,11 +333,17 @@ end
 
 --- Copies the first replica's parameters to every other replica.
 function DataParallelTable:syncParameters()
-   local params = self:moduleParameters()
    local prev = cutorch.getDevice()
-   for i = 2, #params do
-      cutorch.setDevice(self.gpuAssignments[i])
-      for j, p in ipairs(params[i][1] or {}) do p:copy(params[1][1][j]) end
+   -- the route is decided once the replicas' GPUs are known; copies need none of it
+   if self.wantNCCL and self.flattenedParams then self:_comm() end
+   if self.usenccl and self.flattenedParams then
+      dpt_broadcast(self:_comm(), flatHandles(self, 1))
+   else
+      local params = self:moduleParameters()
+      for i = 2, #params do
+         cutorch.setDevice(self.gpuAssignments[i])
+         for j, p in ipairs(params[i][1] or {}) do p:copy(params[1][1][j]) end
+      end
    end
    cutorch.setDevice(prev)
    self.needsSync = false
@@ -335,6 +415,7 @@ function DataParallelTable:type(typeStr, cache)
    self.flattenedParams = nil
    self.replicas = nil
    self.buffer = nil
+   self.comm = nil
    return self
 end
 
@@ -401,6 +482,8 @@ function DataParallelTable:__read(file, version)
    end
    self.gpuAssignments = gpus
    for k in pairs(PER_GPU) do self[k] = self[k] or {} end
+   -- cunn's checkpoints say only whether NCCL was in use: asked for, then; decided again here
+   if self.wantNCCL == nil then self.wantNCCL = self.usenccl and true or false end
    self.usenccl = false
 end
 
