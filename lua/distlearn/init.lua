@@ -163,5 +163,7 @@ end
 function distlearn.AllReduceSGD(t, ...) return require('distlearn.AllReduceSGD')(t, ...) end
 function distlearn.AllReduceEA(t, ...) return require('distlearn.AllReduceEA')(t, ...) end
 function distlearn.TensorDSM(t, ...) return require('distlearn.TensorDSM')(t, ...) end
+function distlearn.ParameterServer(t, ...) return require('distlearn.ParameterServer')(t, ...) end
+function distlearn.Gossip(t, ...) return require('distlearn.Gossip')(t, ...) end
 
 return distlearn

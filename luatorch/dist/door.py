@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, Optional, Tuple
 
 from luatorch import dist
-from luatorch.dist.base import DistError
+from luatorch.dist import p2p
+from luatorch.dist.base import DistError, timeout_s
 from luatorch.tensor import Tensor
 
 
@@ -57,6 +58,39 @@ def dist_barrier() -> None:
     dist.get().barrier()
 
 
+def p2p_open() -> int:
+    """A new point-to-point channel (every node opens it together); returns its id."""
+    return p2p.open_channel(dist.get())
+
+
+def p2p_send(cid: int, t: Tensor, dest: int, tag: int, header: float) -> None:
+    """Send a copy of `t` with `tag` and `header` to node `dest` (1-based); never blocks."""
+    p2p.channel(cid).send(_flat(t, "send"), int(dest) - 1, int(tag), float(header))
+
+
+def p2p_poll(cid: int, timeout: float) -> Tuple[Optional[int], int, float]:
+    """The next message's (1-based source node, tag, header), or nil after `timeout` s."""
+    got = p2p.channel(cid).poll(float(timeout))
+    if got is None:
+        return None, 0, 0.0
+    return got[0] + 1, got[1], got[2]
+
+
+def p2p_take(cid: int, t: Tensor) -> None:
+    """Copy the payload of the message last polled into `t`."""
+    p2p.channel(cid).take(_flat(t, "take"))
+
+
+def p2p_flush(cid: int, timeout: float) -> int:
+    """Wait up to `timeout` s for this node's sends to be received; returns those left."""
+    return p2p.channel(cid).flush(float(timeout))
+
+
+def dist_timeout() -> float:
+    """LUATORCH_DIST_TIMEOUT in seconds."""
+    return timeout_s()
+
+
 EXPORTS = {
     "dist_init": dist_init,
     "dist_allreduce": dist_allreduce,
@@ -64,4 +98,10 @@ EXPORTS = {
     "dist_allgather": dist_allgather,
     "dist_reduce_scatter": dist_reduce_scatter,
     "dist_barrier": dist_barrier,
+    "dist_timeout": dist_timeout,
+    "p2p_open": p2p_open,
+    "p2p_send": p2p_send,
+    "p2p_poll": p2p_poll,
+    "p2p_take": p2p_take,
+    "p2p_flush": p2p_flush,
 }
