@@ -1,12 +1,12 @@
 -- optim.Logger: logs named values, one row per add(), to a text file (or stdout), and plots
--- them.  Plots are PNG files written with matplotlib (Torch7 drew them with gnuplot into an
--- .eps file); without matplotlib plot() prints a one-line notice and returns.
+-- them.  Plots are drawn with matplotlib into a PNG file and, as Torch7 did with gnuplot, an
+-- .eps file; without matplotlib plot() prints a one-line notice and returns.
 --
 --    logger = optim.Logger([filename [, timestamp]])
 --    logger:setNames{'train acc', 'test acc'}       then   logger:add{0.5, 0.4}
 --    or  logger:add{['train acc'] = 0.5, ['test acc'] = 0.4}   (names from the first row)
 --    logger:style{'+-', '-'}   logger:setlogscale(true)   logger:display(false)
---    logger:plot([name, ...])  writes <filename>.png
+--    logger:plot([name, ...])  writes <filename>.png and <filename>.eps
 --
 -- The file holds a header line of names then one line per add(), numbers as '%11.4e',
 -- each field followed by a tab.  With timestamp the file name gets '-<date and time>'.
@@ -40,6 +40,8 @@ function Logger:__init(filename, timestamp)
       self.file = io.open(filename, 'w')
       if not self.file then error('<Logger> cannot open ' .. filename .. ' for writing', 2) end
       self.pngfile = self.name .. '.png'
+      -- Torch7's Logger wrote <name>.eps; scripts test for it (cifar.torch's report)
+      self.epsfile = self.name .. '.eps'
    else
       self.file = io.stdout
       self.name = 'stdout'
@@ -166,9 +168,9 @@ function Logger:plot(...)
    else
       for _, name in ipairs(args) do gather(self.idx[name]) end
    end
-   -- 3. draw into the PNG file
+   -- 3. draw into the PNG file, and the EPS file Torch7 wrote
    if #names > 0 and self.pngfile then
       opt_plot(self.pngfile, '<Logger::' .. self.name .. '>', names, values, styles,
-         self.logscale and true or false)
+         self.logscale and true or false, self.epsfile or '')
    end
 end

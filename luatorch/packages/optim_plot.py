@@ -40,8 +40,9 @@ def _smooth(xs: List[float], ys: List[float]) -> tuple:
 
 
 def opt_plot(path: str, title: str, names: Any, values: Any, styles: Any,
-             logscale: bool = False) -> None:
-    """Draw each series of `values` (Lua tables of numbers) against 1..n into PNG file `path`."""
+             logscale: bool = False, eps_path: str = "") -> None:
+    """Draw each series of `values` (Lua tables of numbers) against 1..n into PNG file `path`,
+    and into EPS file `eps_path` when given (the file Torch7's Logger wrote)."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 5))
     try:
@@ -67,6 +68,8 @@ def opt_plot(path: str, title: str, names: Any, values: Any, styles: Any,
         ax.set_title(str(title))
         ax.legend()
         save(fig, path, format="png")
+        if eps_path:
+            save(fig, eps_path, format="eps")
     finally:
         plt.close(fig)
 

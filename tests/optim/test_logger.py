@@ -103,6 +103,8 @@ def test_plot(r, tmp_path, capfd):
     png = tmp_path / "curve.log.png"
     if HAVE_MPL:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        # and the .eps file Torch7's Logger wrote, which scripts test for
+        assert (tmp_path / "curve.log.eps").read_bytes().startswith(b"%!PS-Adobe")
     else:
         assert not png.exists()
         out = capfd.readouterr().out
