@@ -12,11 +12,19 @@
 --       styles: '-' lines (default), '.' '+' points, '+-' both, '|' impulses
 --    gnuplot.hist(x [, bins [, min, max]])   bars of torch.histc; returns the counts
 --    gnuplot.imagesc(M [, 'gray' | 'color'])  a matrix as an image
---    gnuplot.title(s), xlabel(s), ylabel(s), grid(flag), movelegend(h, v),
---    gnuplot.axis{xmin, xmax, ymin, ymax} | 'auto' | 'equal' | 'image' | 'fill'
+--    gnuplot.splot(z) | splot(x, y, z) | splot({'name', z}, ...)   surfaces (x, y, z matrices)
+--    gnuplot.scatter3(x, y, z) | scatter3({'name', x, y, z}, ...)   3D points
+--    gnuplot.title(s), xlabel(s), ylabel(s), zlabel(s), grid(flag), movelegend(h, v),
+--    gnuplot.axis{xmin, xmax, ymin, ymax} ('' keeps one) | 'auto' | 'equal' | 'image' | 'fill'
+--    gnuplot.raw(cmd)   the common gnuplot commands (set title/xlabel/xrange/xtics/key/grid/
+--       logscale/size/terminal/output, unset ..., replot), translated; any other command is
+--       accepted with a one-time warning naming it
+--    gnuplot.setterm(term)   the file type of later default figures (png, eps, pdf, svg; a
+--       window terminal such as x11 or wxt gives PNG files)
+--    gnuplot.figprint(fname)   the current figure into another file (png, eps, pdf, svg)
 --    gnuplot.plotflush([n]) redraw; gnuplot.close([n]); gnuplot.closeall() forgets every figure
--- gnuplot's splot, scatter3 and the raw gnuplot commands are not here.
 require 'torch'
+local paths = require 'paths'
 
 gnuplot = gnuplot or {}
 local gnuplot = gnuplot
@@ -28,9 +36,10 @@ local gp_draw = door.gp_draw
 local gp_abspath = door.gp_abspath
 
 local figures, current, warned = {}, nil, false
+local termext = 'png'          -- the file type of default-terminal figures (gnuplot.setterm)
 
 local function newFigure(n, file)
-   local fig = {series = {}, file = file or ('figure' .. n .. '.png'), grid = false}
+   local fig = {series = {}, file = file or ('figure' .. n .. '.' .. termext), grid = false}
    figures[n] = fig
    current = n
    return fig
@@ -71,13 +80,18 @@ local function fileFigure(fname, n)
    if type(fname) ~= 'string' then
       error('gnuplot: a file name was expected, got ' .. type(fname), 3)
    end
+   local dir = paths.dirname(fname)
+   if dir ~= nil and dir ~= '' and not paths.dirp(dir) then
+      error('cannot save to ' .. fname .. ': directory does not exist', 3)
+   end
    n = n or nextNumber()
    newFigure(n, fname)
    return n
 end
 
-function gnuplot.pngfigure(fname, n) return fileFigure(fname, n) end
-function gnuplot.epsfigure(fname, n) return fileFigure(fname, n) end
+-- NOTE: not tail calls, so that fileFigure's errors can name the script's line
+function gnuplot.pngfigure(fname, n) local k = fileFigure(fname, n) return k end
+function gnuplot.epsfigure(fname, n) local k = fileFigure(fname, n) return k end
 gnuplot.pdffigure = gnuplot.pngfigure
 gnuplot.svgfigure = gnuplot.pngfigure
 
@@ -123,7 +137,7 @@ function gnuplot.plot(...)
       series[1] = curve(args, 1)
    end
    local fig = currentFigure()
-   fig.series, fig.image = series, nil
+   fig.series, fig.image, fig.surfaces, fig.points3 = series, nil, nil, nil
    draw(fig)
 end
 
@@ -145,7 +159,7 @@ function gnuplot.hist(tensor, bins, min, max)
    local centres = torch.range(0, bins - 1):mul(width):add(min + width / 2)
    local fig = currentFigure()
    fig.series = {{x = values(centres), y = values(counts), style = 'hist', width = width}}
-   fig.image = nil
+   fig.image, fig.surfaces, fig.points3 = nil, nil, nil
    draw(fig)
    return counts
 end
@@ -158,7 +172,7 @@ function gnuplot.imagesc(m, palette)
       error("gnuplot.imagesc: palette should be 'gray' or 'color'", 2)
    end
    local fig = currentFigure()
-   fig.series = {}
+   fig.series, fig.surfaces, fig.points3 = {}, nil, nil
    fig.image = {rows = m:size(1), cols = m:size(2), data = values(m),
                 palette = palette or 'color'}
    draw(fig)
@@ -174,6 +188,7 @@ end
 gnuplot.title = setter('title')
 gnuplot.xlabel = setter('xlabel')
 gnuplot.ylabel = setter('ylabel')
+gnuplot.zlabel = setter('zlabel')
 gnuplot.grid = setter('grid')
 gnuplot.logscale = setter('logscale')
 
@@ -192,10 +207,24 @@ function gnuplot.movelegend(hloc, vloc)
    draw(fig)
 end
 
+-- an axis range {lo, hi} where '' (or '*', nil) keeps what was there (nil: automatic)
+local function range(old, lo, hi)
+   old = old or {}
+   local function pick(v, k)
+      if v == nil or v == '' or v == '*' then return old[k] end
+      local n = tonumber(v)
+      if not n then error('gnuplot.axis: ' .. tostring(v) .. ' is not a number', 4) end
+      return n
+   end
+   local r = {pick(lo, 1), pick(hi, 2)}
+   if r[1] == nil and r[2] == nil then return nil end
+   return r
+end
+
 function gnuplot.axis(a)
    local fig = currentFigure()
    if a == 'auto' then
-      fig.limits, fig.aspect = nil, nil
+      fig.xrange, fig.yrange, fig.aspect = nil, nil, nil
    elseif a == 'image' or a == 'equal' then
       fig.aspect = 'equal'
    elseif a == 'fill' then
@@ -204,11 +233,278 @@ function gnuplot.axis(a)
       if #a ~= 4 then
          error('gnuplot.axis: axis should have 4 components {xmin,xmax,ymin,ymax}', 2)
       end
-      fig.limits = {a[1], a[2], a[3], a[4]}
+      fig.xrange = range(fig.xrange, a[1], a[2])
+      fig.yrange = range(fig.yrange, a[3], a[4])
    else
       error("gnuplot.axis: expected {xmin,xmax,ymin,ymax}, 'auto', 'equal', 'image' or 'fill'", 2)
    end
    draw(fig)
+end
+
+------------------------------------------------------------------ 3D
+local function isTensor(v) return torch.isTensor(v) end
+
+-- one surface from {['name',] z | x, y, z}; without x and y, x is the row and y the column
+-- number, as Torch7's gnuplot
+local function surface(t)
+   local i, name = 1, nil
+   if type(t[1]) == 'string' then name, i = t[1], 2 end
+   local a, b, c = t[i], t[i + 1], t[i + 2]
+   local x, y, z
+   if isTensor(a) and isTensor(b) and isTensor(c) then
+      x, y, z = a, b, c
+   elseif isTensor(a) and b == nil then
+      z = a
+      if z:dim() ~= 2 then
+         error('gnuplot.splot: z is expected to be a matrix, got ' .. z:dim() .. 'D', 4)
+      end
+      x = torch.range(1, z:size(1)):view(-1, 1):expandAs(z:double())
+      y = torch.range(1, z:size(2)):view(1, -1):expandAs(z:double())
+   else
+      error('gnuplot.splot: expecting [string,] tensor [,tensor] [,tensor]', 4)
+   end
+   if x:dim() ~= 2 or y:dim() ~= 2 or z:dim() ~= 2 then
+      error(string.format('gnuplot.splot: x and y and z are expected to be matrices ' ..
+         'x = %dD y = %dD z = %dD', x:dim(), y:dim(), z:dim()), 4)
+   end
+   if not (x:isSameSizeAs(z) and y:isSameSizeAs(z)) then
+      error('gnuplot.splot: x, y and z must have the same size', 4)
+   end
+   return {name = name, rows = z:size(1), cols = z:size(2), x = values(x), y = values(y),
+           z = values(z)}
+end
+
+local function points3(t)
+   local i, name = 1, nil
+   if type(t[1]) == 'string' then name, i = t[1], 2 end
+   local x, y, z = t[i], t[i + 1], t[i + 2]
+   if not (isTensor(x) and isTensor(y) and isTensor(z)) or t[i + 3] ~= nil then
+      error('gnuplot.scatter3: expecting [string,] tensor, tensor, tensor', 4)
+   end
+   if x:dim() ~= 1 or y:dim() ~= 1 or z:dim() ~= 1 then
+      error('gnuplot.scatter3: x, y and z must be 1D', 4)
+   end
+   if not (x:isSameSizeAs(y) and x:isSameSizeAs(z)) then
+      error('gnuplot.scatter3: x, y and z must be the same size', 4)
+   end
+   return {name = name, x = values(x), y = values(y), z = values(z)}
+end
+
+-- the argument forms of splot and scatter3: (a, b, c), ({...}, {...}) or ({{...}, {...}})
+local function each(fname, one, ...)
+   local args = {...}
+   if select('#', ...) == 0 then
+      error('gnuplot.' .. fname .. ': no inputs, expecting at least a matrix', 3)
+   end
+   local list = {}
+   if type(args[1]) == 'table' and not isTensor(args[1]) then
+      if type(args[1][1]) == 'table' and not isTensor(args[1][1]) then args = args[1] end
+      for k, t in ipairs(args) do list[k] = one(t) end
+   else
+      list[1] = one(args)
+   end
+   return list
+end
+
+function gnuplot.splot(...)
+   local list = each('splot', surface, ...)
+   local fig = currentFigure()
+   fig.series, fig.image, fig.points3, fig.surfaces = {}, nil, nil, list
+   draw(fig)
+end
+
+function gnuplot.scatter3(...)
+   local list = each('scatter3', points3, ...)
+   local fig = currentFigure()
+   fig.series, fig.image, fig.surfaces, fig.points3 = {}, nil, nil, list
+   draw(fig)
+end
+
+------------------------------------------------------------------ terminals
+-- gnuplot terminals by the file type they stand for here; window terminals draw PNG files
+local TERMS = {png = 'png', pngcairo = 'png', postscript = 'eps', eps = 'eps', epscairo = 'eps',
+   pdf = 'pdf', pdfcairo = 'pdf', svg = 'svg', x11 = 'png', wxt = 'png', qt = 'png',
+   aqua = 'png', windows = 'png'}
+local WINDOWS = {x11 = true, wxt = true, qt = true, aqua = true, windows = true}
+local told = {}
+
+local function once(key, msg)
+   if not told[key] then
+      told[key] = true
+      print(msg)
+   end
+end
+
+function gnuplot.setterm(term)
+   local name = type(term) == 'string' and term:match('^%s*(%S+)')
+   local ext = name and TERMS[name]
+   if not ext then error('gnuplot does not seem to have this term', 2) end
+   if WINDOWS[name] then
+      once('term ' .. name, string.format("gnuplot: terminal '%s' draws PNG files here " ..
+         '(no window)', name))
+   end
+   termext = ext
+end
+
+function gnuplot.setgnuplotexe(exe)
+   local f = type(exe) == 'string' and io.open(exe, 'r')
+   if not f then error(tostring(exe) .. ' does not exist', 2) end
+   f:close()
+   once('exe', 'gnuplot: luatorch draws with matplotlib; ' .. exe .. ' is not run')
+end
+
+function gnuplot.figprint(fname)
+   if type(fname) ~= 'string' then
+      error('gnuplot.figprint: a file name was expected, got ' .. type(fname), 2)
+   end
+   local suffix = fname:match('%.([^./]+)$')
+   if suffix ~= 'png' and suffix ~= 'eps' and suffix ~= 'pdf' and suffix ~= 'svg' then
+      error('gnuplot.figprint: only eps, png, pdf and svg for figprint', 2)
+   end
+   local fig = currentFigure()
+   local file, said = fig.file, fig.told
+   fig.file, fig.told = fname, false
+   draw(fig)
+   fig.file, fig.told = file, said
+end
+
+------------------------------------------------------------------ raw commands
+-- the text of a quoted gnuplot string ("..." or '...'), or the bare word
+local function unquote(v)
+   v = v:match('^%s*(.-)%s*$')
+   local q, body = v:match('^(["\'])(.*)%1')
+   if q then return body end
+   return v
+end
+
+-- '[a:b]' as an axis range ('*' or nothing keeps automatic)
+local function bracket(fig, key, v)
+   local lo, hi = v:match('^%s*%[%s*([^:]*):([^%]]*)%]')
+   if not lo then return false end
+   lo, hi = lo:match('^%s*(.-)%s*$'), hi:match('^%s*(.-)%s*$')
+   for _, e in ipairs({lo, hi}) do
+      if e ~= '' and e ~= '*' and not tonumber(e) then return false end
+   end
+   fig[key] = range(nil, lo, hi)
+   return true
+end
+
+-- 'set xtics ("Jan" 1, "Feb" 2)', '(1, 2, 3)' or a step 'N'
+local function tics(fig, key, v)
+   local body = v:match('^%s*%((.*)%)%s*$')
+   if body then
+      local list = {}
+      for item in body:gmatch('[^,]+') do
+         local label, pos = item:match('^%s*["\'](.-)["\']%s+([-+%d.eE]+)%s*$')
+         if not label then
+            pos = item:match('^%s*([-+%d.eE]+)%s*$')
+         end
+         if not tonumber(pos) then return false end
+         list[#list + 1] = {pos = tonumber(pos), label = label}
+      end
+      fig[key] = {list = list}
+      return true
+   end
+   local step = tonumber(v)
+   if step then
+      fig[key] = {step = step}
+      return true
+   end
+   return false
+end
+
+local KEYH = {left = 'left', right = 'right', center = 'center'}
+local KEYV = {top = 'upper', bottom = 'lower', center = 'center'}
+
+local SET = {
+   title = function(fig, v) fig.title = unquote(v) return true end,
+   xlabel = function(fig, v) fig.xlabel = unquote(v) return true end,
+   ylabel = function(fig, v) fig.ylabel = unquote(v) return true end,
+   zlabel = function(fig, v) fig.zlabel = unquote(v) return true end,
+   grid = function(fig) fig.grid = true return true end,
+   xrange = function(fig, v) return bracket(fig, 'xrange', v) end,
+   yrange = function(fig, v) return bracket(fig, 'yrange', v) end,
+   zrange = function(fig, v) return bracket(fig, 'zrange', v) end,
+   xtics = function(fig, v) return tics(fig, 'xtics', v) end,
+   ytics = function(fig, v) return tics(fig, 'ytics', v) end,
+   logscale = function(fig, v)
+      local axes = v:match('^%s*(%a*)')
+      if axes == '' then axes = 'xy' end
+      if axes:find('[^xyz]') then return false end
+      fig.logscale = axes
+      return true
+   end,
+   key = function(fig, v)
+      local words = {}
+      for w in v:gmatch('%a+') do words[#words + 1] = w end
+      if words[1] == 'off' or words[1] == 'nokey' then fig.nolegend = true return true end
+      local h, vv = 'right', 'upper'
+      for _, w in ipairs(words) do
+         if KEYH[w] then h = KEYH[w]
+         elseif KEYV[w] then vv = KEYV[w]
+         elseif w ~= 'on' and w ~= 'inside' then return false end
+      end
+      fig.nolegend = nil
+      fig.legend = (vv == 'center' and h == 'center') and 'center' or (vv .. ' ' .. h)
+      return true
+   end,
+   size = function(fig, v)
+      if v:match('^%s*square') or v:match('^%s*ratio%s+%-1') then
+         fig.aspect = 'equal'
+      elseif v:match('^%s*nosquare') or v:match('^%s*ratio%s+1%s*,%s*1') then
+         fig.aspect = nil
+      else
+         return false
+      end
+      return true
+   end,
+   terminal = function(_, v) gnuplot.setterm(v) return true end,
+   output = function(fig, v) fig.file, fig.told = unquote(v), false return true end,
+   autoscale = function(fig) fig.xrange, fig.yrange, fig.zrange = nil, nil, nil return true end,
+}
+SET.term = SET.terminal
+SET.xlab, SET.ylab, SET.zlab = SET.xlabel, SET.ylabel, SET.zlabel
+SET.log = SET.logscale
+
+local UNSET = {
+   grid = function(fig) fig.grid = false end,
+   logscale = function(fig) fig.logscale = nil end,
+   key = function(fig) fig.nolegend = true end,
+   xtics = function(fig) fig.xtics = nil end,
+   ytics = function(fig) fig.ytics = nil end,
+   title = function(fig) fig.title = nil end,
+   xlabel = function(fig) fig.xlabel = nil end,
+   ylabel = function(fig) fig.ylabel = nil end,
+   output = function() end,                      -- the file is written at each change
+}
+UNSET.log = UNSET.logscale
+
+function gnuplot.raw(cmd)
+   if type(cmd) ~= 'string' then
+      error('gnuplot.raw: a command string was expected, got ' .. type(cmd), 2)
+   end
+   local fig = currentFigure()
+   local done = false
+   for line in cmd:gmatch('[^\n;]+') do
+      local verb, what, rest = line:match('^%s*(%a+)%s*(%a*)(.*)$')
+      local ok = false
+      if verb == 'set' and SET[what] then
+         ok = SET[what](fig, rest)
+      elseif verb == 'unset' and UNSET[what] then
+         UNSET[what](fig)
+         ok = true
+      elseif verb == 'replot' or verb == 'refresh' then
+         ok = true
+      end
+      if ok then
+         done = true
+      elseif verb then
+         local name = (verb == 'set' or verb == 'unset') and (verb .. ' ' .. what) or verb
+         once('raw ' .. name, string.format("gnuplot.raw: '%s' has no matplotlib " ..
+            'translation here; ignored', name))
+      end
+   end
+   if done then draw(fig) end
 end
 
 function gnuplot.plotflush(n)
