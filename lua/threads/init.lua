@@ -1,5 +1,6 @@
 -- threads: pools of worker LuaJIT states (threads.Threads), the serializations jobs cross by
--- (threads.serialize, threads.sharedserialize), and threads.Mutex and threads.Condition.
+-- (threads.serialize, threads.sharedserialize), threads.Mutex, threads.Condition and the
+-- thread-safe job queue threads.Queue (also require 'threads.queue').
 require 'torch'
 
 local unpack = unpack or table.unpack
@@ -14,6 +15,7 @@ package.loaded.threads = threads
 threads.Threads = require 'threads.Threads'
 threads.Mutex = require 'threads.Mutex'
 threads.Condition = require 'threads.Condition'
+threads.Queue = require 'threads.queue'
 threads.serialize = require 'threads.serialize'
 threads.sharedserialize = require 'threads.sharedserialize'
 threads.serialization = threads.Threads.serialization

@@ -265,5 +265,63 @@ def thr_cond_signal(key: int, all_: bool = False) -> None:
     _conds[int(key)].signal(bool(all_))
 
 
+class _Queue:
+    """A bounded FIFO of serialized jobs shared by every state (threads.Queue)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: collections.deque = collections.deque()
+        self.cv = threading.Condition()
+
+    def put(self, payload: Any) -> None:
+        with self.cv:
+            while len(self.items) >= self.size:
+                self.cv.wait(0.1)         # NOTE: timed, so that Ctrl-C reaches a waiting main
+            self.items.append(payload)
+            self.cv.notify_all()
+
+    def take(self) -> Any:
+        with self.cv:
+            while not self.items:
+                self.cv.wait(0.1)
+            payload = self.items.popleft()
+            self.cv.notify_all()
+            return payload
+
+
+_queues: Dict[int, _Queue] = {}
+
+
+def thr_queue_new(size: int) -> int:
+    """A new job queue holding at most `size` jobs; returns its id."""
+    key = next(_ids)
+    _queues[key] = _Queue(int(size))
+    return key
+
+
+def _queue(key: int) -> _Queue:
+    q = _queues.get(int(key))
+    if q is None:
+        raise _tensor.TorchError(f"threads.Queue: no queue with id {key}")
+    return q
+
+
+def thr_queue_put(key: int, payload: Any) -> None:
+    """Append a serialized job to queue `key`, waiting while it is full."""
+    _queue(key).put(payload)
+
+
+def thr_queue_take(key: int) -> Any:
+    """Remove and return the oldest job of queue `key`, waiting while it is empty."""
+    return _queue(key).take()
+
+
+def thr_queue_count(key: int) -> int:
+    """How many jobs queue `key` holds."""
+    q = _queue(key)
+    with q.cv:
+        return len(q.items)
+
+
 EXPORTS = {name: fn for name, fn in list(globals().items())
            if name.startswith("thr_") and callable(fn)}
