@@ -172,6 +172,10 @@ class StepGraph:
         self.captures += 1
         self.reason = "captured"
         self.launch()
+        if self.epoch != self.started:
+            # the captured call resized GPU tensors: it ran (the launch above), but the
+            # next call may not look like it; warm up again rather than replay
+            self.drop("the captured call resized GPU tensors")
         return True
 
     def launch(self) -> None:
