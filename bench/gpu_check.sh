@@ -21,8 +21,12 @@ mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 export PYTHONPATH=$PWD
 if ls .whl/*.whl > /dev/null 2>&1; then
+   # cuda-python's bindings (the cuDNN frontend asks the driver through them) only where the
+   # machine has none: its CuPy may rely on its own copy
+   wheels=$(ls .whl/*.whl | grep -v -e /cuda_bindings- -e /cuda_pathfinder-)
+   python3 -c "import cuda.bindings.driver" 2> /dev/null || wheels="$wheels $(ls .whl/cuda_*.whl)"
    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-      --target /tmp/site .whl/*.whl || exit 1
+      --target /tmp/site $wheels || exit 1
    export PYTHONPATH=/tmp/site:$PWD
 fi
 step() { echo; echo "== $* ($(date +%T))"; }

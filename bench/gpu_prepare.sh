@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run HERE (no GPU needed) before bench/gpu_check.sh: gathers what the GPU machine lacks.
-#   .whl/       wheels for its Python 3.12: lupa, the cuDNN frontend, prompt_toolkit (+ wcwidth)
+#   .whl/       wheels for its Python 3.12: lupa, the cuDNN frontend and the CUDA 13 driver
+#               bindings it imports (cuda-bindings, cuda-pathfinder), prompt_toolkit (+ wcwidth)
 #   .upstream/  torch/cunn's test.lua and test_DataParallelTable.lua, from your checkout
 # Both folders are ignored by git (.git/info/exclude) and travel with `carry`.
 #   bash bench/gpu_prepare.sh [CUNN_CHECKOUT]
@@ -16,7 +17,8 @@ py=python3
 plat=""
 for n in 17 27 28 31 34; do plat="$plat --platform manylinux_2_${n}_x86_64"; done
 $py -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-   $plat --platform manylinux2014_x86_64 -d .whl lupa nvidia-cudnn-frontend
+   $plat --platform manylinux2014_x86_64 -d .whl lupa nvidia-cudnn-frontend \
+   "cuda-bindings>=13,<14" cuda-pathfinder
 $py -m pip download -q --no-deps --only-binary=:all: -d .whl prompt_toolkit wcwidth
 if [ -f "$cunn/test.lua" ]; then
    mkdir -p .upstream/cunn
