@@ -12,6 +12,8 @@ import re
 import traceback
 from typing import Any, Optional
 
+import lupa.luajit21 as lupa
+
 from luatorch.tensor import TorchError
 
 # Wording of Python, NumPy and lupa: an exception whose text matches is not shown as is.
@@ -32,6 +34,14 @@ _LUA_NAMES = {"_LuaTable": "table", "_LuaFunction": "function", "_LuaObject": "u
               "_LuaThread": "thread", "NoneType": "nil", "str": "string", "bytes": "string",
               "bool": "boolean", "int": "number", "float": "number"}
 _GOT = re.compile(r"\bgot (_Lua\w+|NoneType|str|bytes|bool|int|float)\b")
+
+
+def lua_type_name(v: Any) -> str:
+    """Lua's name for the type of a value that crossed the door (`table`, `number`, ...)."""
+    kind = lupa.lua_type(v)
+    if kind:
+        return str(kind)
+    return _LUA_NAMES.get(type(v).__name__, type(v).__name__)
 
 
 def _lua_words(text: str) -> str:

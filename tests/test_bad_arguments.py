@@ -168,3 +168,15 @@ def test_save_sweeps_a_stale_temporary_file(rt: Runtime, tmp_path) -> None:
     stale.write_bytes(b"half")
     rt.execute(f"torch.save({str(tmp_path / 'm.t7')!r}, x)")
     assert sorted(os.listdir(tmp_path)) == ["m.t7"]
+
+
+@pytest.mark.parametrize("module", ["Tanh", "Sigmoid", "ReLU", "HardTanh", "ELU", "SoftPlus"])
+def test_elementwise_layers_refuse_non_tensors(rt: Runtime, module: str) -> None:
+    """Regression: a table input read as an empty tensor and gave an empty output."""
+    assert "bad argument #1 to 'forward' (tensor expected, got table)" in \
+        fails(rt, f"nn.{module}():forward({{1, 'a'}})")
+    assert "bad argument #1 to 'forward' (tensor expected, got number)" in \
+        fails(rt, f"nn.{module}():forward(3)")
+    assert "bad argument #2 to 'backward' (tensor expected, got table)" in \
+        fails(rt, f"local m = nn.{module}() local x = torch.randn(3) m:forward(x) "
+                  f"m:backward(x, {{}})")

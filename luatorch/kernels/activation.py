@@ -15,6 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from luatorch.backend import array_module
+from luatorch.errors import lua_type_name
 from luatorch.random import get_generator
 from luatorch.tensor import Tensor, TorchError, size_str
 
@@ -54,8 +55,17 @@ def real(t: Tensor, v: float) -> Any:
     return t.a.dtype.type(v)
 
 
+def need_tensor(v: Any, n: int, fname: str) -> None:
+    """Torch7's error for a non-tensor where a layer reads a tensor (a table as a Tanh's input
+    would otherwise read as an empty tensor and give an empty output)."""
+    if not isinstance(v, Tensor):
+        raise TorchError(f"bad argument #{n} to '{fname}' (tensor expected, got "
+                         f"{lua_type_name(v)})")
+
+
 def _unary(out: Tensor, x: Tensor, inplace: bool) -> Any | None:
     """Target array of an element-wise forward (None for an empty input)."""
+    need_tensor(x, 1, "forward")
     if inplace:
         alias(out, x)
         return x.a if x.size else None
@@ -67,6 +77,7 @@ def _unary(out: Tensor, x: Tensor, inplace: bool) -> Any | None:
 
 def _grad(gi: Tensor, x: Tensor, g: Tensor, inplace: bool, xname: str = "input") -> tuple:
     """(target array, gradOutput array) of an element-wise backward."""
+    need_tensor(g, 2, "backward")
     ga = nelement_check(x, g, xname)
     if inplace:
         alias(gi, g)

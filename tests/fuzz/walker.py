@@ -2,7 +2,10 @@
 function with generated, seeded bad arguments, and sorts what comes back.
 
 A call's outcome is one of: ``ok`` (returned), ``error`` (a Torch7-style Lua error), ``leak``
-(an error whose text is Python's, NumPy's or lupa's wording), ``hang`` (ran past the bound).
+(an error whose text is Python's, NumPy's or lupa's wording), ``hang`` (ran past the bound),
+``silent`` (returned although an argument was a value no Torch7 function takes in that place: a
+Lua function, or a table mixing numbers and strings, given to a target that does not simply
+inspect its arguments).
 """
 
 from __future__ import annotations
@@ -38,6 +41,18 @@ BAD_VALUES = [
     "torch.randn(4,3):t()", "torch.FloatTensor(3,4)", "torch.LongTensor{1,99}",
     "torch.ByteTensor(3,4):zero()", "{1,'a'}", "function() end", "torch.LongStorage{2,-3}",
 ]
+
+# Values no torch, nn or optim function accepts as an argument (apply/map are skipped below).
+NEVER_VALID = {"function() end", "{1,'a'}"}
+
+# Targets that take any value on purpose (type inspection, printing, generic containers).
+TAKES_ANYTHING = {
+    "torch": {"type", "typename", "isTensor", "isStorage", "isTypeOf", "getmetatable", "isequal",
+              "pushudata", "data", "cdata", "class", "typeidx", "Generator", "checkpoint"},
+    "tensor": {"type", "isSameSizeAs", "__tostring__"},
+    "nn": set(),
+    "optim": set(),
+}
 
 # Calls that would write files or change process-wide state: the walker stays clear of them.
 SKIP = {
@@ -103,7 +118,7 @@ class Report:
         self.calls += 1
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
         ex = self.examples.setdefault(outcome, [])
-        if outcome != "ok" and outcome != "error":
+        if outcome not in ("ok", "error"):
             ex.append((call, msg))
 
 
@@ -196,6 +211,9 @@ def walk(seed: int = 17, per_target: int = 8, bound_s: float = 2.0,
                         continue
                     if status == "error" and LEAK_RE.search(msg):
                         status = "leak"
+                    if status == "ok" and any(v in src for v in NEVER_VALID) \
+                            and name not in TAKES_ANYTHING.get(kind, ()):
+                        status = "silent"
                     report.add(status, call, msg)
     finally:
         signal.signal(signal.SIGALRM, old)
@@ -208,6 +226,6 @@ if __name__ == "__main__":
     per = int(sys.argv[1]) if len(sys.argv) > 1 else 8
     r = walk(per_target=per)
     print(r.calls, r.counts)
-    for kind in ("hang", "leak"):
+    for kind in ("hang", "leak", "silent"):
         for call, msg in r.examples.get(kind, [])[:400]:
             print(kind, "|", call, "|", msg[:160].replace("\n", " "))
