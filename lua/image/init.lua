@@ -30,10 +30,10 @@ local img_warp, img_affine, img_polar = door.img_warp, door.img_affine, door.img
 
 local function isTensor(x) return torch.isTensor(x) end
 
-local function checkImage(x, fname, n)
+local function checkImage(x, fname, n, level)
    if not isTensor(x) then
       error(string.format("bad argument #%d to 'image.%s' (torch.*Tensor expected, got %s)",
-         n or 1, fname, type(x)), 3)
+         n or 1, fname, type(x)), level or 3)
    end
 end
 
@@ -66,6 +66,42 @@ end
 function image.save(path, img)
    checkImage(img, 'save', 2)
    img_save(path, handle(img))
+end
+
+-- the format-specific forms: loadJPG loadPNG loadPPM (a file of that format only), saveJPG
+-- savePNG savePPM savePGM (that format whatever the name), getJPGsize getPNGsize getPPMsize
+local FORMATS = {JPG = 'JPEG', PNG = 'PNG', PPM = 'PPM'}
+for short, fmt in pairs(FORMATS) do
+   image['load' .. short] = function(path, depth, tensortype)
+      if type(path) ~= 'string' then
+         error("bad argument #1 to 'image.load" .. short .. "' (file name expected, got " ..
+            type(path) .. ')', 2)
+      end
+      return wrapany(img_load(path, depth, tensortype or defaultType(), fmt))
+   end
+   image['get' .. short .. 'size'] = function(path)
+      return img_size(path)
+   end
+end
+for _, ext in ipairs({'jpg', 'png', 'ppm', 'pgm'}) do
+   image['save' .. ext:upper()] = function(path, img)
+      checkImage(img, 'save' .. ext:upper(), 2)
+      img_save(path, handle(img), ext)
+   end
+end
+
+image.supported_filetypes = {}
+for _, ext in ipairs({'jpg', 'png', 'ppm', 'pgm'}) do
+   local entry = {loader = image['load' .. (ext == 'pgm' and 'PPM' or ext:upper())],
+                  saver = image['save' .. ext:upper()]}
+   image.supported_filetypes[ext] = entry
+   image.supported_filetypes[ext:upper()] = entry
+end
+image.supported_filetypes.jpeg = image.supported_filetypes.jpg
+image.supported_filetypes.JPEG = image.supported_filetypes.jpg
+
+function image.is_supported(suffix)
+   return image.supported_filetypes[suffix] ~= nil
 end
 
 function image.decompress(bytes, depth, tensortype)
@@ -219,8 +255,9 @@ image.hflip = flipper('hflip', function(src) return src:dim() end)
 image.vflip = flipper('vflip', function(src) return src:dim() - 1 end)
 image.flip = flipper('flip', function(_, dim) return dim end)
 
-local function usage(fname, forms)
-   error(string.format('image.%s: incorrect arguments, expected %s', fname, forms), 3)
+local function usage(fname, forms, level)
+   error(string.format('image.%s: incorrect arguments, expected %s', fname, forms),
+      (level or 2) + 1)
 end
 
 -- polar(src [, interp [, mode]]) | polar(dst, src [, interp [, mode]]), as Torch7 tells
@@ -265,24 +302,26 @@ image.logpolar = polarFn('logpolar', true)
 -- affinetransform, after src and its field or matrix
 local function warpTail(fname, args, first, n)
    local mode, extra, clamp, pad = args[first], args[first + 1], args[first + 2], args[first + 3]
-   if n >= first + 4 then usage(fname, '([dst,] src, field [, mode, offset, clamp_mode, pad_val])') end
+   if n >= first + 4 then
+      usage(fname, '([dst,] src, field [, mode, offset, clamp_mode, pad_val])', 4)
+   end
    if n >= first + 3 and clamp ~= 'pad' then
-      error('pad_value can only be specified if clamp_mode = "pad"', 3)
+      error('pad_value can only be specified if clamp_mode = "pad"', 4)
    end
    return mode or 'bilinear', extra, clamp or 'clamp', pad or 0
 end
 
 local function warpArgs(fname, ...)
    local args, n = {...}, select('#', ...)
-   if n < 2 then usage(fname, '([dst,] src, field [, mode, offset, clamp_mode, pad_val])') end
+   if n < 2 then usage(fname, '([dst,] src, field [, mode, offset, clamp_mode, pad_val])', 3) end
    local dst, src, field, first
    if n == 2 or type(args[3]) == 'string' then
       src, field, first = args[1], args[2], 3
    else
       dst, src, field, first = args[1], args[2], args[3], 4
    end
-   checkImage(src, fname, dst and 2 or 1)
-   checkImage(field, fname, dst and 3 or 2)
+   checkImage(src, fname, dst and 2 or 1, 4)
+   checkImage(field, fname, dst and 3 or 2, 4)
    return dst, src, field, warpTail(fname, args, first, n)
 end
 
@@ -383,6 +422,15 @@ local function unpackArgs(args, names, defaults)
    return out
 end
 
+-- kernel values into `g`: a byte kernel gets them rounded and held to 0..255, as Torch7's C
+-- kernels stored them
+local function storeKernel(g, vals)
+   if torch.type(g) == 'torch.ByteTensor' then
+      vals:add(0.5):floor():clamp(0, 255)
+   end
+   g:copy(vals)
+end
+
 function image.gaussian(...)
    local a = unpackArgs({...},
       {'size', 'sigma', 'amplitude', 'normalize', 'width', 'height', 'sigma_horz', 'sigma_vert',
@@ -395,12 +443,14 @@ function image.gaussian(...)
    local h, w = g:size(1), g:size(2)
    local mu, mv = a.mean_horz * w + 0.5, a.mean_vert * h + 0.5
    local su, sv = a.sigma_horz * w, a.sigma_vert * h
+   local vals = torch.DoubleTensor(h, w)
    for v = 1, h do
       for u = 1, w do
          local du, dv = (u - mu) / su, (v - mv) / sv
-         g[v][u] = a.amplitude * math.exp(-0.5 * (du * du + dv * dv))
+         vals[v][u] = a.amplitude * math.exp(-0.5 * (du * du + dv * dv))
       end
    end
+   storeKernel(g, vals)
    if a.normalize then g:div(g:sum()) end
    return g
 end
@@ -412,9 +462,11 @@ function image.gaussian1D(...)
    if g:dim() ~= 1 or g:nElement() == 0 then error('expecting a non-empty 1D tensor', 2) end
    local n = g:size(1)
    local centre = a.mean * n + 0.5
+   local vals = torch.DoubleTensor(n)
    for i = 1, n do
-      g[i] = a.amplitude * math.exp(-(((i - centre) / (a.sigma * n)) ^ 2) / 2)
+      vals[i] = a.amplitude * math.exp(-(((i - centre) / (a.sigma * n)) ^ 2) / 2)
    end
+   storeKernel(g, vals)
    if a.normalize then g:div(g:sum()) end
    return g
 end
@@ -516,16 +568,19 @@ local function morphology(fname, im, kern, pad, hit)
    return hit(padded, kern):typeAs(im)
 end
 
+-- NOTE: `local res` rather than a tail call, so that morphology's errors name the caller's line
 function image.erode(im, kern, pad)
-   return morphology('erode', im, kern, pad or 1, function(padded, k)
+   local res = morphology('erode', im, kern, pad or 1, function(padded, k)
       return torch.conv2(padded, k):eq(k:sum())
    end)
+   return res
 end
 
 function image.dilate(im, kern, pad)
-   return morphology('dilate', im, kern, pad or 0, function(padded, k)
+   local res = morphology('dilate', im, kern, pad or 0, function(padded, k)
       return torch.xcorr2(padded, k):gt(0)      -- Torch7 convolves with the flipped kernel
    end)
+   return res
 end
 
 function image.lcn(im, ker)

@@ -85,8 +85,26 @@ def _decoded(im: Any, depth: Optional[int], tname: str) -> Tensor:
     return Tensor.wrap(np.ascontiguousarray(out))
 
 
-def img_load(path: str, depth: Optional[int], tname: str) -> Tensor:
-    """image.load: decode file `path` (JPEG, PNG, PPM/PGM, ... by content) into C x H x W."""
+_LOADERS = {"JPEG": "loadJPG", "PNG": "loadPNG", "PPM": "loadPPM"}
+
+
+def _check_format(path: str, im: Any, fmt: str) -> None:
+    """loadJPG / loadPNG / loadPPM read only their own format, as Torch7's libjpeg, libpng
+    and PPM readers did (PPM: the grey and colour maps, P2 P3 P5 P6, not bitmaps)."""
+    name = _LOADERS[fmt]
+    if im.format != fmt:
+        raise TorchError(f"image.{name}: {path} is not a {fmt} file (it is {im.format})")
+    if fmt == "PPM":
+        with open(path, "rb") as f:
+            magic = f.read(2)
+        if magic not in (b"P2", b"P3", b"P5", b"P6"):
+            raise TorchError(f"image.{name}: {path}: unsupported magic number "
+                             f"{magic.decode('latin-1')}")
+
+
+def img_load(path: str, depth: Optional[int], tname: str, fmt: Optional[str] = None) -> Tensor:
+    """image.load: decode file `path` (JPEG, PNG, PPM/PGM, ... by content) into C x H x W;
+    with `fmt` ('JPEG', 'PNG', 'PPM'), only a file of that format."""
     path = str(path)
     pil = _pil()
     if not os.path.exists(path):
@@ -96,6 +114,8 @@ def img_load(path: str, depth: Optional[int], tname: str) -> Tensor:
     except Exception as e:
         raise TorchError(f"image.load: unknown image type for file: {path} ({e})") from None
     with im:
+        if fmt is not None:
+            _check_format(path, im, str(fmt))
         return _decoded(im, None if depth is None else int(depth), tname)
 
 
@@ -132,10 +152,11 @@ _FORMATS = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "ppm": "PPM", "pgm": "P
             "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF", "gif": "GIF", "webp": "WEBP"}
 
 
-def img_save(path: str, t: Tensor) -> None:
-    """image.save: encode `t` into `path`, the format named by its extension."""
+def img_save(path: str, t: Tensor, as_ext: Optional[str] = None) -> None:
+    """image.save: encode `t` into `path`, the format named by its extension (or `as_ext`:
+    saveJPG, savePNG, savePPM and savePGM write their format whatever the name)."""
     path = str(path)
-    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    ext = str(as_ext) if as_ext else os.path.splitext(path)[1].lower().lstrip(".")
     fmt = _FORMATS.get(ext)
     if fmt is None:
         raise TorchError(f"unknown image type: {ext or path}")
@@ -610,25 +631,12 @@ def img_color(src: Tensor, what: str) -> Tensor:
         m = _YUV if what == "rgb2yuv" else _RGB
         return Tensor.from_array(np.tensordot(m, x, axes=1), dtype=dtype)
     if what == "rgb2y":
-        return _new(np.tensordot(_GREY, x, axes=1)[None], dtype)
-    if dtype == np.uint8:
-        x = x / 255
-    r, g, b = x
-    mx, mn = x.max(axis=0), x.min(axis=0)
-    d = mx - mn
-    safe = np.where(d == 0, 1, d)
-    h = np.where(mx == r, (g - b) / safe + np.where(g < b, 6, 0),
-                 np.where(mx == g, (b - r) / safe + 2, (r - g) / safe + 4)) / 6
-    h = np.where(d == 0, 0, h)
-    if what == "rgb2hsl":
-        lum = (mx + mn) / 2
-        den = np.where(lum > 0.5, 2 - mx - mn, mx + mn)
-        s = np.where(d == 0, 0, d / np.where(den == 0, 1, den))
-        out = np.stack([h, s, lum])
-    elif what == "rgb2hsv":
-        s = np.where(mx == 0, 0, d / np.where(mx == 0, 1, mx))
-        out = np.stack([h, s, mx])
-    elif what == "rgb2lab":
+        # the weighted sum in double, kept as Torch7 kept it (a float unless the image is double)
+        work = np.float64 if dtype == np.float64 else np.float32
+        return _stored(np.tensordot(_GREY, x, axes=1)[None].astype(work), dtype)
+    if what in ("rgb2hsl", "rgb2hsv"):
+        return _stored(_rgb2hue(src.a[:3], what), dtype)
+    if what == "rgb2lab":
         lin = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
         xyz = np.tensordot(np.array([[0.412453, 0.357580, 0.180423],
                                      [0.212671, 0.715160, 0.072169],
@@ -639,11 +647,42 @@ def img_color(src: Tensor, what: str) -> Tensor:
         f = np.where(xyz > eps, np.cbrt(xyz), (k * xyz + 16) / 116)
         return Tensor.from_array(np.stack([116 * f[1] - 16, 500 * (f[0] - f[1]),
                                            200 * (f[1] - f[2])]), dtype=dtype)
-    else:
-        raise TorchError(f"image: unknown colour conversion {what}")
+    raise TorchError(f"image: unknown colour conversion {what}")
+
+
+def _stored(v: np.ndarray, dtype: Any) -> Tensor:
+    """A result computed in Torch7's intermediate precision, stored as it stored it: a byte is
+    the value plus 0.5 (rounded to that precision), held to 0..255 and truncated."""
     if dtype == np.uint8:
-        out = out * 255
-    return _new(out, dtype)
+        up = (v.astype(np.float64) + 0.5).astype(v.dtype)
+        return Tensor.from_array(np.clip(np.floor(up), 0, 255), dtype=np.uint8)
+    return Tensor.from_array(v, dtype=dtype)
+
+
+def _rgb2hue(a: np.ndarray, what: str) -> np.ndarray:
+    """RGB to HSL or HSV in Torch7's arithmetic: float32 unless the image is double (so that a
+    byte image and the same image as floats round alike); bytes are scaled to 0..1 and back."""
+    work = np.float64 if a.dtype == np.float64 else np.float32
+    one, two, six = work(1), work(2), work(6)
+    x = a.astype(work)
+    if a.dtype == np.uint8:
+        x = x / work(255)
+    r, g, b = x
+    mx, mn = x.max(axis=0), x.min(axis=0)
+    d = mx - mn
+    safe = np.where(d == 0, one, d)
+    h = np.where(mx == r, (g - b) / safe + np.where(g < b, six, work(0)),
+                 np.where(mx == g, (b - r) / safe + two, (r - g) / safe + work(4))) / six
+    h = np.where(d == 0, work(0), h)
+    if what == "rgb2hsl":
+        lum = (mx + mn) / two
+        den = np.where(lum > 0.5, two - mx - mn, mx + mn)
+        s = np.where(d == 0, work(0), d / np.where(den == 0, one, den))
+        out = np.stack([h, s, lum])
+    else:
+        s = np.where(d == 0, work(0), d / np.where(mx == 0, one, mx))
+        out = np.stack([h, s, mx])
+    return out * work(255) if a.dtype == np.uint8 else out
 
 
 # -- filters and drawing -------------------------------------------------------------------
@@ -749,7 +788,8 @@ def img_colorize(src: Tensor, cmap: Tensor) -> Tensor:
     cm = cmap.a
     idx = lv.astype(np.int64)
     if idx.size and (idx.min() < 0 or idx.max() >= cm.shape[0]):
-        raise TorchError(f"image.y2jet: levels should be 1 to {cm.shape[0]}")
+        raise TorchError(f"image.y2jet: levels should be whole numbers from 1 to "
+                         f"{max(cm.shape[0], 1)} (got {idx.min() + 1} to {idx.max() + 1})")
     return Tensor.from_array(np.moveaxis(cm[idx], 2, 0), dtype=cm.dtype)
 
 

@@ -434,3 +434,62 @@ def test_lena_and_fabio_are_not_shipped(tmp_path, monkeypatch):
     monkeypatch.setenv("LUATORCH_IMAGE_ASSETS", str(tmp_path))
     sizes = r.execute("return image.lena():size():totable(), image.fabio():size():totable()")
     assert list(sizes[0].values()) == [3, 6, 5] and list(sizes[1].values()) == [1, 4, 7]
+
+
+@pytest.mark.parametrize("call,msg", [
+    ("image.erode(torch.rand(2, 3, 3))", "image.erode: a 2D"),
+    ("image.warp(torch.rand(3, 4, 4))", "image.warp: incorrect arguments"),
+    ("image.warp(torch.rand(3, 4, 4), torch.zeros(2, 4, 4), 'simple', true, 'clamp', 2)",
+     'pad_value can only be specified if clamp_mode = "pad"'),
+    ("image.affinetransform(3, torch.eye(2))", "bad argument #1 to 'image.affinetransform'"),
+    ("image.polar(torch.rand(3, 4, 4), 'simple', 'half')", "image.polar: mode must be one of"),
+    ("image.y2jet(torch.zeros(2, 2))", "image.y2jet: levels should be whole numbers from 1"),
+])
+def test_bad_input_names_the_callers_line(r, call, msg):
+    with pytest.raises(LuaError) as e:
+        r.execute(call)
+    assert str(e.value).startswith("(command line):1: " + msg)
+
+
+# -- byte images round as Torch7's did, format-specific files ----------------------------------
+
+@pytest.mark.parametrize("fn", ["rgb2hsl", "rgb2hsv", "rgb2y"])
+def test_byte_colour_conversions_match_the_float_path(r, fn):
+    # Torch7's own check: f on a byte image equals f on the same image as floats, rounded
+    # (ties such as HSL's lightness (a + b) / 2 round alike only in float32, as Torch7 worked)
+    data = RNG.integers(0, 256, (3, 40, 40)).astype(float)
+    same = r.execute(f"""
+        local b = {_lua(data, 'Byte')}
+        local f = b:float():div(255)
+        local expected = torch.round(torch.mul(image.{fn}(f), 255)):clamp(0, 255)
+        return (image.{fn}(b):double() - expected:double()):abs():max()""")
+    assert same == 0
+
+
+def test_byte_gaussian_rounds_and_saturates(r):
+    got = _run(r, "image.gaussian{amplitude = 1000, tensor = torch.ByteTensor(5, 5)}")
+    ref = _run(r, "image.gaussian{amplitude = 1000, tensor = torch.DoubleTensor(5, 5)}")
+    assert np.array_equal(got, np.clip(np.floor(ref + 0.5), 0, 255))
+    assert got.max() == 255 and got.min() > 0
+
+
+def test_format_specific_load_save_size(r, tmp_path):
+    data = RNG.integers(0, 256, (3, 4, 6), dtype=np.uint8)
+    png, odd = tmp_path / "a.png", tmp_path / "b.img"
+    PIL.fromarray(np.moveaxis(data, 0, 2)).save(png)
+    assert np.array_equal(_run(r, f"image.loadPNG('{png}', 3, 'byte')"), data)
+    assert r.execute(f"return image.getPNGsize('{png}')") == (3, 4, 6)
+    with pytest.raises(LuaError, match=r"image.loadJPG: .*a.png is not a JPEG file \(it is PNG\)"):
+        r.execute(f"image.loadJPG('{png}')")
+    r.execute(f"image.saveJPG('{odd}', image.loadPNG('{png}'))")       # JPEG whatever the name
+    assert odd.read_bytes()[:3] == b"\xff\xd8\xff"
+    pgm = tmp_path / "c.pgm"
+    r.execute(f"image.savePGM('{pgm}', image.loadPNG('{png}'))")
+    assert pgm.read_bytes()[:2] == b"P5"
+    assert _run(r, f"image.loadPPM('{pgm}', 1, 'byte')").shape == (1, 4, 6)
+    pbm = tmp_path / "d.pbm"
+    PIL.fromarray(data[0] > 128).save(pbm)
+    with pytest.raises(LuaError, match="unsupported magic number P4"):
+        r.execute(f"image.loadPPM('{pbm}')")
+    assert r.execute("return image.is_supported('jpg'), image.is_supported('gif')") == (True,
+                                                                                       False)
