@@ -20,15 +20,19 @@ threads.serialize = require 'threads.serialize'
 threads.sharedserialize = require 'threads.sharedserialize'
 threads.serialization = threads.Threads.serialization
 
---- threads.safe(func [, mutex]): func run under a mutex (one caller at a time).
+--- threads.safe(func [, mutex]): func run under a mutex (one caller at a time, in any state).
+-- Its only upvalues are func and the mutex's id, so a safe function crosses into jobs.
 function threads.safe(func, mutex)
+   if type(func) ~= 'function' then error('function, [mutex] expected', 2) end
    mutex = mutex or threads.Mutex()
+   local mutexid = mutex:id()
    return function(...)
-      mutex:lock()
-      local res = {n = select('#', ...), pcall(func, ...)}
-      mutex:unlock()
+      local m = require('threads').Mutex(mutexid)
+      m:lock()
+      local res = (function(...) return {n = select('#', ...), ...} end)(pcall(func, ...))
+      m:unlock()
       if not res[1] then error(res[2], 0) end
-      return unpack(res, 2, res.n + 1)
+      return (table.unpack or _G.unpack)(res, 2, res.n)     -- globals: no upvalue to write
    end
 end
 

@@ -206,3 +206,23 @@ def test_clean_exit_without_terminate(tmp_path) -> None:
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["got", "1", "end"]
+
+
+def test_safe_function_crosses_into_jobs_and_keeps_its_results(rt: Runtime) -> None:
+    # upstream threads' test-threads-safe: a safe function is a job; its only upvalues are the
+    # function and the mutex id, so it serializes.  Results keep their count (not the args').
+    out = rt.execute(textwrap.dedent("""
+        threads.Threads.serialization('threads.sharedserialize')
+        local x = torch.zeros(1000)
+        local pool = threads.Threads(3)
+        local run = threads.safe(function() x:add(1) end)
+        for i = 1, 60 do pool:addjob(run) end
+        pool:synchronize()
+        pool:terminate()
+        threads.Threads.serialization('threads.serialize')
+        local three = threads.safe(function(a) return a, a + 1, nil end)
+        local n = select('#', three(5))
+        local ok, err = pcall(threads.safe(function() error('inside safe') end))
+        return x:min(), x:max(), n, select(2, three(5)), ok, err:match('inside safe') ~= nil
+    """))
+    assert out == (60, 60, 3, 6, False, True)
