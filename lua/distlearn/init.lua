@@ -8,6 +8,7 @@ local door = torch._door
 local H = torch._H
 local d_init, d_allreduce, d_broadcast, d_allgather, d_barrier = door.dist_init,
    door.dist_allreduce, door.dist_broadcast, door.dist_allgather, door.dist_barrier
+local d_where, userpos = door.dist_where, torch._userpos
 
 -- leaves in the same order on every node: the array part first, then the other keys sorted
 local function orderedKeys(t)
@@ -102,6 +103,7 @@ function distlearn.init(opts)
    -- torch-distlearn's contract: a node with nothing left to add passes `zero`; it keeps
    -- taking part (contributing zeros) until every node has, and `n` counts the contributors
    function tree.allReduce(value, reduce, zero)
+      d_where(userpos())
       local isTable = type(value) == 'table'
       value = isTable and value or {value}
       while true do
@@ -125,6 +127,7 @@ function distlearn.init(opts)
 
    -- node 1's values everywhere
    function tree.scatter(value)
+      d_where(userpos())
       local isTable = type(value) == 'table'
       value = isTable and value or {value}
       walkTable(value, function(v)
@@ -142,16 +145,19 @@ function distlearn.init(opts)
    end
 
    function tree.barrier()
+      d_where(userpos())
       d_barrier()
    end
 
    -- every node's tensor `src` one after another in `dst` (TensorDSM's all-gather)
    function tree.allGather(src, dst)
+      d_where(userpos())
       d_allgather(H[src], H[dst])
       return dst
    end
 
    function tree.reduceScatter(src, dst)
+      d_where(userpos())
       door.dist_reduce_scatter(H[src], H[dst])
       return dst
    end

@@ -30,6 +30,8 @@ class Communicator:
     name = "base"
     rank = 0
     size = 1
+    # the script's file:line of the collective under way (set from Lua), for the timeout line
+    where = ""
 
     def allreduce(self, buf: Any) -> None:
         """Sum `buf` over all ranks, in place."""

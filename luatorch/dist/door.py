@@ -23,6 +23,11 @@ def dist_init(name: Optional[str] = None) -> Tuple[int, int, str]:
     return c.rank + 1, c.size, c.name
 
 
+def dist_where(where: Optional[str]) -> None:
+    """Remember the script's file:line of the collective that follows (named on a timeout)."""
+    dist.get().where = str(where or "")
+
+
 def dist_allreduce(t: Tensor) -> None:
     """Sum `t` over every process, in place."""
     if t.numel():
@@ -93,6 +98,7 @@ def dist_timeout() -> float:
 
 EXPORTS = {
     "dist_init": dist_init,
+    "dist_where": dist_where,
     "dist_allreduce": dist_allreduce,
     "dist_broadcast": dist_broadcast,
     "dist_allgather": dist_allgather,

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
-from typing import List, Optional, Sequence
+import threading
+from typing import IO, List, Optional, Sequence
+
+# Open MPI's report of a rank that died (prterun/mpirun, 0-based ranks), and of one that
+# exited with an error status
+_SIGNALLED = re.compile(r"process rank (\d+) with PID (\d+) on node (\S+) exited on\s+"
+                        r"signal (\d+)(?: \(([^)]*)\))?")
+_FAILED = re.compile(r"Process name:\s*\[[^\]]*,(\d+)\].*?Exit code:\s*(\d+)", re.S)
+_RULE = re.compile(r"^-{20,}\s*$")
 
 
 def parse_np(raw: str) -> Optional[int]:
@@ -37,6 +46,46 @@ def command(n: int, child: Sequence[str], tag_output: bool = False) -> List[str]
     return cmd + [sys.executable, "-m", "luatorch.cli", "run"] + list(child)
 
 
+def lost_rank_line(block: str, n: int) -> Optional[str]:
+    """One line, with distlearn's 1-based node numbers, for Open MPI's report of a lost rank."""
+    text = " ".join(block.split())
+    m = _SIGNALLED.search(text)
+    if m:
+        rank, pid, node, sig, name = m.groups()
+        why = f"signal {sig}" + (f" ({name})" if name else "")
+        return (f"luatorch: rank {int(rank) + 1} of {n} (pid {pid} on {node}) was lost: {why}; "
+                "the other ranks were stopped")
+    m = _FAILED.search(block)
+    if m:
+        rank, code = m.groups()
+        return (f"luatorch: rank {int(rank) + 1} of {n} exited with status {code}; "
+                "the other ranks were stopped")
+    return None
+
+
+def _relay(stream: IO[str], n: int, out: IO[str]) -> None:
+    """Copy mpiexec's stderr to ours, replacing Open MPI's boxed report of a lost rank by one
+    line; every other box and line passes unchanged."""
+    box: Optional[List[str]] = None
+    for line in stream:
+        if box is None:
+            if _RULE.match(line):
+                box = [line]
+            else:
+                out.write(line)
+                out.flush()
+            continue
+        box.append(line)
+        if _RULE.match(line):
+            one = lost_rank_line("".join(box), n)
+            out.write(one + "\n" if one else "".join(box))
+            out.flush()
+            box = None
+    if box:
+        out.write("".join(box))
+        out.flush()
+
+
 def launch(n: int, child: Sequence[str], tag_output: bool = False) -> int:
     """Run `child` (luatorch run's arguments) on n ranks; returns the job's exit code."""
     try:
@@ -50,12 +99,17 @@ def launch(n: int, child: Sequence[str], tag_output: bool = False) -> int:
               file=sys.stderr)
         return 2
     try:
-        proc = subprocess.Popen(command(n, child, tag_output))
+        proc = subprocess.Popen(command(n, child, tag_output), stderr=subprocess.PIPE,
+                                text=True, bufsize=1, errors="replace")
     except OSError as e:
         print(f"luatorch: could not start mpiexec: {e}", file=sys.stderr)
         return 1
+    relay = threading.Thread(target=_relay, args=(proc.stderr, n, sys.stderr), daemon=True)
+    relay.start()
     try:
-        return proc.wait()
+        code = proc.wait()
+        relay.join(timeout=5)
+        return code
     except KeyboardInterrupt:
         # mpiexec got the same Ctrl-C from the terminal and is stopping every rank
         try:

@@ -46,8 +46,9 @@ class MpiCommunicator(Communicator):
             what = self._what
             if what is not None and time.monotonic() - self._since > self.limit:
                 sys.stdout.flush()
-                sys.stderr.write(f"distlearn: {what} on rank {self.rank + 1} timed out after "
-                                 f"{self.limit:g} s (LUATORCH_DIST_TIMEOUT): a rank is "
+                place = f"{self.where}: " if self.where else ""
+                sys.stderr.write(f"{place}distlearn: {what} on rank {self.rank + 1} timed out "
+                                 f"after {self.limit:g} s (LUATORCH_DIST_TIMEOUT): a rank is "
                                  "missing or stuck\n")
                 sys.stderr.flush()
                 # NOTE: the main thread is blocked inside MPI and MPI_Finalize would wait for
