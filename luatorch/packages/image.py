@@ -44,10 +44,12 @@ def _planes(t: Tensor) -> np.ndarray:
 # -- decoding and encoding -----------------------------------------------------------------
 
 def _to_array(im: Any) -> np.ndarray:
-    """A decoded Pillow image as an H x W x C array of bytes (16-bit kept as floats in 0..1)."""
+    """A decoded Pillow image as an H x W x C array of bytes (16-bit images: uint16)."""
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-        a = np.asarray(im, dtype=np.float64)
-        return (a / (65535.0 if im.mode.startswith("I;16") or a.max() > 255 else 255.0))[..., None]
+        a = np.asarray(im)
+        if im.mode.startswith("I;16") or a.max() > 255:
+            return np.clip(a, 0, 65535).astype(np.uint16)[..., None]
+        return a.astype(np.uint8)[..., None]
     if im.mode == "P":
         im = im.convert("RGBA" if "transparency" in im.info else "RGB")
     elif im.mode not in ("L", "LA", "RGB", "RGBA"):
@@ -56,13 +58,91 @@ def _to_array(im: Any) -> np.ndarray:
     return a[..., None] if a.ndim == 2 else a
 
 
+_PNG_SIG = b"\x89PNG\r\n\x1a\n"
+
+
+def _png16_header(head: bytes) -> Optional[tuple]:
+    """(width, height, channels) of a non-interlaced 16-bit PNG with colour (grey + alpha, RGB,
+    RGBA), which Pillow would cut to 8 bits; None for any other file."""
+    if len(head) < 33 or not head.startswith(_PNG_SIG) or head[12:16] != b"IHDR":
+        return None
+    w, h = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    depth, ctype, interlace = head[24], head[25], head[28]
+    chans = {4: 2, 2: 3, 6: 4}.get(ctype)
+    if depth != 16 or chans is None or interlace != 0 or w == 0 or h == 0:
+        return None
+    return w, h, chans
+
+
+def _png16(data: bytes, w: int, h: int, chans: int) -> np.ndarray:
+    """Decode the pixels of a 16-bit PNG (see _png16_header) as an H x W x C uint16 array:
+    inflate the IDAT chunks and undo each row's filter (PNG spec, section 9)."""
+    import zlib
+
+    idat, pos = [], 8
+    while pos + 8 <= len(data):
+        n = int.from_bytes(data[pos:pos + 4], "big")
+        kind = data[pos + 4:pos + 8]
+        if kind == b"IDAT":
+            idat.append(data[pos + 8:pos + 8 + n])
+        elif kind == b"IEND":
+            break
+        pos += 12 + n
+    bpp = 2 * chans
+    stride = w * bpp
+    try:
+        raw = np.frombuffer(zlib.decompress(b"".join(idat)), dtype=np.uint8)
+        raw = raw[:h * (stride + 1)].reshape(h, stride + 1).astype(np.int64)
+    except (zlib.error, ValueError):
+        raise TorchError("image: corrupt 16-bit PNG data") from None
+    out = np.zeros((h, stride), dtype=np.int64)
+    prev = np.zeros(stride, dtype=np.int64)
+    for y in range(h):
+        kind, line = raw[y, 0], raw[y, 1:]
+        if kind == 0:
+            cur = line
+        elif kind == 1:        # Sub: each byte adds the one a pixel left, so a running sum
+            cur = np.cumsum(line.reshape(w, bpp), axis=0).reshape(-1) % 256
+        elif kind == 2:        # Up
+            cur = (line + prev) % 256
+        elif kind in (3, 4):   # Average and Paeth depend on the pixel just decoded: per pixel
+            cur = np.zeros(stride, dtype=np.int64)
+            left = np.zeros(bpp, dtype=np.int64)
+            upleft = np.zeros(bpp, dtype=np.int64)
+            for x in range(w):
+                sl = slice(x * bpp, (x + 1) * bpp)
+                up = prev[sl]
+                if kind == 3:
+                    pred = (left + up) // 2
+                else:
+                    p = left + up - upleft
+                    pa, pb, pc = np.abs(p - left), np.abs(p - up), np.abs(p - upleft)
+                    pred = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, up, upleft))
+                cur[sl] = (line[sl] + pred) % 256
+                left, upleft = cur[sl], up
+        else:
+            raise TorchError(f"image: corrupt 16-bit PNG data (row filter {kind})")
+        out[y] = cur
+        prev = cur
+    v = out.reshape(h, w, chans, 2)
+    return (v[..., 0] * 256 + v[..., 1]).astype(np.uint16)
+
+
 def _decoded(im: Any, depth: Optional[int], tname: str) -> Tensor:
     im.load()
-    a = _to_array(im)
+    return _from_array(_to_array(im), depth, tname)
+
+
+def _from_array(a: np.ndarray, depth: Optional[int], tname: str) -> Tensor:
+    """An H x W x C array (bytes, or uint16 from 16-bit files) as Torch7's image: 16-bit
+    values become v / 65535 in a float image and their high byte in a byte image, as
+    Torch7's libpng reader gave them."""
     dtype = DTYPES.get(str(tname))
     if dtype is None:
         raise TorchError(f"image.load: unknown tensor type '{tname}' (byte, float or double)")
-    unit = a.dtype != np.uint8            # 16-bit images arrive already in [0, 1]
+    if a.dtype == np.uint16:
+        a = (a >> 8).astype(np.uint8) if dtype == np.uint8 else a / 65535.0
+    unit = a.dtype != np.uint8            # 16-bit values, now floats in [0, 1]
     chw = np.moveaxis(a, 2, 0)
     c = chw.shape[0]
     if depth == 1:
@@ -109,6 +189,12 @@ def img_load(path: str, depth: Optional[int], tname: str, fmt: Optional[str] = N
     pil = _pil()
     if not os.path.exists(path):
         raise TorchError(f"{path}: No such file or directory")
+    with open(path, "rb") as f:
+        wide = _png16_header(f.read(33))
+    if wide is not None and fmt in (None, "PNG"):
+        with open(path, "rb") as f:
+            return _from_array(_png16(f.read(), *wide), None if depth is None else int(depth),
+                               tname)
     try:
         im = pil.open(path)
     except Exception as e:
@@ -123,6 +209,9 @@ def img_decompress(data: Tensor, depth: Optional[int], tname: str) -> Tensor:
     """image.decompress(JPG|PNG): decode an encoded image held in a ByteTensor."""
     pil = _pil()
     buf = np.ascontiguousarray(data.a, dtype=np.uint8).tobytes()
+    wide = _png16_header(buf[:33])
+    if wide is not None:
+        return _from_array(_png16(buf, *wide), None if depth is None else int(depth), tname)
     try:
         im = pil.open(io.BytesIO(buf))
     except Exception:

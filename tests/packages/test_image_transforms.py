@@ -414,6 +414,13 @@ def test_window_and_display_into_it(r, tmp_path, monkeypatch, capfd):
     assert again and file.startswith(str(tmp_path))
     with PIL.open(file) as im:
         assert im.size == (10, 8)
+    # display's own result (a file name) given back as win draws over that same file
+    first, second = r.execute("""
+        local w = image.display{image = torch.rand(3, 4, 4)}
+        return w, image.display{image = torch.rand(3, 6, 5), win = w}""")
+    assert first == second
+    with PIL.open(first) as im:
+        assert im.size == (5, 6)
     assert "no window" in capfd.readouterr().out
 
 
@@ -493,3 +500,60 @@ def test_format_specific_load_save_size(r, tmp_path):
         r.execute(f"image.loadPPM('{pbm}')")
     assert r.execute("return image.is_supported('jpg'), image.is_supported('gif')") == (True,
                                                                                        False)
+
+
+def _png16_file(values: np.ndarray, ctype: int) -> bytes:
+    """A 16-bit PNG of H x W x C `values` written here by the PNG spec, each row with another
+    of the five filters (None, Sub, Up, Average, Paeth), so the reader undoes every one."""
+    import struct
+    import zlib
+
+    h, w, c = values.shape
+    raw = values.astype(">u2").view(np.uint8).reshape(h, w * c * 2).astype(np.int64)
+    bpp = 2 * c
+    rows = []
+    prev = np.zeros(w * bpp, dtype=np.int64)
+    for y in range(h):
+        kind, cur = y % 5, raw[y]
+        left = np.concatenate([np.zeros(bpp, np.int64), cur[:-bpp]])
+        upleft = np.concatenate([np.zeros(bpp, np.int64), prev[:-bpp]])
+        if kind == 0:
+            pred = np.zeros_like(cur)
+        elif kind == 1:
+            pred = left
+        elif kind == 2:
+            pred = prev
+        elif kind == 3:
+            pred = (left + prev) // 2
+        else:
+            p = left + prev - upleft
+            pa, pb, pc = abs(p - left), abs(p - prev), abs(p - upleft)
+            pred = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, prev, upleft))
+        rows.append(bytes([kind]) + ((cur - pred) % 256).astype(np.uint8).tobytes())
+        prev = cur
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+    ihdr = struct.pack(">IIBBBBB", w, h, 16, ctype, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+            + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("ctype,chans", [(2, 3), (6, 4), (4, 2)])
+def test_sixteen_bit_colour_png_keeps_its_precision(r, tmp_path, ctype, chans):
+    vals = RNG.integers(0, 65536, (7, 5, chans)).astype(np.uint16)
+    path = tmp_path / "deep.png"
+    path.write_bytes(_png16_file(vals, ctype))
+    got = _run(r, f"image.load('{path}', nil, 'double')")
+    assert np.allclose(got, np.moveaxis(vals, 2, 0) / 65535.0, atol=1e-12)
+    # a byte image keeps the high byte, as Torch7's libpng reader did
+    byte = _run(r, f"image.load('{path}', nil, 'byte')")
+    assert np.array_equal(byte, np.moveaxis(vals >> 8, 2, 0))
+    blob = _run(r, f"""(function()
+        local f = io.open('{path}', 'rb'); local s = f:read('*a'); f:close()
+        local b = torch.ByteTensor(#s)
+        for i = 1, #s do b[i] = s:byte(i) end
+        return image.decompressPNG(b, nil, 'double')
+    end)()""")
+    assert np.array_equal(blob, got)
