@@ -17,4 +17,13 @@ require 'cutorch.device'
 require 'cutorch.graph'
 require 'cutorch.host'
 
+-- One process per GPU under mpiexec or srun: the local rank picks the default device, as
+-- distributed Torch7 scripts did by hand (cutorch.setDevice(localRank % count + 1)); a script
+-- that sets a device itself still decides.
+local localRank = tonumber(os.getenv('OMPI_COMM_WORLD_LOCAL_RANK') or os.getenv('SLURM_LOCALID')
+   or os.getenv('MPI_LOCALRANKID') or '')
+if localRank and cutorch.getDeviceCount() > 1 then
+   cutorch.setDevice(localRank % cutorch.getDeviceCount() + 1)
+end
+
 return cutorch

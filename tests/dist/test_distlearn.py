@@ -128,6 +128,17 @@ def test_checkpoint_written_while_a_rank_dies_is_whole(tmp_path):
     assert rt.eval("c.weights:nElement()") == 2_000_000
 
 
+@pytest.mark.mpi
+def test_local_rank_picks_the_gpu():
+    """One process per GPU: each node's default device comes from its local rank."""
+    r = _np(2, "device.lua", {"LUATORCH_VIRTUAL_GPUS": "2"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    found = sorted(re.findall(r"node (\d) device (\d) tensor (\d)", r.stdout))
+    assert len(found) == 2, r.stdout
+    assert sorted(dev for _, dev, _ in found) == ["1", "2"]
+    assert all(dev == t for _, dev, t in found)
+
+
 def test_lost_rank_box_becomes_one_line():
     import io
 
