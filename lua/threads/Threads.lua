@@ -7,6 +7,7 @@ local door = torch._door
 local pool_new, put, accepts, take, terminate = door.thr_pool_new, door.thr_put,
    door.thr_accepts, door.thr_take, door.thr_terminate
 local unpack = unpack or table.unpack
+local H = torch._H
 
 local Threads = {__serialization = 'threads.serialize'}
 Threads.__index = Threads
@@ -113,7 +114,7 @@ function Threads:addjob(...)
       error('function (or nil) endcallback expected', 2)
    end
    -- the serialization first: a job that cannot be written is refused before it is counted
-   local payload = self.__ser.save({callback, pack(select(r, ...))})
+   local payload = H[self.__ser.save({callback, pack(select(r, ...))})]
    -- a full queue is drained from this side, as in Torch7
    while not accepts(self.__pid, idx) do
       self:dojob()

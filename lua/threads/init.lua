@@ -50,9 +50,9 @@ function threads._worker(tid, mode)
       if not r[1] then return false, r[2] end
       local out = {n = r.n - 1}
       for i = 2, r.n do out[i - 1] = r[i] end
-      local sok, h2 = pcall(ser.save, out)
-      if not sok then return false, h2 end
-      return true, h2
+      local sok, st = pcall(ser.save, out)
+      if not sok then return false, st end
+      return true, torch._H[st]
    end
 end
 

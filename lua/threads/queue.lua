@@ -34,7 +34,7 @@ end
 function Queue:addjob(callback, ...)
    if type(callback) ~= 'function' then error('function callback expected', 2) end
    local ser = require(self.__serialization)
-   queue_put(self.__id, ser.save({callback, pack(...)}))
+   queue_put(self.__id, torch._H[ser.save({callback, pack(...)})])
 end
 
 --- Queue:dojob(): take the oldest job (waiting for one), run it here, return its results.

@@ -1,21 +1,20 @@
 -- threads.serialize: jobs and their results cross between states as torch serializations
--- (tensors copied).  save gives the Python handle of a CharStorage, load takes one back.
+-- (tensors copied).  save gives a CharStorage, as threads' README says; load takes one back (or
+-- the Python handle of one, which is how a storage crosses between states).
 require 'torch'
 
-local door = torch._door
-local H = torch._H
 local wrapstorage = torch._wrapstorage
 
 local serialize = {}
 
 function serialize.save(obj)
-   return H[torch.serializeToStorage(obj)]
+   return torch.serializeToStorage(obj)
 end
 
-function serialize.load(h)
+function serialize.load(st)
+   if torch.type(st) ~= 'torch.CharStorage' then st = wrapstorage(st, 'Char') end
    -- jobs are the user's own code: their functions load
-   return torch.deserializeFromStorage(wrapstorage(h, 'Char'), 'binary',
-      {trustFunctions = true})
+   return torch.deserializeFromStorage(st, 'binary', {trustFunctions = true})
 end
 
 return serialize

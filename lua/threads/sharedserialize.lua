@@ -1,4 +1,5 @@
--- threads.sharedserialize: as threads.serialize, but tensors and storages are shared: each is
+-- threads.sharedserialize: as threads.serialize (save gives a CharStorage, load takes one or
+-- its handle), but tensors and storages are shared: each is
 -- written as a ticket for its Python handle, and the loading state wraps that same handle, so
 -- both states see one buffer.
 require 'torch'
@@ -31,7 +32,7 @@ function sharedserialize.save(obj)
    local st = f:storage()
    st:resize(st:size() - 1)
    f:close()
-   return H[st]
+   return st
 end
 
 local function redeem(m)
@@ -75,9 +76,9 @@ local function visit(x, seen)
    end
 end
 
-function sharedserialize.load(h)
-   local obj = torch.deserializeFromStorage(wrapstorage(h, 'Char'), 'binary',
-      {trustFunctions = true})
+function sharedserialize.load(st)
+   if torch.type(st) ~= 'torch.CharStorage' then st = wrapstorage(st, 'Char') end
+   local obj = torch.deserializeFromStorage(st, 'binary', {trustFunctions = true})
    if isticket(obj) then return redeem(obj) end
    visit(obj, {})
    return obj

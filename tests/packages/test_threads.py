@@ -226,3 +226,20 @@ def test_safe_function_crosses_into_jobs_and_keeps_its_results(rt: Runtime) -> N
         return x:min(), x:max(), n, select(2, three(5)), ok, err:match('inside safe') ~= nil
     """))
     assert out == (60, 60, 3, 6, False, True)
+
+
+def test_serialize_save_gives_a_char_storage(rt: Runtime) -> None:
+    # threads' README: serialize.save returns a torch CharStorage, serialize.load takes it back
+    out = rt.execute(textwrap.dedent("""
+        local res = {}
+        for _, name in ipairs({'threads.serialize', 'threads.sharedserialize'}) do
+           local ser = require(name)
+           local x = torch.ones(3)
+           local st = ser.save({x, function(a) return a * 2 end})
+           local back = ser.load(st)
+           back[1]:fill(4)
+           res[#res + 1] = torch.type(st) .. ' ' .. back[2](21) .. ' ' .. x:sum()
+        end
+        return table.concat(res, ', ')
+    """))
+    assert out == "torch.CharStorage 42 3, torch.CharStorage 42 12"
