@@ -8,8 +8,11 @@
 --    gnuplot.pngfigure(fname)   a new figure drawn into fname; epsfigure(fname) in PostScript
 --    gnuplot.plot(...)          replace the current figure's curves:
 --       plot(y [, style]), plot(x, y [, style]), plot(M [, style]) with M n x 2 (x, y columns),
---       plot({'name', [x,] y [, style]}, ...) several named curves (a table of such tables too)
---       styles: '-' lines (default), '.' '+' points, '+-' both, '|' impulses
+--       plot({'name', [x,] y [, style]}, ...) several named curves (a table of such tables too);
+--       a matrix's first column is x and each other column a curve
+--       styles: '-' lines (default), '.' '+' points, '+-' both, '|' impulses, '~' smooth, or
+--       gnuplot's words and clauses ('points', 'with lines ls 1', 'with filledcurves' over a
+--       3-column matrix fills between its two curves); others are named once, drawn as lines
 --    gnuplot.hist(x [, bins [, min, max]])   bars of torch.histc; returns the counts
 --    gnuplot.imagesc(M [, 'gray' | 'color'])  a matrix as an image
 --    gnuplot.splot(z) | splot(x, y, z) | splot({'name', z}, ...)   surfaces (x, y, z matrices)
@@ -99,26 +102,64 @@ local function values(t)
    return t:contiguous():view(-1):double():totable()
 end
 
--- one curve from {['name',] y | x, y | M [, style]}
-local function curve(args, first)
+-- gnuplot's style words (and Torch7's short forms) as the styles drawn here
+local STYLEWORDS = {lines = '-', l = '-', points = '+', p = '+', linespoints = '+-',
+   lp = '+-', dots = '.', impulses = '|', i = '|', boxes = '|', filledcurves = 'filled',
+   csplines = '~'}
+local SHORT = {['-'] = true, ['.'] = true, ['+'] = true, ['+-'] = true, ['-+'] = true,
+   ['|'] = true, ['~'] = true}
+local toldStyle = {}
+
+-- a plot style: the short forms, a word ('points'), or a gnuplot clause ('with lines ls 1',
+-- 'smooth csplines'); a style with no drawing here is named once and drawn as lines
+local function styleOf(style)
+   if style == nil or style == '' or SHORT[style] then return style or '-' end
+   local word = style:match('^%s*with%s+(%a+)') or style:match('^%s*smooth%s+(%a+)')
+      or style:match('^%s*(%a+)%s*$')
+   local found = word and STYLEWORDS[word]
+   if found then return found end
+   if not toldStyle[style] then
+      toldStyle[style] = true
+      print(string.format("gnuplot.plot: style '%s' has no matplotlib translation here; " ..
+         'drawn with lines', style))
+   end
+   return '-'
+end
+
+-- the curves of one {['name',] y | x, y | M [, style]}: a matrix's first column is x and
+-- each other column a curve (two of them bound a filled band under 'filledcurves')
+local function curves(args, first)
    local name, i = nil, first
    if type(args[i]) == 'string' then name, i = args[i], i + 1 end
    local a, b = args[i], args[i + 1]
    if not torch.isTensor(a) then
       error('gnuplot.plot: a tensor was expected, got ' .. type(a), 3)
    end
-   local x, y, style
+   local x, ys, style
    if torch.isTensor(b) then
-      x, y, style = a, b, args[i + 2]
-   elseif a:dim() == 2 and a:size(2) == 2 then
-      x, y, style = a:select(2, 1), a:select(2, 2), b
+      x, ys, style = a, {b}, args[i + 2]
+   elseif a:dim() == 2 and a:size(2) >= 2 then
+      x, ys, style = a:select(2, 1), {}, b
+      for k = 2, a:size(2) do ys[#ys + 1] = a:select(2, k) end
    else
-      x, y, style = torch.range(1, a:nElement()), a, b
+      x, ys, style = torch.range(1, a:nElement()), {a}, b
    end
-   if x:nElement() ~= y:nElement() then
-      error('gnuplot.plot: x and y have different sizes', 3)
+   style = styleOf(style)
+   for _, y in ipairs(ys) do
+      if x:nElement() ~= y:nElement() then
+         error('gnuplot.plot: x and y have different sizes', 3)
+      end
    end
-   return {name = name, x = values(x), y = values(y), style = style or '-'}
+   if style == 'filled' and #ys == 2 then
+      return {{name = name, x = values(x), y = values(ys[1]), y2 = values(ys[2]),
+               style = 'filled'}}
+   end
+   if style == 'filled' then style = '-' end
+   local out = {}
+   for k, y in ipairs(ys) do
+      out[k] = {name = k == 1 and name or nil, x = values(x), y = values(y), style = style}
+   end
+   return out
 end
 
 local function isCurveTable(t)
@@ -131,10 +172,13 @@ function gnuplot.plot(...)
    if isCurveTable(args[1]) and isCurveTable(args[1][1]) then
       args = args[1]                    -- plot{{'a', x, y}, {'b', y}}
    end
+   local function add(list)
+      for _, c in ipairs(list) do series[#series + 1] = c end
+   end
    if isCurveTable(args[1]) then
-      for k, t in ipairs(args) do series[k] = curve(t, 1) end
+      for _, t in ipairs(args) do add(curves(t, 1)) end
    else
-      series[1] = curve(args, 1)
+      add(curves(args, 1))
    end
    local fig = currentFigure()
    fig.series, fig.image, fig.surfaces, fig.points3 = series, nil, nil, nil

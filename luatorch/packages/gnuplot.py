@@ -72,6 +72,8 @@ def gp_draw(path: str, fig: Any) -> None:
             labelled = labelled or bool(label)
             if style == "|":
                 ax.vlines(xs, 0, ys, label=label)
+            elif style == "filled":
+                ax.fill_between(xs, ys, _floats(s["y2"]), alpha=0.5, label=label)
             elif style == "hist":
                 ax.bar(xs, ys, width=float(s["width"]), label=label)
             else:

@@ -170,3 +170,35 @@ def test_file_figure_in_a_missing_folder_fails_as_torch7(r, tmp_path):
                                        r"directory does not exist"):
         r.execute(f"gnuplot.pngfigure('{tmp_path}/nowhere/f.png')")
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_plot_style_clauses_and_multicolumn_data(r, tmp_path, saved, capfd):
+    # the filled-band example of gnuplot's plotline doc: a 3-column matrix under
+    # 'with filledcurves ...' and curves 'with lines ls 1'
+    r.execute(f"""
+        gnuplot.pngfigure('{tmp_path / 'band.png'}')
+        local x = torch.linspace(-5, 5, 50)
+        local y = torch.sin(x)
+        local yy = torch.cat(torch.cat(x, y - 0.3, 2), y + 0.3, 2)
+        gnuplot.plot({{yy, 'with filledcurves fill transparent solid 0.5'}},
+                     {{x, y, 'with lines ls 1'}}, {{'pts', x, y, 'points'}})
+    """)
+    ax = saved[-1][0].axes[0]
+    band = ax.collections[0].get_paths()[0].vertices
+    assert band[:, 0].min() == pytest.approx(-5) and band[:, 1].max() == pytest.approx(1.3,
+                                                                                      abs=0.01)
+    lines = ax.get_lines()
+    assert len(lines) == 2 and lines[0].get_linestyle() == "-" and lines[1].get_marker() == "+"
+    assert "no matplotlib translation" not in capfd.readouterr().out
+    # a matrix of 4 columns is x and three curves; an unknown style is named once
+    r.execute(f"""
+        gnuplot.pngfigure('{tmp_path / 'cols.png'}')
+        local m = torch.rand(6, 4)
+        gnuplot.plot({{'cols', m, 'with steps'}})
+        gnuplot.plot({{'cols', m, 'with steps'}})
+    """)
+    ax = saved[-1][0].axes[0]
+    assert len(ax.get_lines()) == 3
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["cols"]
+    out = capfd.readouterr().out
+    assert out.count("gnuplot.plot: style 'with steps' has no matplotlib translation") == 1
