@@ -8,7 +8,7 @@ for tensor fills.  Tensor fills draw all their raw values at once and evaluate v
 
 Transcendentals go through functions that agree bit for bit with the C library Torch7 used:
 NumPy's SIMD `log`/`exp`/`tan` may differ from glibc by an ulp, so each is checked against
-Python's `math` (which calls the C library) at import and replaced by an element-wise map of
+Python's `math` (which calls the C library) at first use and replaced by an element-wise map of
 the `math` function when they disagree.
 """
 
@@ -71,25 +71,39 @@ def _pick(name: str, sample: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     return _mapped(mf, npf)
 
 
-def _samples() -> dict:
-    rs = np.random.RandomState(12345)
-    u = rs.random_sample(1 << 14)
-    return {
-        "log": np.concatenate([1.0 - u, u * 1e3 + 1e-300]),
-        "exp": (u - 0.5) * 60.0,
-        "cos": u * 2.0 * math.pi,
-        "sin": u * 2.0 * math.pi,
-        "tan": math.pi * (u - 0.5),
-    }
+def _sample(name: str) -> np.ndarray:
+    u = np.random.RandomState(12345).random_sample(1 << 14)
+    if name == "log":
+        return np.concatenate([1.0 - u, u * 1e3 + 1e-300])
+    if name == "exp":
+        return (u - 0.5) * 60.0
+    if name == "tan":
+        return math.pi * (u - 0.5)
+    return u * 2.0 * math.pi
 
 
-_S = _samples()
-_log = _pick("log", _S["log"])
-_exp = _pick("exp", _S["exp"])
-_cos = _pick("cos", _S["cos"])
-_sin = _pick("sin", _S["sin"])
-_tan = _pick("tan", _S["tan"])
-del _S
+class _CExact:
+    """`_pick(name)`, made at the first call: the check costs ~10 ms a function, which start-up
+    (every `luatorch run`) need not pay for distributions it may never draw from."""
+
+    __slots__ = ("name", "f")
+
+    def __init__(self, name: str):
+        self.name = name
+        self.f: Any = None
+
+    def __call__(self, x: Any) -> Any:
+        f = self.f
+        if f is None:
+            f = self.f = _pick(self.name, _sample(self.name))
+        return f(x)
+
+
+_log = _CExact("log")
+_exp = _CExact("exp")
+_cos = _CExact("cos")
+_sin = _CExact("sin")
+_tan = _CExact("tan")
 
 _slog = _safe_scalar(math.log, np.log)
 _sexp = _safe_scalar(math.exp, np.exp)
@@ -137,10 +151,10 @@ _STATE_DTYPE = np.dtype([
 class Generator:
     """One Torch7 random generator (THGenerator): MT19937 state, initial seed, normal cache."""
 
-    __slots__ = ("__weakref__", "_bg", "_nrho", "_nvalid", "_nx", "_seed")
+    __slots__ = ("__weakref__", "_bgen", "_nrho", "_nvalid", "_nx", "_seed")
 
     def __init__(self, seed: int | None = None):
-        self._bg = np.random.MT19937(0)
+        self._bgen: Any = None
         self._seed = 0
         self._nvalid = False
         self._nx = 0.0
@@ -153,14 +167,25 @@ class Generator:
     # -- seeding --------------------------------------------------------------------------------
     def manual_seed(self, seed: Any) -> None:
         """Reseed like THRandom_manualSeed (also clears the normal cache)."""
-        s = _c_long(seed)
-        self._seed = s
-        st = np.random.RandomState(s & 0xFFFFFFFF).get_state(legacy=False)["state"]
-        self._bg.state = {"bit_generator": "MT19937",
-                          "state": {"key": st["key"], "pos": _N}}
+        self._seed = _c_long(seed)
+        self._bgen = None  # seeded state made at the first draw (see _bg)
         self._nvalid = False
         self._nx = 0.0
         self._nrho = 0.0
+
+    @property
+    def _bg(self) -> Any:
+        """The MT19937 bit generator, seeded from `_seed` when first needed.
+
+        NOTE: made lazily because importing numpy.random costs ~40 ms of every start-up, and
+        Torch7 seeds its default generator before a script's first line."""
+        bg = self._bgen
+        if bg is None:
+            st = np.random.RandomState(self._seed & 0xFFFFFFFF).get_state(legacy=False)["state"]
+            bg = np.random.MT19937(0)
+            bg.state = {"bit_generator": "MT19937", "state": {"key": st["key"], "pos": _N}}
+            self._bgen = bg
+        return bg
 
     def seed(self) -> int:
         """Reseed from /dev/urandom (kept below 2^53 so a Lua number holds it); return the seed."""

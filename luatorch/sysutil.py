@@ -4,12 +4,8 @@
 from __future__ import annotations
 
 import os
-import platform
-import shutil
-import socket
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from typing import Any, Optional
@@ -36,6 +32,8 @@ def sys_getenv(name: str) -> str | None:
 
 def sys_hostname() -> str:
     """Return this machine's host name."""
+    import socket  # NOTE: here, not at the top: every start-up imports this module
+
     return socket.gethostname()
 
 
@@ -101,6 +99,8 @@ def sys_fsop(op: str, path: str, other: Any = None) -> Optional[str]:
             os.rmdir(path)
         elif op == "rmall":
             if os.path.isdir(path) and not os.path.islink(path):
+                import shutil
+
                 shutil.rmtree(path)
             else:
                 os.remove(path)
@@ -125,6 +125,8 @@ def sys_cwd() -> str:
 
 def sys_tmpname() -> str:
     """A new empty temporary file's name (removed by the caller, as Torch7's paths.tmpname)."""
+    import tempfile
+
     fd, name = tempfile.mkstemp(prefix="lua_")
     os.close(fd)
     return name
@@ -132,12 +134,16 @@ def sys_tmpname() -> str:
 
 def sys_uname() -> tuple[str, str, str]:
     """(system, node, machine), as paths.uname gives them."""
+    import platform
+
     u = platform.uname()
     return u.system, u.node, u.machine
 
 
 def sys_which(name: str) -> Optional[str]:
     """Full path of executable `name` on $PATH, or None."""
+    import shutil
+
     return shutil.which(str(name))
 
 

@@ -153,3 +153,16 @@ def test_arg_is_set_for_exec_statements(tmp_path):
     assert r.stdout.split() == ["e", "true", "a", "2", "script", "a", "b"]
     r = run(["-e", "print(type(arg), #arg)"], tmp_path)
     assert r.stdout.split() == ["table", "0"]
+
+
+def test_start_up_imports_only_what_it_needs(tmp_path):
+    # `import luatorch` loads neither NumPy nor LuaJIT; a run that draws no random numbers
+    # never imports numpy.random (start-up time: bench/bench_startup.py)
+    empty = write(tmp_path, "empty.lua", "")
+    code = ("import sys, luatorch; print('numpy' in sys.modules, 'lupa' in sys.modules); "
+            "from luatorch.cli import run_script; run_script(sys.argv[1], []); "
+            "print('numpy.random' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code, empty], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "False", "False"]
