@@ -15,11 +15,7 @@ PIL = pytest.importorskip("PIL.Image")
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module")
-def r() -> Runtime:
-    rt = Runtime()
-    rt.execute("require 'gnuplot'")
-    return rt
+PACKAGE = "gnuplot"
 
 
 def _pixels(path) -> np.ndarray:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from luatorch.runtime import LuaError, Runtime
+from luatorch.runtime import LuaError
 
 pytest.importorskip("matplotlib")
 PIL = pytest.importorskip("PIL.Image")
@@ -14,11 +14,7 @@ PIL = pytest.importorskip("PIL.Image")
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module")
-def r() -> Runtime:
-    rt = Runtime()
-    rt.execute("require 'gnuplot'")
-    return rt
+PACKAGE = "gnuplot"
 
 
 @pytest.fixture()

@@ -9,33 +9,12 @@ import math
 import numpy as np
 import pytest
 
-from luatorch.runtime import LuaError, Runtime
+from luatorch.runtime import LuaError
+from tests.packages.image_util import _lua, _np, _run
 
 PIL = pytest.importorskip("PIL.Image")
 
-
-@pytest.fixture(scope="module")
-def r() -> Runtime:
-    rt = Runtime()
-    rt.execute("require 'image'")
-    return rt
-
-
-def _np(t) -> np.ndarray:
-    """A Lua nested table (from :totable()) as an array."""
-    if not hasattr(t, "values"):
-        return np.asarray(t)
-    return np.asarray([_np(v) for v in t.values()])
-
-
-def _lua(a: np.ndarray, ttype: str = "Double") -> str:
-    flat = ", ".join(repr(float(v)) for v in a.reshape(-1))
-    dims = ", ".join(str(d) for d in a.shape)
-    return f"torch.{ttype}Tensor({{{flat}}}):view({dims})"
-
-
-def _run(r, expr: str) -> np.ndarray:
-    return _np(r.execute(f"return ({expr}):totable()"))
+PACKAGE = "image"
 
 
 @pytest.fixture()
