@@ -42,7 +42,7 @@ MODULES = [
     "luatorch.devices",
     "luatorch.capture",
     "luatorch.printing",
-    "luatorch.sysutil",
+    "luatorch.packages.sysutil",
     "luatorch.blas_threads",
     "luatorch.packages.threads",
     "luatorch.serialization.door",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from luatorch import sysutil
+from luatorch.packages import sysutil
 from luatorch.runtime import LuaError, Runtime
 
 # os.exit would end pytest itself; scripts under test see it raise a recognisable error.
