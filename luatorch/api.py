@@ -233,6 +233,17 @@ def _elem(ctx: _Ctx, v: Any, memo: Dict[Any, Any]) -> Any:
     return _value(ctx, ctx.call(ctx.M.value, v), memo)
 
 
+def _entry(ctx: _Ctx, v: Any) -> Any:
+    """A key or value from `M.entries`, converted as `ctx` converts (live or not)."""
+    if isinstance(v, _PyBytes):
+        return _pystr(v)
+    if isinstance(v, float):
+        return _num(v)
+    if v is None or isinstance(v, (bool, int)):
+        return v
+    return _value(ctx, ctx.call(ctx.M.value, v))
+
+
 class _Key:
     """An unhashable value (dict, list) used as a table key."""
 
@@ -388,18 +399,7 @@ class LuaObject:
     def _entries(self) -> List[tuple]:
         ctx = self._ctx
         flat, n = self._call(ctx.M.entries, self._lua)
-        out = []
-        for i in range(1, int(n) + 1, 2):
-            k, v = flat[i], flat[i + 1]
-            out.append((_pystr(k) if isinstance(k, _PyBytes) else
-                        _num(k) if isinstance(k, float) else
-                        _value(ctx, ctx.call(ctx.M.value, k)) if not isinstance(k, (int, bool))
-                        else k,
-                        _pystr(v) if isinstance(v, _PyBytes) else
-                        _num(v) if isinstance(v, float) else
-                        v if v is None or isinstance(v, (int, bool)) else
-                        _value(ctx, ctx.call(ctx.M.value, v))))
-        return out
+        return [(_entry(ctx, flat[i]), _entry(ctx, flat[i + 1])) for i in range(1, int(n) + 1, 2)]
 
     def keys(self) -> List[Any]:
         """The table's keys (Lua's `pairs` order)."""
