@@ -75,9 +75,9 @@ for epoch = 1, opt.epochs do
          return loss, gradParams
       end, params, config)
       total = total + fs[1] * idx:size(1)
+      xlua.progress(start + idx:size(1) - 1, nTrain)
    end
    local acc = evaluate(testX, testY)
-   xlua.progress(epoch, opt.epochs)
    print(string.format('epoch %2d  loss %.4f  test accuracy %.2f%%', epoch, total / nTrain,
       acc * 100))
 end

@@ -108,6 +108,8 @@ end
 
 torch.manualSeed(opt.seed)
 local timer = torch.Timer()
+-- the node that prints the epoch lines also shows the progress through each epoch
+local reporter = (opt.design == 'allreduce' and me == 1) or (opt.design ~= 'allreduce' and mine == 1)
 for epoch = 1, opt.epochs do
    local order = torch.randperm(nTrain):long()
    local total = 0
@@ -128,17 +130,16 @@ for epoch = 1, opt.epochs do
          total = total + fs[1]
          if gossip then gossip:step(params) end
       end
+      if reporter then xlua.progress(start + len - 1, nTrain) end
    end
    if opt.design == 'allreduce' then
       total = tree.allReduce(total)
       if me == 1 then
-         xlua.progress(epoch, opt.epochs)
          print(string.format('epoch %2d  loss %.4f  test accuracy %.2f%%  (%d processes, %.1fs)',
             epoch, total / nTrain, accuracy(testX, testY) * 100, N, timer:time().real))
       end
    elseif mine == 1 then
       -- no collective here: the first trainer reports its own share and its own weights
-      xlua.progress(epoch, opt.epochs)
       print(string.format('epoch %2d  loss %.4f  test accuracy %.2f%%  (%s, trainer 1 of %d, '
          .. '%.1fs)', epoch, total / nTrain * trainers, accuracy(testX, testY) * 100,
          opt.design, trainers, timer:time().real))

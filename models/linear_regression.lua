@@ -20,17 +20,18 @@ local y = X * wTrue + 0.7 + torch.randn(n) * 0.01
 local w = torch.zeros(d)
 local b = 0
 local lr = opt.lr
+local mse = {}
 for epoch = 1, opt.epochs do
    local err = X * w + b - y                 -- residuals
    local gradW = X:t() * err / n
    local gradB = err:sum() / n
    w:add(-lr, gradW)
    b = b - lr * gradB
+   if epoch % 100 == 0 then mse[#mse + 1] = {epoch, err:pow(2):mean()} end
    xlua.progress(epoch, opt.epochs)
-   if epoch % 100 == 0 then
-      print(string.format('epoch %d  mse %.6f', epoch, err:pow(2):mean()))
-   end
 end
+-- printed after the loop: a line printed under a running progress bar would join it
+for _, m in ipairs(mse) do print(string.format('epoch %d  mse %.6f', m[1], m[2])) end
 
 -- closed form on [X 1]
 local A = torch.cat(X, torch.ones(n, 1), 2)

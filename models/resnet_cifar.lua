@@ -24,6 +24,7 @@ local x = torch.randn(opt.batch, 3, 32, 32)
 local y = torch.LongTensor(opt.batch):random(10)
 local config = {learningRate = 0.05, momentum = 0.9}
 local first, last
+local losses = {}
 for step = 1, opt.steps do
    local _, fs = optim.sgd(function()
       grads:zero()
@@ -34,9 +35,11 @@ for step = 1, opt.steps do
    end, params, config)
    first = first or fs[1]
    last = fs[1]
+   losses[step] = fs[1]
    xlua.progress(step, opt.steps)
-   print(string.format('step %2d  loss %.4f', step, fs[1]))
 end
+-- printed after the loop: a line printed under a running progress bar would join it
+for step, loss in ipairs(losses) do print(string.format('step %2d  loss %.4f', step, loss)) end
 if opt.steps >= 10 then
    assert(last < first, 'the loss did not go down')
 end

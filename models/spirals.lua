@@ -52,15 +52,19 @@ end
 
 local timer = torch.Timer()
 local acc, confusion = 0, nil
+local log = {}
 for step = 1, opt.steps do
    local _, fs = optim.sgd(feval, params, config)
-   if step % 50 == 0 then xlua.progress(step, opt.steps) end
    if step % 250 == 0 then
       acc, confusion = accuracy()
-      print(string.format('step %4d  loss %.4f  accuracy %.1f%%', step, fs[1], acc * 100))
-      if acc == 1 then break end
+      log[#log + 1] = string.format('step %4d  loss %.4f  accuracy %.1f%%', step, fs[1], acc * 100)
    end
+   -- the bar ends at 100% when the spirals are separated early
+   if step % 50 == 0 or acc == 1 then xlua.progress(acc == 1 and opt.steps or step, opt.steps) end
+   if acc == 1 then break end
 end
+-- printed after the loop: a line printed under a running progress bar would join it
+for _, line in ipairs(log) do print(line) end
 if not confusion then acc, confusion = accuracy() end
 print(confusion)
 print(string.format('trained in %.2f s', timer:time().real))
