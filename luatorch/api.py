@@ -570,7 +570,14 @@ class LuaTensor:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        return _Method(self, name)
+        ctx = self._ctx
+        kind_tuple = ctx.call(ctx.M.field, self._lua, name)
+        kind = kind_tuple[0] if isinstance(kind_tuple, tuple) else kind_tuple
+        if kind == "function":
+            return _Method(self, name)
+        if kind == "nil":  # what IPython and others probe for (`_repr_html_`) is not there
+            raise AttributeError(f"{self._type} has no method {name!r}")
+        return _value(ctx, kind_tuple)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"cannot set attribute {name!r} of a {self._type}")

@@ -96,6 +96,7 @@ def test_tensor_from_lua_is_a_view_of_lua_memory(rt):
     assert t.add(1) is not None and rt.eval("z[1][1]") == 4   # methods get `self`
     assert t.size(1) == 2 and t.dim() == 2
     assert "torch.DoubleTensor of size 2x2" in str(t)
+    assert not hasattr(t, "_repr_html_") and not hasattr(t, "nosuchmethod")
 
 
 def test_dlpack_torch_and_numpy(rt):
