@@ -6,6 +6,7 @@ type, new tensors go to the current device, and an op mixing devices fails.
 
 from __future__ import annotations
 
+import gc
 import os
 import weakref
 from typing import Any
@@ -60,6 +61,14 @@ class VirtualDevice(CpuDevice):
 
     def _reserve(self, n: int, dtype: Any) -> None:
         need = n * np.dtype(dtype).itemsize
+        if self.used + need > self.total:
+            # NOTE: as cutorch's heap tracking does, a full card first runs the collectors:
+            # tensors a script has dropped hold their memory until Lua's collector runs
+            from luatorch import tensor
+
+            for hook in tensor._gc_hook[:1]:
+                hook()
+            gc.collect()
         if self.used + need > self.total:
             raise GpuOutOfMemory(f"{need} bytes asked on GPU {self.index + 1}, "
                                  f"{self.total - self.used} free of {self.total}")
