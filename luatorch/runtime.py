@@ -109,6 +109,10 @@ local function pyhandler(e) return tostr(e, 3) end
 pcall = function(f, ...)
    return xpcall(f, pyhandler, ...)
 end
+-- and xpcall, whose handler (torch.Tester's among them) gets the same string
+_G.xpcall = function(f, h, ...)
+   return xpcall(f, function(e) return h(tostr(e, 3)) end, ...)
+end
 local function run(f, ...)
    local res = {xpcall(f, function(e)
       local msg, tb = handler(e)

@@ -60,6 +60,16 @@ def test_python_exception_becomes_torch_style_lua_error(rt):
     assert isinstance(msg, str) and msg.startswith("net.lua:1: size mismatch")
 
 
+def test_xpcall_handlers_get_torch_style_strings(rt):
+    """Regression: torch.Tester's xpcall handler saw Python's exception text."""
+    msg = rt.execute("local ok, e = xpcall(function() return torch.mm(torch.Tensor(2, 3), "
+                     "torch.Tensor(2, 3)) end, function(e) return e end)\nreturn e", "@net.lua")
+    assert isinstance(msg, str) and msg.startswith("net.lua:1: size mismatch")
+    assert rt.eval("select(2, xpcall(function() error({code = 7}) end, "
+                   "function(e) return e end)).code") == 7
+    assert rt.eval("select('#', xpcall(function(a, b) return a + b end, print, 1, 2))") == 2
+
+
 def test_error_tables_pass_through_pcall(rt):
     assert rt.eval("select(2, pcall(error, {code = 7})).code") == 7
 
