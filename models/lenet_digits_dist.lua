@@ -150,6 +150,7 @@ if ps then
    -- every node ends with the servers' final parameters
    if mine then ps:finish() else ps:serve() end
 elseif gossip then
+   gossip:finish()
    -- the consensus point: the mean of every node's weights
    tree.allReduce(params):div(N)
 else

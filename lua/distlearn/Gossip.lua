@@ -17,8 +17,8 @@ require 'torch'
 
 local door = torch._door
 local H = torch._H
-local p_open, p_send, p_poll, p_take = door.p2p_open, door.p2p_send, door.p2p_poll,
-   door.p2p_take
+local p_open, p_send, p_poll, p_take, p_flush = door.p2p_open, door.p2p_send, door.p2p_poll,
+   door.p2p_take, door.p2p_flush
 local now = door.sys_time
 
 local bxor = require('bit').bxor
@@ -268,6 +268,8 @@ function Gossip:finish()
          self.live[j] = false
       end
    end
+   -- let the last values reach the neighbours before this node may leave
+   p_flush(self.chan, self.timeout)
 end
 
 -- neighbours this node still exchanges with (fixed topologies), for logs and tests

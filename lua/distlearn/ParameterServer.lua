@@ -19,11 +19,11 @@ require 'torch'
 
 local door = torch._door
 local H = torch._H
-local p_open, p_send, p_poll, p_take = door.p2p_open, door.p2p_send, door.p2p_poll,
-   door.p2p_take
+local p_open, p_send, p_poll, p_take, p_flush = door.p2p_open, door.p2p_send, door.p2p_poll,
+   door.p2p_take, door.p2p_flush
 local now = door.sys_time
 
-local PUSH, PULL, PARAMS, FINISH, DROPPED, FINAL = 1, 2, 3, 4, 5, 6
+local PUSH, PULL, PARAMS, FINISH, DROPPED, FINAL, ALIVE = 1, 2, 3, 4, 5, 6, 7
 -- seconds a waiting node sleeps in one poll before it checks its timeouts
 local TICK = 0.05
 
@@ -228,7 +228,21 @@ end
 
 -- worker side ------------------------------------------------------------------------------
 
+-- NOTE: a finished worker may wait long for the others; a server that waits too tells it now
+-- and then that it is alive, so the worker can tell a long wait from a lost server
+function ParameterServer:_reassure()
+   local t = now()
+   if t - (self.reassured or 0) < self.timeout / 4 then return end
+   self.reassured = t
+   for w, node in ipairs(self.workers) do
+      if self.finished[w] and not self.dropped[w] and node ~= self.me then
+         p_send(self.chan, H[self.dummy], node, ALIVE, 0)
+      end
+   end
+end
+
 function ParameterServer:_fromServer(s, tag, header)
+   self.heardServer = now()
    if tag == PARAMS then
       p_take(self.chan, H[self.target:narrow(1, self.first[s], self.len[s])])
       self.got = self.got + 1
@@ -245,7 +259,10 @@ end
 function ParameterServer:_progress(wait)
    local src, tag, header = p_poll(self.chan, wait)
    if not src then
-      if self.server and wait > 0 then self:_dropSilent() end
+      if self.server and wait > 0 then
+         self:_dropSilent()
+         self:_reassure()
+      end
       return false
    end
    if tag == PUSH or tag == PULL or tag == FINISH then
@@ -332,15 +349,26 @@ function ParameterServer:serve()
 end
 
 function ParameterServer:_end(what)
-   -- the final shards come from every server (a server only: from the others)
-   local want = self.worker and self.S or self.S - 1
-   local ok = self:_waitFor(function()
-      return self.gotFinal == want and (not self.server or self.served)
-   end, self.worker and 2 * self.timeout or math.huge)
-   if not ok then
-      error(string.format('ParameterServer: %s on node %d: the servers did not answer '
-         .. 'within %g s', what, self.me, 2 * self.timeout), 3)
+   -- every worker has to finish first, however long that takes: the servers drop silent ones
+   -- and reassure the finished ones, so the wait is bounded by a silence of 2 x timeout
+   self.heardServer = now()
+   local lost = false
+   if self.server then
+      self:_waitFor(function() return self.served end, math.huge)
    end
+   -- then the final shards come from every server (a server only: from the others)
+   local want = self.worker and self.S or self.S - 1
+   while self.gotFinal < want and not lost do
+      if not self:_progress(TICK) then
+         lost = now() - self.heardServer > 2 * self.timeout
+      end
+   end
+   if lost then
+      error(string.format('ParameterServer: %s on node %d: no word from the servers for %g s',
+         what, self.me, 2 * self.timeout), 3)
+   end
+   -- let the last messages reach their nodes before this one may leave
+   p_flush(self.chan, self.timeout)
 end
 
 return new

@@ -7,6 +7,7 @@
 | `nccl`  | one process per real GPU       | CuPy NCCL, its unique id sent over MPI    |
 
 `get(name)` picks one by name; `get(None)` picks `mpi` when a launcher started us, else `local`.
+The parameter server and gossip talk point to point instead, over `p2p.py`'s channels.
 """
 
 from __future__ import annotations
