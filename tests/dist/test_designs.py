@@ -80,3 +80,38 @@ def test_bad_arguments_are_lua_errors_at_the_callers_line(case, message):
     assert r.returncode == 1
     assert message in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def _final_accuracy(design: str, epochs: int) -> float:
+    script = os.path.join(HERE, "..", "..", "models", "lenet_digits_dist.lua")
+    args = [script, "-design", design, "-epochs", str(epochs), "-batch", "64", "-optim", "adam",
+            "-lr", "0.01", "-lrDecay", "0", "-minAccuracy", "0"]
+    r = subprocess.run(LUATORCH + ["--np", "4"] + args, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    m = re.search(r"final test accuracy ([\d.]+)% \(4 processes, " + design, r.stdout)
+    assert m, r.stdout
+    return float(m.group(1))
+
+
+@pytest.mark.mpi
+@pytest.mark.slow
+def test_lenet_parameter_server_and_gossip_reach_synchronous_sgds_accuracy():
+    epochs = 8
+    sync = _final_accuracy("allreduce", epochs)
+    ps = _final_accuracy("ps", epochs)        # node 1 serves, staleness 4
+    gossip = _final_accuracy("gossip", epochs)  # ring, every step
+    assert sync >= 95, sync
+    assert abs(ps - sync) <= 1, (sync, ps)
+    assert abs(gossip - sync) <= 1, (sync, gossip)
+
+
+def test_ranks_share_the_cores_blas_threads():
+    from luatorch.dist.launch import environment
+
+    cores = os.cpu_count() or 1
+    assert environment(4, {})["OPENBLAS_NUM_THREADS"] == str(max(1, cores // 4))
+    assert environment(1, {})["OPENBLAS_NUM_THREADS"] == str(cores)
+    # the user's choice stands
+    assert environment(4, {"OMP_NUM_THREADS": "3"}) == {"OMP_NUM_THREADS": "3"}
+    assert environment(4, {"OPENBLAS_NUM_THREADS": "2"})["OPENBLAS_NUM_THREADS"] == "2"
