@@ -6,7 +6,7 @@ require 'optim'
 local distlearn = require('distlearn')
 
 local cmd = torch.CmdLine()
-cmd:option('-design', 'allreduce', 'allreduce, ps, downpour, dsm, gossip or gossip-stale')
+cmd:option('-design', 'allreduce', 'allreduce, ps, downpour, dsm, gossip or gossip-async')
 cmd:option('-steps', 60, 'steps each trainer takes')
 cmd:option('-batch', 16, 'examples per trainer and step')
 cmd:option('-work', 0.02, 'seconds of simulated device work per step (a sleep, not the CPU)')
@@ -44,10 +44,10 @@ elseif opt.design == 'ps' or opt.design == 'downpour' or opt.design == 'dsm' the
       staleness = opt.design == 'downpour' and math.huge or 4,
       optim = optim.adam, config = config})
    trains = ps:workerIndex() ~= nil
-elseif opt.design == 'gossip' or opt.design == 'gossip-stale' then
+elseif opt.design == 'gossip' or opt.design == 'gossip-async' then
    distlearn.AllReduceSGD(tree).synchronizeParameters(params)
    gossip = distlearn.Gossip(tree, {topology = 'ring',
-      staleness = opt.design == 'gossip-stale' and 4 or 0})
+      staleness = opt.design == 'gossip-async' and math.huge or 0})
 else
    error('unknown design ' .. opt.design)
 end

@@ -17,8 +17,8 @@ require 'torch'
 
 local door = torch._door
 local H = torch._H
-local p_open, p_send, p_poll, p_take, p_flush = door.p2p_open, door.p2p_send, door.p2p_poll,
-   door.p2p_take, door.p2p_flush
+local p_open, p_send, p_poll, p_take = door.p2p_open, door.p2p_send, door.p2p_poll,
+   door.p2p_take
 local now = door.sys_time
 
 local bxor = require('bit').bxor
@@ -145,7 +145,8 @@ function Gossip:_lose(j, why)
    self.live[j] = false
    -- not recycled: a value already taken for this round may be among them
    self.inbox[j] = {}
-   if why then self:_log(why) end
+   if not why then return end
+   self:_log(why)
    for _, k in ipairs(self.fixed or {}) do
       if self.live[k] then return end
    end
@@ -166,10 +167,14 @@ function Gossip:_progress(wait, like)
          local box = self.inbox[src]
          box[#box + 1] = {header, t}
       end
+   elseif self.awaiting and (tag == BYE or tag == DROP) then
+      self.awaiting[src] = nil
    elseif tag == DROP then
       self:_lose(src, string.format('node %d: node %d dropped the link between them (no '
          .. 'answer within %g s)', self.me, src, header))
    elseif tag == BYE then
+      -- answered, so that the leaving node knows nothing more comes from here
+      if self.live[src] then p_send(self.chan, H[self.ping], src, BYE, self.round) end
       self:_lose(src)
    end
    return true
@@ -260,16 +265,28 @@ function Gossip:step(params)
    return params
 end
 
--- this node leaves: its neighbours stop waiting for it
+-- this node leaves: its neighbours stop waiting for it. It returns once each of them has said
+-- goodbye too (or dropped the link, or stayed silent past the timeout), so that every value
+-- sent either way has been received before a node may leave.
 function Gossip:finish()
+   local waiting = {}
    for j = 1, self.N do
       if self.live[j] then
          p_send(self.chan, H[self.ping], j, BYE, self.round)
          self.live[j] = false
+         waiting[j] = true
       end
    end
-   -- let the last values reach the neighbours before this node may leave
-   p_flush(self.chan, self.timeout)
+   self.awaiting = waiting
+   local start = now()
+   while next(waiting) do
+      self:_progress(TICK, self.ping)
+      local t = now()
+      for j in pairs(waiting) do
+         if t - math.max(start, self.heard[j]) > self.timeout then waiting[j] = nil end
+      end
+   end
+   self.awaiting = nil
 end
 
 -- neighbours this node still exchanges with (fixed topologies), for logs and tests
