@@ -129,6 +129,37 @@ do
    print(string.format('ps staleness ok (ran ahead by %d)', ahead))
 end
 
+-- no bound (Downpour): the fast workers never wait for the slow one
+do
+   local p = torch.zeros(4)
+   local ps = distlearn.ParameterServer(tree, p, {servers = 1, staleness = math.huge})
+   local w = ps:workerIndex()
+   local ahead = 0
+   if w then
+      local g = torch.Tensor(4)
+      for s = 1, 10 do
+         ahead = math.max(ahead, s - 1 - ps:pull(p))
+         if w == 1 then sys.sleep(0.05) end
+         ps:push(g:fill(w))
+      end
+      ps:finish()
+   else
+      ps:serve()
+   end
+   assert(spread(p) == 0, 'downpour: nodes ended with different parameters')
+   print(string.format('ps downpour ok (ran ahead by %d)', ahead))
+end
+
+-- gossip that mixes values up to 2 exchanges old still brings the ring to agreement
+do
+   local g = distlearn.Gossip(tree, {topology = 'ring', staleness = 2})
+   local p = torch.Tensor(3):fill(me)
+   for _ = 1, 40 do g:average(p) end
+   g:finish()
+   assert(spread(p) < 1e-3, 'stale gossip: nodes disagree by ' .. spread(p))
+   print('gossip stale ok')
+end
+
 -- gossip on the complete graph, averaging every step or every 2, against allreduce averaging
 for _, every in ipairs({1, 2}) do
    local m, crit = makeModel(1)

@@ -1,6 +1,6 @@
 -- Under mpiexec with 4 nodes: node 3 stops answering (it sleeps) after a few steps.
 -- FAULT=ps: node 1 serves, nodes 2-4 work with staleness 1; the server drops node 3 and the
--- others finish. FAULT=gossip: a ring; nodes 2 and 4 drop their links to node 3 and go on, and
+-- others finish. FAULT=server: node 1 stops answering; the workers fail. FAULT=gossip: a ring; nodes 2 and 4 drop their links to node 3 and go on, and
 -- nodes 1, 2, 4 agree again over the path 2-1-4. Each node prints its outcome.
 require 'optim'
 local distlearn = require('distlearn')
@@ -11,7 +11,20 @@ local SLEEP = tonumber(os.getenv('FAULT_SLEEP') or '4')
 local STUCK = 3
 torch.setdefaulttensortype('torch.DoubleTensor')
 
-if os.getenv('FAULT') == 'ps' then
+if os.getenv('FAULT') == 'server' then
+   -- the only server stops answering: a worker's pull fails after twice the timeout
+   local p = torch.zeros(8)
+   local ps = distlearn.ParameterServer(tree, p, {servers = 1, timeout = TIMEOUT})
+   if not ps:workerIndex() then
+      sys.sleep(SLEEP * 10)
+      return
+   end
+   for _ = 1, 3 do
+      ps:pull(p)
+      ps:push(p)
+   end
+   return
+elseif os.getenv('FAULT') == 'ps' then
    local p = torch.zeros(8)
    local ps = distlearn.ParameterServer(tree, p, {servers = 1, staleness = 1,
       optim = optim.sgd, config = {learningRate = 0.01}, timeout = TIMEOUT})

@@ -25,12 +25,16 @@ def test_staleness_zero_is_synchronous_sgd_and_complete_gossip_is_allreduce():
     r = _run("designs.lua")
     assert r.returncode == 0, r.stdout + r.stderr
     for name in ("ps servers=1 sgd", "ps servers=2 adam", "ps servers=4 adam", "ps staleness",
-                 "gossip complete every=1", "gossip complete every=2", "ring", "hypercube",
+                 "ps downpour", "gossip stale", "gossip complete every=1",
+                 "gossip complete every=2", "ring", "hypercube",
                  "random"):
         assert len(re.findall(rf"^{name} ok", r.stdout, re.M)) == 4, r.stdout + r.stderr
     # the slow first worker let the other two run ahead, never beyond the bound
-    ahead = [int(a) for a in re.findall(r"ran ahead by (\d+)", r.stdout)]
+    ahead = [int(a) for a in re.findall(r"staleness ok \(ran ahead by (\d+)", r.stdout)]
     assert max(ahead) >= 1 and max(ahead) <= 2, r.stdout
+    # without a bound they ran further ahead than that
+    ahead = [int(a) for a in re.findall(r"downpour ok \(ran ahead by (\d+)", r.stdout)]
+    assert max(ahead) > 2, r.stdout
 
 
 def test_designs_run_in_one_process():
@@ -48,6 +52,15 @@ def test_parameter_server_drops_a_silent_worker_and_goes_on():
     assert sorted(n for n, _ in finals) == ["1", "2", "4"], r.stdout
     assert len({v for _, v in finals}) == 1, r.stdout
     assert "node 3 woke: ParameterServer: the servers dropped this worker (node 3)" in r.stdout
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.mpi
+def test_workers_fail_with_one_line_when_the_server_stops_answering():
+    r = _run("faults.lua", env={"FAULT": "server", "FAULT_TIMEOUT": "1"}, timeout=60)
+    assert r.returncode != 0
+    assert re.search(r"faults.lua:\d+: ParameterServer: pull on node \d: the servers did not "
+                     r"answer within 2 s", r.stderr), r.stderr
     assert "Traceback" not in r.stderr
 
 
