@@ -3,7 +3,7 @@
 | name    | where                          | how                                       |
 | ------- | ------------------------------ | ----------------------------------------- |
 | `local` | one process (no launcher)      | every collective is the identity          |
-| `mpi`   | `mpiexec` / `srun` ranks       | mpi4py nonblocking collectives + timeout  |
+| `mpi`   | `mpiexec` / `srun` ranks       | mpi4py collectives under a timeout        |
 | `nccl`  | one process per real GPU       | CuPy NCCL, its unique id sent over MPI    |
 
 `get(name)` picks one by name; `get(None)` picks `mpi` when a launcher started us, else `local`.

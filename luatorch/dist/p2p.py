@@ -167,7 +167,11 @@ def open_channel(comm: Any) -> int:
     if comm.name == "local":
         _channels.append(Channel())
     else:
-        _channels.append(MpiChannel(comm.comm, comm.MPI))
+        made: List[Channel] = []
+        # the duplicate is a collective: under the communicator's watchdog, so a node that
+        # never opens its side ends the job after LUATORCH_DIST_TIMEOUT instead of hanging it
+        comm._run("openChannel", lambda: made.append(MpiChannel(comm.comm, comm.MPI)))
+        _channels.append(made[0])
     return len(_channels)
 
 

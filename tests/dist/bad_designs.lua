@@ -11,3 +11,8 @@ elseif which == 'push' then
    local ps = distlearn.ParameterServer(tree, torch.zeros(4))
    ps:push(torch.zeros(3))
 end
+if which == 'half' then
+   -- only node 1 builds its gossip: node 1 must not wait forever for the others
+   if tree.nodeIndex == 1 then distlearn.Gossip(tree) end
+   sys.sleep(30)
+end

@@ -130,3 +130,12 @@ def test_ranks_share_the_cores_blas_threads():
     # the user's choice stands
     assert environment(4, {"OMP_NUM_THREADS": "3"}) == {"OMP_NUM_THREADS": "3"}
     assert environment(4, {"OPENBLAS_NUM_THREADS": "2"})["OPENBLAS_NUM_THREADS"] == "2"
+
+
+@pytest.mark.mpi
+def test_a_node_that_never_builds_its_side_ends_the_job_after_the_timeout():
+    cmd = LUATORCH + ["--np", "2", os.path.join(HERE, "bad_designs.lua"), "half"]
+    r = subprocess.run(cmd, env=dict(os.environ, LUATORCH_DIST_TIMEOUT="1"),
+                       capture_output=True, text=True, timeout=25)
+    assert r.returncode != 0
+    assert "distlearn: openChannel on rank 1 timed out after 1 s" in r.stderr, r.stderr
