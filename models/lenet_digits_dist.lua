@@ -109,7 +109,8 @@ end
 torch.manualSeed(opt.seed)
 local timer = torch.Timer()
 -- the node that prints the epoch lines also shows the progress through each epoch
-local reporter = (opt.design == 'allreduce' and me == 1) or (opt.design ~= 'allreduce' and mine == 1)
+local reporter = (opt.design == 'allreduce' and me == 1)
+   or (opt.design ~= 'allreduce' and mine == 1)
 for epoch = 1, opt.epochs do
    local order = torch.randperm(nTrain):long()
    local total = 0

@@ -25,7 +25,7 @@ function HardTanh:updateOutput(input)
 end
 
 function HardTanh:updateGradInput(input, gradOutput)
-   k_bwd(H[self.gradInput], H[input] or input, H[gradOutput] or gradOutput, self.min_val, self.max_val,
-      self.inplace)
+   k_bwd(H[self.gradInput], H[input] or input, H[gradOutput] or gradOutput, self.min_val,
+         self.max_val, self.inplace)
    return self.gradInput
 end

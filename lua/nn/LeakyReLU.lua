@@ -27,7 +27,8 @@ function LeakyReLU:updateOutput(input)
 end
 
 function LeakyReLU:updateGradInput(input, gradOutput)
-   k_bwd(H[self.gradInput], H[input] or input, H[gradOutput] or gradOutput, self.negval, self.inplace)
+   k_bwd(H[self.gradInput], H[input] or input, H[gradOutput] or gradOutput, self.negval,
+         self.inplace)
    return self.gradInput
 end
 

@@ -440,7 +440,9 @@ end
 
 function Tensor.narrow(self, d, start, len)
    checkdim(self, 'narrow', d)
-   if type(start) ~= 'number' then argerror(2, 'narrow', 'number expected, got ' .. typeof(start)) end
+   if type(start) ~= 'number' then
+      argerror(2, 'narrow', 'number expected, got ' .. typeof(start))
+   end
    if type(len) ~= 'number' then argerror(3, 'narrow', 'number expected, got ' .. typeof(len)) end
    local n = t_dim(H[self])
    if d < 1 or d > n then argerror(1, 'narrow', 'out of range') end

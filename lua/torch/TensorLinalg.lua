@@ -1,6 +1,6 @@
 -- BLAS-style products (dot addmv addr addmm addbmm baddbmm mv mm bmm ger cross), LAPACK-style
--- linear algebra (gesv trtrs gels inverse svd symeig eig potrf potrs potri pstrf qr) and convolutions
--- (conv2 xcorr2 conv3 xcorr3), with Torch7's argument forms.
+-- linear algebra (gesv trtrs gels inverse svd symeig eig potrf potrs potri pstrf qr) and
+-- convolutions (conv2 xcorr2 conv3 xcorr3), with Torch7's argument forms.
 
 local torch = torch
 local door = torch._door

@@ -114,8 +114,9 @@ def test_lenet_parameter_server_and_gossip_reach_synchronous_sgds_accuracy():
     gossip = _final_accuracy("gossip")  # ring, every step
     # node 1 serves, staleness 4. NOTE: the order in which pushes arrive differs from run to
     # run, and with it the held-out accuracy (7 runs here: 96.30 to 98.32, mean 97.55, against
-    # 97.64 for synchronous SGD): the test takes the mean of two runs
-    ps = (_final_accuracy("ps") + _final_accuracy("ps")) / 2
+    # 97.64 for synchronous SGD): the test takes the mean of three runs (a mean of two fell
+    # more than a point short in about 3% of runs, by the spread measured)
+    ps = sum(_final_accuracy("ps") for _ in range(3)) / 3
     assert sync >= 95, sync
     assert abs(gossip - sync) <= 1, (sync, gossip)
     assert abs(ps - sync) <= 1, (sync, ps)
