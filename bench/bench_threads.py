@@ -1,28 +1,40 @@
 """threads: does data loading on 4 worker states overlap training in the main state?
 
-Loader jobs make a batch the way an image loader does after decode (no `image` package was in
-the tree when this was written): a 3x256x256 "decoded" image per sample from random bytes,
-a random 224x224 crop, per-channel mean/std normalization, all with torch ops (NumPy, which
-releases the GIL).  The main state trains an MLP (150528-8-10) on each batch.  Printed: loading
-alone, training alone, their serial sum, and the wall time with 4 workers overlapping.
+Loader jobs make a batch the way fb.resnet.torch's loader does: decode a 256x256 JPEG
+(`image.decompressJPG`, Pillow, which releases the GIL), take a random 224x224 crop and
+normalize each channel by mean/std (NumPy).  The JPEGs are made once, in memory, from smooth
+random images.  The main state trains an MLP (150528-8-10) on each batch.  Printed: loading
+alone, training alone, their serial sum, and the wall time with N workers overlapping
+(`python bench/bench_threads.py [workers]`, default 4), with the machine's core count.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 
 from luatorch.runtime import Runtime
 
 LUA = r"""
 local threads = require 'threads'
+require 'image'
 threads.serialization('threads.sharedserialize')
-local nBatches, bs = ...
+local nBatches, bs, nWorkers = ...
+-- eight distinct JPEG files, in memory: smooth images compress as photos do
+local jpegs = {}
+torch.manualSeed(1)
+for j = 1, 8 do
+   local small = torch.FloatTensor(3, 16, 16):uniform()
+   jpegs[j] = image.compressJPG(image.scale(small, 256, 256, 'bilinear'), 90)
+end
 local function load(seed)
+   require 'image'
    torch.manualSeed(seed)
    local batch = torch.FloatTensor(bs, 3, 224, 224)
    local mean, std = {0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}
    for i = 1, bs do
-      local img = torch.ByteTensor(3, 256, 256):random(0, 255):float():div(255)
+      local img = image.decompressJPG(jpegs[(seed + i) % #jpegs + 1], 3, 'float')
       local x, y = torch.random(1, 33), torch.random(1, 33)
       local crop = img:narrow(2, y, 224):narrow(3, x, 224)
       for c = 1, 3 do
@@ -51,7 +63,7 @@ local tLoad = t:time().real
 t:reset()
 for b = 1, nBatches do train(batches[b]) end
 local tTrain = t:time().real
-local pool = threads.Threads(4, function() require 'torch' end)
+local pool = threads.Threads(nWorkers, function() require 'torch' end)
 t:reset()
 local idx, got = 1, 0
 while got < nBatches do
@@ -73,13 +85,17 @@ return tLoad, tTrain, tOverlap
 
 def main() -> None:
     """Print loading, training, serial sum and overlapped wall time."""
+    workers = int(sys.argv[1]) if len(sys.argv) > 1 else 4
     rt = Runtime()
     t0 = time.perf_counter()
-    load, train, overlap = rt.call(rt.lua.eval("loadstring")(LUA, "=bench_threads"), 16, 8)
+    load, train, overlap = rt.call(rt.lua.eval("loadstring")(LUA, "=bench_threads"), 48, 16,
+                                   workers)
     serial = load + train
-    print(f"loading alone {load:.2f} s, training alone {train:.2f} s, serial sum {serial:.2f} s")
-    print(f"4 workers overlapping training: {overlap:.2f} s  (serial / overlapped = "
-          f"{serial / overlap:.2f}x; ideal max(load/4, train) = {max(load / 4, train):.2f} s)")
+    print(f"{os.cpu_count()} cores; loading alone {load:.2f} s, training alone {train:.2f} s, "
+          f"serial sum {serial:.2f} s")
+    ideal = max(load / min(workers, os.cpu_count() or 1), train)
+    print(f"{workers} workers overlapping training: {overlap:.2f} s  (serial / overlapped = "
+          f"{serial / overlap:.2f}x; ideal max(load / usable workers, train) = {ideal:.2f} s)")
     print(f"total bench time {time.perf_counter() - t0:.1f} s")
 
 
