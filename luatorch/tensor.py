@@ -37,8 +37,11 @@ CUDA_TYPES = {CUDA_NAME[k]: v for k, v in TYPES.items()}
 
 # Bytes allocated since the Lua collector last ran: the runtime runs Lua's collector when
 # buffers pile up, since Lua cannot see their size (Torch7 solved this with heap tracking).
+# `epoch` counts those collections: the other Lua states of the process (threads workers)
+# catch up at their next safe point, since a buffer allocated in one state is often dropped
+# in another (a loader's batch, dropped by the training state).
 GC_EVERY = 64 << 20
-_alloc = {"since_gc": 0}
+_alloc = {"since_gc": 0, "epoch": 0}
 _gc_hook: list = []
 
 
@@ -52,6 +55,7 @@ def _track(nbytes: int) -> None:
     _alloc["since_gc"] += nbytes
     if _alloc["since_gc"] > GC_EVERY and _gc_hook:
         _alloc["since_gc"] = 0
+        _alloc["epoch"] += 1
         _gc_hook[0]()
 
 

@@ -13,8 +13,10 @@ end
 
 function serialize.load(st)
    if torch.type(st) ~= 'torch.CharStorage' then st = wrapstorage(st, 'Char') end
-   -- jobs are the user's own code: their functions load
-   return torch.deserializeFromStorage(st, 'binary', {trustFunctions = true})
+   -- jobs are the user's own code: their functions load; key order is not remembered, or
+   -- every job and result table (and the tensors in them) would stay alive
+   return torch.deserializeFromStorage(st, 'binary', {trustFunctions = true,
+      keepOrder = false})
 end
 
 return serialize

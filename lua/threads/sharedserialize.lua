@@ -78,7 +78,9 @@ end
 
 function sharedserialize.load(st)
    if torch.type(st) ~= 'torch.CharStorage' then st = wrapstorage(st, 'Char') end
-   local obj = torch.deserializeFromStorage(st, 'binary', {trustFunctions = true})
+   -- as threads.serialize: no remembered key order, which would keep each job alive
+   local obj = torch.deserializeFromStorage(st, 'binary', {trustFunctions = true,
+      keepOrder = false})
    if isticket(obj) then return redeem(obj) end
    visit(obj, {})
    return obj

@@ -613,7 +613,7 @@ local function read_entries(self, h, env, obj, n, depth)
             and tk ~= 'function' and tv ~= 'function'
       end
    end
-   if not seq then remember_order(obj, ord) end
+   if not seq and not env.noorder then remember_order(obj, ord) end
 end
 
 local function load_function(self, h, env, pos, legacy_or_plain, depth, index)
@@ -725,7 +725,9 @@ local function read_torch(self, h, env, index, pos, depth)
          tf_fail(h, pos, 'cannot read <' .. printable(cname) .. '>: ' .. tostring(err))
       end
       -- the object keeps the field order of the table its read hook loaded
-      if var and ORDER[var] and type(obj) == 'table' then remember_order(obj, ORDER[var]) end
+      if var and ORDER[var] and type(obj) == 'table' and not env.noorder then
+         remember_order(obj, ORDER[var])
+      end
    elseif type(obj) == 'table' then
       local var = readobj(self, h, env, depth + 1)
       if type(var) ~= 'table' then
@@ -733,7 +735,7 @@ local function read_torch(self, h, env, index, pos, depth)
             ' instead of a table')
       end
       for k, v in pairs(var) do obj[k] = v end
-      remember_order(obj, ORDER[var])
+      if not env.noorder then remember_order(obj, ORDER[var]) end
    else
       tf_fail(h, pos, 'cannot load object class <' .. printable(cname) .. '>')
    end
@@ -821,15 +823,19 @@ local function check_mode(mode, fname)
    end
 end
 
---- Options: a boolean (Torch7's `referenced`) or {referenced=, trustFunctions=, longSize=}.
+--- Options: a boolean (Torch7's `referenced`) or {referenced=, trustFunctions=, longSize=,
+--- keepOrder=}.  keepOrder = false (a luatorch extension) loads without remembering key order:
+--- ORDER holds every table it remembers, so a stream of loads (thread jobs and their results)
+--- would keep each loaded table, and the tensors in it, alive.
 local function read_options(opts, fname)
-   local o = {referenced = true, trust = false}
+   local o = {referenced = true, trust = false, order = true}
    if type(opts) == 'boolean' then
       o.referenced = opts
    elseif type(opts) == 'table' then
       if opts.referenced ~= nil then o.referenced = opts.referenced and true or false end
       o.trust = opts.trustFunctions == true
       o.longSize = opts.longSize
+      o.order = opts.keepOrder ~= false
    elseif opts ~= nil then
       torch._error(string.format("bad argument #3 to '%s' (options table or boolean " ..
          "expected, got %s)", fname, torch._typeof(opts)))
@@ -847,6 +853,7 @@ local function read_with(f, mode, o)
    f:referenced(o.referenced)
    if o.longSize then f:longSize(o.longSize) end
    env_of(f).trust = o.trust
+   env_of(f).noorder = not o.order
    local ok, obj = pcall(File.readObject, f)
    if not ok then
       tf_abort(h)

@@ -37,11 +37,29 @@ class _GcHooks:
     def __init__(self, default: Optional[Callable]) -> None:
         self.default = default
         self.by_thread: Dict[int, Callable] = {}
+        # the allocator's collection epoch each thread's state was last collected at
+        self.seen: Dict[int, int] = {}
 
     def __call__(self) -> None:
-        fn = self.by_thread.get(threading.get_ident(), self.default)
+        tid = threading.get_ident()
+        self.seen[tid] = _tensor._alloc["epoch"]
+        fn = self.by_thread.get(tid, self.default)
         if fn is not None:
             fn()
+
+    def catch_up(self) -> None:
+        """Collect this thread's state if another state's allocations ran the collector since
+        this one last ran: the buffers that piled up may be garbage here (a worker's batch
+        dropped by the training state), and freed late they come back as fresh pages that
+        fault in (~5 ms a 10 MB batch here).  Call only where this thread's state is idle or
+        inside a door call."""
+        tid = threading.get_ident()
+        epoch = _tensor._alloc["epoch"]
+        last = self.seen.get(tid)
+        if last is None:
+            self.seen[tid] = epoch
+        elif last != epoch:
+            self()
 
 
 _hooks = _GcHooks(None)
@@ -118,6 +136,7 @@ class Pool:
                     break
                 cbid, payload = (queue or self.shared).popleft()
                 self.cv.notify_all()
+            _hooks.catch_up()
             try:
                 ok, out = rt._unpack3(run(payload))[:2]
             except Exception as e:  # noqa: BLE001  (a failure of the state itself)
@@ -126,6 +145,7 @@ class Pool:
                 self.results.append((bool(ok), out, cbid, tid))
                 self.cv.notify_all()
         _hooks.by_thread.pop(threading.get_ident(), None)
+        _hooks.seen.pop(threading.get_ident(), None)
 
     def put(self, tid: int, cbid: int, payload: Any) -> None:
         with self.cv:
@@ -173,7 +193,9 @@ def thr_accepts(pid: int, tid: int) -> bool:
 
 def thr_take(pid: int) -> Tuple[bool, Any, int, int]:
     """The next finished job: ok, serialized results or error message, callback id, worker."""
-    return _pools[pid].take()
+    got = _pools[pid].take()
+    _hooks.catch_up()
+    return got
 
 
 def thr_terminate(pid: int) -> None:

@@ -243,3 +243,77 @@ def test_serialize_save_gives_a_char_storage(rt: Runtime) -> None:
         return table.concat(res, ', ')
     """))
     assert out == "torch.CharStorage 42 3, torch.CharStorage 42 12"
+
+
+def _live_storages(nbytes: int) -> int:
+    """How many storages of exactly `nbytes` bytes are alive in this process."""
+    import gc
+
+    from luatorch.tensor import Storage
+
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, Storage) and o.buf.nbytes == nbytes)
+
+
+@pytest.mark.parametrize("mode", ["threads.serialize", "threads.sharedserialize"])
+def test_jobs_and_results_are_not_kept_alive(mode: str) -> None:
+    # deserialization used to remember the key order of every loaded table with non-sequence
+    # keys ({n = ...} results, argument lists, upvalue records) in a strong table: each result,
+    # with its tensors, stayed alive until 100000 loads had piled up
+    r = Runtime()
+    n = 20
+    r.execute(textwrap.dedent(f"""
+        local threads = require 'threads'
+        threads.serialization('{mode}')
+        local pool = threads.Threads(1)
+        local up = torch.FloatTensor(3001)
+        for i = 1, {n} do
+           pool:addjob(function(k) return torch.FloatTensor(3011):fill(k + up:size(1)) end,
+              function(x) assert(x[1] == i + 3001) end, i)
+        end
+        -- the worker collects its own state before a last job
+        pool:addjob(function() collectgarbage() collectgarbage() end)
+        pool:synchronize()
+        pool:terminate()
+        collectgarbage()
+        collectgarbage()
+    """))
+    assert _live_storages(3011 * 4) == 0
+    assert _live_storages(3001 * 4) <= 1
+
+
+def test_deserialize_keep_order_false_keeps_nothing() -> None:
+    r = Runtime()
+    r.execute(textwrap.dedent("""
+        local s = torch.serialize({n = 1, x = torch.FloatTensor(2999)})
+        local t = torch.deserialize(s, 'binary', {keepOrder = false})
+        assert(t.n == 1 and t.x:size(1) == 2999)
+        t = nil
+        collectgarbage()
+        collectgarbage()
+    """))
+    assert _live_storages(2999 * 4) == 0
+
+
+def test_main_state_collects_when_workers_allocate(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a state that only receives buffers (training on a loader's batches) allocates nothing
+    # itself: it collects when the workers' allocations ran the collector, so dropped batches
+    # are freed instead of piling up until its own Lua heap grows
+    from luatorch import tensor
+
+    monkeypatch.setattr(tensor, "GC_EVERY", 1 << 20)
+    r = Runtime()
+    n = 60
+    r.execute(textwrap.dedent(f"""
+        local threads = require 'threads'
+        threads.serialization('threads.sharedserialize')
+        local pool = threads.Threads(1)
+        for i = 1, {n} do
+           pool:addjob(function() return torch.FloatTensor(25013):fill(1) end,
+              function(x) assert(x[1] == 1) end)
+        end
+        pool:synchronize()
+        pool:terminate()
+    """))
+    # 100 KB a job, a collection every 1 MB: at most ~10 batches wait in each of the two states
+    assert _live_storages(25013 * 4) <= 30
