@@ -74,6 +74,8 @@ def read_int(f: TorchFile, what: str) -> int:
     if f.binary and _left(f) < 4:
         raise f.corrupt(pos, f"unexpected end of file reading {what} "
                              f"(needs 4 bytes, {_left(f)} left)")
+    if f.binary:
+        return int(f.read_binary_scalar("Int"))
     a = f.read_raw("Int", 1)
     if a.shape[0] != 1:
         raise f.corrupt(pos, f"expected an integer ({what})")
@@ -107,6 +109,8 @@ def read_double(f: TorchFile) -> float:
     if f.binary and _left(f) < 8:
         raise f.corrupt(pos, f"unexpected end of file reading a number "
                              f"(needs 8 bytes, {_left(f)} left)")
+    if f.binary:
+        return float(f.read_binary_scalar("Double"))
     a = f.read_raw("Double", 1)
     if a.shape[0] != 1:
         raise f.corrupt(pos, "expected a number")

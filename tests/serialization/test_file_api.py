@@ -146,6 +146,42 @@ def test_memory_file_storage(srt):
         srt.execute("torch.MemoryFile(torch.CharStorage():string('ab'))")
 
 
+def test_memory_file_growth(srt):
+    # a memory file's own buffer grows by at least 1 KB (a thread job's few hundred bytes took
+    # ~15 reallocations from one byte); a storage the caller gave grows only as far as needed,
+    # since the caller sees its size; storage() trims both to the contents and their NUL
+    srt.execute("""
+      local f = torch.MemoryFile()
+      f:binary()
+      f:writeInt(7)
+      __own = f:storage():size()
+      __given = torch.CharStorage(1):fill(0)
+      local g = torch.MemoryFile(__given, 'w')
+      g:binary()
+      g:writeInt(7)
+      __gsize = __given:size()""")
+    assert srt.eval("__own") == 5
+    assert 5 <= srt.eval("__gsize") < 64
+
+
+def test_scalar_reads_of_a_memory_file_match_numpy():
+    f = fileio.open_memory(None, "rw")
+    f.binary = True
+    for v in (0, -1, 2**31 - 1, -(2**31)):
+        f.write_scalar("Int", v)
+    for v in (0.0, -2.5, float("inf"), 1e-310):
+        f.write_scalar("Double", v)
+    f.seek(0)
+    ints = [f.read_binary_scalar("Int") for _ in range(4)]
+    dbls = [f.read_binary_scalar("Double") for _ in range(4)]
+    assert ints == [0, -1, 2**31 - 1, -(2**31)] and all(type(v) is int for v in ints)
+    assert dbls == [0.0, -2.5, float("inf"), 1e-310] and all(type(v) is float for v in dbls)
+    f.write_scalar("Double", float("nan"))
+    f.seek(f.pos() - 8)
+    nan = f.read_binary_scalar("Double")
+    assert nan != nan
+
+
 def test_serialize_to_storage(srt):
     srt.execute("__st = torch.serializeToStorage({1, 2}); "
                 "__y = torch.deserializeFromStorage(__st)")
@@ -176,7 +212,8 @@ def test_format_autodetect(srt, tmp_path):
 # longSize 4 (files from Windows Torch7)
 # ------------------------------------------------------------------------------------------------
 def _long4_bytes(obj) -> bytes:
-    f = fileio.open_memory(None, "w")
+    f = fileio.open_memory(None, "rw")
+    f.binary = True
     f.binary = True
     f.long_size = 4
     _Writer(f).write(obj)
@@ -246,7 +283,8 @@ class _CudaWriter(_Writer):
 
 
 def _cuda_bytes(obj, *records) -> bytes:
-    f = fileio.open_memory(None, "w")
+    f = fileio.open_memory(None, "rw")
+    f.binary = True
     f.binary = True
     w = _CudaWriter(f)
     if records:
