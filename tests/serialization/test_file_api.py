@@ -375,3 +375,21 @@ def test_storage_and_tensor_read_methods(srt):
       __t:read(f)""")
     assert srt.eval("__s:size()") == 3 and srt.eval("__s[3]") == 3
     assert srt.eval("__t:size(1)") == 2 and srt.eval("__t[2][2]") == 7
+
+
+def test_memory_backend_follows_a_reallocated_storage():
+    # the backend keeps a memoryview of the storage's bytes: it must follow the storage when
+    # its buffer is replaced behind its back (a caller resizing the storage it gave)
+    from luatorch.tensor import Storage
+
+    st = Storage(np.zeros(4, np.int8))
+    b = fileio.MemoryBackend(st)
+    b.seek(0)
+    b.write(b"ab")
+    st.resize(64)
+    b.write(b"cd")
+    b.seek(0)
+    assert b.read(4) == b"abcd" and b.peek(1) == b""
+    b.seek(1)
+    out = bytearray(3)
+    assert b.readinto(memoryview(out)) == 3 and bytes(out) == b"bcd"
