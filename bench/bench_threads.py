@@ -65,13 +65,21 @@ for b = 1, nBatches do train(batches[b]) end
 local tTrain = t:time().real
 local pool = threads.Threads(nWorkers, function() require 'torch' end)
 t:reset()
-local idx, got = 1, 0
-while got < nBatches do
+-- the callback only takes the batch; training happens after the queue is refilled, so the
+-- workers load the next batches while the main state trains (training inside the callback
+-- would leave the queue short by one job the whole time, and one worker would alternate)
+local idx, trained, ready = 1, 0, {}
+while trained < nBatches do
    while idx <= nBatches and pool:acceptsjob() do
-      pool:addjob(load, function(batch) train(batch) ; got = got + 1 end, idx)
+      pool:addjob(load, function(batch) ready[#ready + 1] = batch end, idx)
       idx = idx + 1
    end
-   pool:dojob()
+   if #ready == 0 then pool:dojob() end
+   local batch = table.remove(ready, 1)
+   if batch then
+      train(batch)
+      trained = trained + 1
+   end
 end
 local tOverlap = t:time().real
 pool:terminate()
