@@ -59,21 +59,15 @@ local BATCH = 2000       -- plain table entries read per door call
 
 -- Key order of tables read from files: LuaJIT versions hash keys differently, so a table that
 -- is loaded and saved again keeps the order it had in its file (new keys follow in pairs order).
--- NOTE: a plain table, not a weak-keyed one: this LuaJIT's collector was seen to free values of
--- weak-keyed tables whose keys were still alive.  It is emptied when it grows large; a table
--- that loses its remembered order is still saved correctly, in pairs order.
-local ORDER = {}
-local nORDER, MAX_ORDER = 0, 100000
+-- NOTE: weak-keyed, so a loaded table that the script drops is collected with its tensors (a
+-- plain table kept up to 100,000 loaded tables alive: torch.load in a loop, thread jobs). An
+-- earlier note saw this LuaJIT drop values of weak-keyed tables whose keys were alive; that
+-- could not be reproduced (20,000 live keys, repeated full collections), and it would cost
+-- nothing wrong: a table that loses its remembered order is still saved, in pairs order.
+local ORDER = setmetatable({}, {__mode = 'k'})
 
 local function remember_order(obj, ord)
    if ord == nil then return end
-   if ORDER[obj] == nil then
-      nORDER = nORDER + 1
-      if nORDER > MAX_ORDER then
-         ORDER = {}
-         nORDER = 1
-      end
-   end
    ORDER[obj] = ord
 end
 

@@ -393,3 +393,23 @@ def test_memory_backend_follows_a_reallocated_storage():
     b.seek(1)
     out = bytearray(3)
     assert b.readinto(memoryview(out)) == 3 and bytes(out) == b"bcd"
+
+
+def test_a_loaded_table_the_script_drops_is_collected(tmp_path) -> None:
+    """Regression: the record of loaded tables' key order held every loaded table (and its
+    tensors) alive, up to 100,000 of them: torch.load in a loop kept each checkpoint."""
+    from luatorch.runtime import Runtime
+
+    rt = Runtime()
+    path = tmp_path / "t.t7"
+    rt.execute(f"""
+      torch.save('{path}', {{alpha = 1, beta = torch.ones(1000), gamma = {{x = 2}}}})
+      probe = setmetatable({{}}, {{__mode = 'v'}})
+      probe[1] = torch.load('{path}')
+      kept = torch.load('{path}')
+      collectgarbage() collectgarbage()
+    """)
+    assert rt.eval("probe[1]") is None
+    # a table still held keeps its order through a save and a load
+    rt.execute(f"torch.save('{path}', kept) again = torch.load('{path}')")
+    assert rt.eval("again.beta:sum()") == 1000 and rt.eval("again.gamma.x") == 2
