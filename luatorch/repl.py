@@ -247,7 +247,7 @@ def loop(rt: Any) -> None:
     colors = tty and os.environ.get("NO_COLOR", "") == ""
     rt.require("trepl")
     rt.call(rt.lua.eval("function(...) " + _SETUP + " end"), colors)
-    rt.make_interruptible()
+    rt.make_interruptible(functions=True)
 
     def err(msg: str) -> None:
         sys.stdout.flush()

@@ -221,18 +221,25 @@ class Runtime:
         if load_torch:
             self.require("torch")
 
-    def make_interruptible(self) -> None:
+    def make_interruptible(self, functions: bool = False) -> None:
         """Let Ctrl-C stop interpreted pure-Lua loops (the prompt, the Python API).
 
-        Chunks run by `execute` are then kept out of the JIT compiler (the functions they
-        define are not), so that a loop typed at the prompt stays interruptible.
+        Chunks run by `execute` are then kept out of the JIT compiler, so that a loop typed at
+        the prompt stays interruptible; with `functions` (the prompt) the functions they define
+        are too.
         """
         if self.interruptible:
             return
         if _interrupt.enable_watcher():
             self.lua.execute(_INTERRUPT_HOOK, _interrupt.flag_address(), name="=[luatorch]")
-            self._nojit = self.lua.eval("function(f) jit.off(f) return f end",
-                                        name="=[luatorch]")
+            # NOTE: compiled code never checks hooks (lupa's LuaJIT is built without
+            # LUAJIT_ENABLE_CHECKHOOK): at the prompt a hot loop inside a function typed there
+            # would ignore Ctrl-C, so the prompt keeps those functions interpreted as well
+            # (jit.off's second argument reaches every function the chunk defines); the Python
+            # API keeps them compiled, for speed
+            code = ("function(f) jit.off(f, true) return f end" if functions
+                    else "function(f) jit.off(f) return f end")
+            self._nojit = self.lua.eval(code, name="=[luatorch]")
             self.interruptible = True
 
     def load(self, code: str, name: str = "=(command line)") -> Any:

@@ -104,6 +104,16 @@ def test_terminal_session(tmp_path):
         t.expect("interrupted")
         t.send("print('again' .. 2)\r")
         t.expect("again2")
+        # a hot loop inside a function typed at the prompt (LuaJIT would compile it, and
+        # compiled code never checks hooks): the prompt keeps such functions interpreted
+        t.send("function spin() local n = 0 while true do n = n + 1 end end\r")
+        t.expect("th>")
+        t.send("spin()\r")
+        time.sleep(1.0)
+        os.kill(t.p.pid, signal.SIGINT)
+        t.expect("interrupted")
+        t.send("print('still' .. 3)\r")
+        t.expect("still3")
         t.send("exit\r")
         t.p.wait(timeout=20)
     finally:
