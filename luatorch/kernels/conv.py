@@ -929,49 +929,72 @@ class _Full:
     def batched(self, t: Any) -> Any:
         return t if self.batch else t.reshape((1,) + t.shape)
 
-    def gout_columns(self, ga: Any, finput: Tensor, fgrad: Tensor) -> Any:
-        """Columns of gradOutput (channels-last) in `finput`."""
-        xp, B, Co = self.xp, self.B, self.Co
-        col = _fit(finput, (B * self.L, self.P * Co))
-        (img,) = _scratch(fgrad, self.dtype, (B,) + self.Sc + (Co,))
-        _padded(xp, _last(ga), img, 1, self.pad)
-        _unfold_cl(xp, img, col, self.k, self.st, (1,) * self.nd, self.S)
-        return col
+    # NOTE: every pass goes over the batch in chunks of samples (as THNN went a sample at a
+    # time): the columns of a whole batch of volumes grew past 3 GB in cunn's pair test.
+    def chunk(self) -> int:
+        """Samples per pass: their columns (L x P*Co each) stay near CHUNK_ELEMS."""
+        return _chunk(self.B, self.L * self.P * self.Co)
+
+    def columns(self, ga: Any, col: Any, img: Any) -> None:
+        """Columns of the gradOutput samples `ga` (channels-last) into `col`, through `img`."""
+        _padded(self.xp, _last(ga), img, 1, self.pad)
+        _unfold_cl(self.xp, img, col, self.k, self.st, (1,) * self.nd, self.S)
 
     def forward(self, out: Tensor, wa: Any, ba: Any, fgrad: Tensor) -> None:
         xp, B, Cin, Co, P, L = self.xp, self.B, self.Cin, self.Co, self.P, self.L
+        c = self.chunk()
         oa = self.batched(_fit(out, ((B,) if self.batch else ()) + (Co,) + self.osz))
-        xcl, wkc, fcol, img = _scratch(fgrad, self.dtype, (B * L, Cin), (Cin, P, Co),
-                                       (B * L, P * Co), (B,) + self.Sc + (Co,))
-        xp.copyto(xcl.reshape((B,) + self.S + (Cin,)), _last(self.xa))
+        xcl, wkc, fcol, img = _scratch(fgrad, self.dtype, (c * L, Cin), (Cin, P, Co),
+                                       (c * L, P * Co), (c,) + self.Sc + (Co,))
         xp.copyto(wkc, wa.reshape(Cin, Co, P).transpose(0, 2, 1))
-        xp.matmul(xcl, wkc.reshape(Cin, P * Co), out=fcol)
-        img[...] = 0
-        _fold_cl(xp, fcol, img, self.k, self.st, (1,) * self.nd, self.S)
-        src = _inner(img, 1, self.pad, self.osz)
-        dst = _last(oa)
-        if ba is None:
-            xp.copyto(dst, src)
-        else:
-            xp.add(src, ba, out=dst)
+        for i0 in range(0, B, c):
+            n = min(c, B - i0)
+            xv, fv, iv = xcl[:n * L], fcol[:n * L], img[:n]
+            xp.copyto(xv.reshape((n,) + self.S + (Cin,)), _last(self.xa[i0:i0 + n]))
+            xp.matmul(xv, wkc.reshape(Cin, P * Co), out=fv)
+            iv[...] = 0
+            _fold_cl(xp, fv, iv, self.k, self.st, (1,) * self.nd, self.S)
+            src = _inner(iv, 1, self.pad, self.osz)
+            dst = _last(oa[i0:i0 + n])
+            if ba is None:
+                xp.copyto(dst, src)
+            else:
+                xp.add(src, ba, out=dst)
 
     def grad_input(self, gi: Tensor, ga: Any, wa: Any, finput: Tensor, fgrad: Tensor) -> None:
         xp, B, Cin, Co, P, L = self.xp, self.B, self.Cin, self.Co, self.P, self.L
+        c = self.chunk()
         gia = self.batched(_fit(gi, ((B,) if self.batch else ()) + (Cin,) + self.S))
-        col = self.gout_columns(self.batched(ga), finput, fgrad)
-        wfc, gcl = _scratch(fgrad, self.dtype, (P * Co, Cin), (B * L, Cin))
+        ga = self.batched(ga)
+        col = _fit(finput, (c * L, P * Co))
+        wfc, gcl, img = _scratch(fgrad, self.dtype, (P * Co, Cin), (c * L, Cin),
+                                 (c,) + self.Sc + (Co,))
         xp.copyto(wfc.reshape(P, Co, Cin), wa.reshape(Cin, Co, P).transpose(2, 1, 0))
-        xp.matmul(col, wfc, out=gcl)
-        xp.copyto(gia, xp.moveaxis(gcl.reshape((B,) + self.S + (Cin,)), -1, 1))
+        for i0 in range(0, B, c):
+            n = min(c, B - i0)
+            cv, gv = col[:n * L], gcl[:n * L]
+            self.columns(ga[i0:i0 + n], cv, img[:n])
+            xp.matmul(cv, wfc, out=gv)
+            xp.copyto(gia[i0:i0 + n], xp.moveaxis(gv.reshape((n,) + self.S + (Cin,)), -1, 1))
 
     def grad_params(self, ga: Any, gwa: Any, gba: Any, finput: Tensor, fgrad: Tensor,
                     scale: float) -> None:
         xp, B, Cin, Co, P, L = self.xp, self.B, self.Cin, self.Co, self.P, self.L
+        c = self.chunk()
         ga = self.batched(ga)
-        col = self.gout_columns(ga, finput, fgrad)
-        xcl, tmp = _scratch(fgrad, self.dtype, (B * L, Cin), (Cin, P * Co))
-        xp.copyto(xcl.reshape((B,) + self.S + (Cin,)), _last(self.xa))
-        xp.matmul(xcl.T, col, out=tmp)
+        col = _fit(finput, (c * L, P * Co))
+        xcl, tmp, part, img = _scratch(fgrad, self.dtype, (c * L, Cin), (Cin, P * Co),
+                                       (Cin, P * Co), (c,) + self.Sc + (Co,))
+        for i0 in range(0, B, c):
+            n = min(c, B - i0)
+            cv, xv = col[:n * L], xcl[:n * L]
+            self.columns(ga[i0:i0 + n], cv, img[:n])
+            xp.copyto(xv.reshape((n,) + self.S + (Cin,)), _last(self.xa[i0:i0 + n]))
+            if i0 == 0:
+                xp.matmul(xv.T, cv, out=tmp)
+            else:
+                xp.matmul(xv.T, cv, out=part)
+                xp.add(tmp, part, out=tmp)
         _acc(gwa, tmp.reshape(Cin, P, Co).transpose(0, 2, 1), scale)
         if gba is not None:
             _acc(gba, ga.sum(axis=(0,) + tuple(range(2, 2 + self.nd))), scale)

@@ -573,6 +573,37 @@ def test_chunked_gradients(nnrt: Runtime, ttype: str) -> None:
         conv.CHUNK_ELEMS, conv.CF_MIN_WIDTH = old
 
 
+@pytest.mark.parametrize("ttype", TTYPES)
+def test_full_convolutions_chunked(nnrt: Runtime, ttype: str) -> None:
+    """Full (transposed) convolutions a sample per pass (their columns grew past 3 GB for a
+    whole batch of volumes): the gradients still match finite differences, and outputs and
+    gradients equal the whole-batch pass."""
+    old = conv.CHUNK_ELEMS
+    full2d = "nn.SpatialFullConvolution(2, 3, 3, 2, 2, 1, 1, 0, 1, 0)"
+    full3d = "nn.VolumetricFullConvolution(2, 2, 2, 2, 2, 2, 1, 1, 1, 0, 0, 1, 0, 0)"
+    x2, x3 = rnd(3, 2, 3, 3), rnd(3, 2, 2, 3, 2)
+
+    def run(spec: str, x: np.ndarray) -> list:
+        put(nnrt, "_x", x, ttype)
+        nnrt.execute(f"torch.manualSeed(5) _f = {spec}:type('torch.{ttype}Tensor') "
+                     "_f:zeroGradParameters() _y = _f:forward(_x):clone() "
+                     "_gi = _f:backward(_x, _y:clone():fill(0.5)):clone()")
+        return [get(nnrt, e) for e in ("_y", "_gi", "_f.gradWeight", "_f.gradBias")]
+
+    try:
+        whole = [run(full2d, x2), run(full3d, x3)]
+        conv.CHUNK_ELEMS = 1
+        check_module(nnrt, full2d, x2, ttype, params=WB)
+        check_module(nnrt, full3d, x3, ttype, params=WB)
+        chunked = [run(full2d, x2), run(full3d, x3)]
+    finally:
+        conv.CHUNK_ELEMS = old
+    tol = 1e-5 if ttype == "Float" else 1e-12
+    for w, c in zip(whole, chunked):
+        for a, b in zip(w, c):
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
 # -- errors ---------------------------------------------------------------------------------------
 ERRORS = [
     ("nn.SpatialConvolution(3, 4, 3, 3):forward(torch.Tensor(3, 4))",
