@@ -19,32 +19,12 @@ torch.manualSeed(opt.seed)
 torch.setnumthreads(opt.threads)
 torch.setdefaulttensortype('torch.FloatTensor')
 
+local digits = require 'lenet.digits'
 local here = arg and arg[0] and arg[0]:match('^(.*)[/\\]') or '.'
-local data = torch.load(here .. '/data/digits.t7')
-local images = data.images:float():div(16)       -- 1797 x 8 x 8, values 0..16
-local labels = data.labels:long()                -- 1797, classes 1..10
-local n = images:size(1)
-
 -- a fixed shuffle, then 1500 digits to train on and the rest held out
-local perm = torch.randperm(n):long()
-local nTrain = 1500
-local trainX = images:index(1, perm:narrow(1, 1, nTrain)):view(nTrain, 1, 8, 8)
-local trainY = labels:index(1, perm:narrow(1, 1, nTrain))
-local testX = images:index(1, perm:narrow(1, nTrain + 1, n - nTrain)):view(n - nTrain, 1, 8, 8)
-local testY = labels:index(1, perm:narrow(1, nTrain + 1, n - nTrain))
-
-local model = nn.Sequential()
-model:add(nn.SpatialConvolution(1, 16, 3, 3, 1, 1, 1, 1))   -- 16 x 8 x 8
-model:add(nn.ReLU())
-model:add(nn.SpatialMaxPooling(2, 2, 2, 2))                 -- 16 x 4 x 4
-model:add(nn.SpatialConvolution(16, 32, 3, 3, 1, 1, 1, 1))  -- 32 x 4 x 4
-model:add(nn.ReLU())
-model:add(nn.SpatialMaxPooling(2, 2, 2, 2))                 -- 32 x 2 x 2
-model:add(nn.View(32 * 2 * 2))
-model:add(nn.Linear(128, 64))
-model:add(nn.ReLU())
-model:add(nn.Linear(64, 10))
-model:add(nn.LogSoftMax())
+local trainX, trainY, testX, testY = digits.split(here)
+local nTrain = trainX:size(1)
+local model = digits.model()
 local criterion = nn.ClassNLLCriterion()
 print(model)
 

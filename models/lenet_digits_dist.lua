@@ -10,6 +10,7 @@ require 'nn'
 require 'optim'
 require 'xlua'
 local distlearn = require('distlearn')
+local digits = require 'lenet.digits'
 
 local cmd = torch.CmdLine()
 cmd:text('LeNet on the UCI handwritten digits, data-parallel over processes')
@@ -35,30 +36,11 @@ torch.setdefaulttensortype('torch.FloatTensor')
 torch.manualSeed(opt.seed)
 
 local here = arg and arg[0] and arg[0]:match('^(.*)[/\\]') or '.'
-local data = torch.load(here .. '/data/digits.t7')
-local images = data.images:float():div(16)
-local labels = data.labels:long()
-local n = images:size(1)
-local perm = torch.randperm(n):long()
-local nTrain = 1500
-local trainX = images:index(1, perm:narrow(1, 1, nTrain)):view(nTrain, 1, 8, 8)
-local trainY = labels:index(1, perm:narrow(1, 1, nTrain))
-local testX = images:index(1, perm:narrow(1, nTrain + 1, n - nTrain)):view(n - nTrain, 1, 8, 8)
-local testY = labels:index(1, perm:narrow(1, nTrain + 1, n - nTrain))
+local trainX, trainY, testX, testY = digits.split(here)
+local nTrain = trainX:size(1)
 
 torch.manualSeed(opt.seed * 1000 + me)
-local model = nn.Sequential()
-model:add(nn.SpatialConvolution(1, 16, 3, 3, 1, 1, 1, 1))
-model:add(nn.ReLU())
-model:add(nn.SpatialMaxPooling(2, 2, 2, 2))
-model:add(nn.SpatialConvolution(16, 32, 3, 3, 1, 1, 1, 1))
-model:add(nn.ReLU())
-model:add(nn.SpatialMaxPooling(2, 2, 2, 2))
-model:add(nn.View(32 * 2 * 2))
-model:add(nn.Linear(128, 64))
-model:add(nn.ReLU())
-model:add(nn.Linear(64, 10))
-model:add(nn.LogSoftMax())
+local model = digits.model()
 local criterion = nn.ClassNLLCriterion()
 
 local params, gradParams = model:getParameters()
