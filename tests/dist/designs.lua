@@ -14,19 +14,8 @@ local STEPS, BATCH = 12, 24
 torch.manualSeed(7)
 local X, Y = torch.randn(STEPS, BATCH, 6), torch.randn(STEPS, BATCH, 2)
 
-local function makeModel(seed)
-   torch.manualSeed(seed)
-   local m = nn.Sequential():add(nn.Linear(6, 5)):add(nn.Tanh()):add(nn.Linear(5, 2))
-   return m, nn.MSECriterion()
-end
-
-local function grad(m, crit, gp, x, y)
-   gp:zero()
-   local out = m:forward(x)
-   local loss = crit:forward(out, y)
-   m:backward(x, crit:backward(out, y))
-   return loss
-end
+local toy = require 'toy'
+local makeModel, grad = toy.makeModel, toy.grad
 
 local function part(t, s, i, n)
    local per = BATCH / n

@@ -12,19 +12,8 @@ local function data()
    return torch.randn(20, 16, 6), torch.randn(20, 16, 2)
 end
 
-local function makeModel(seed)
-   torch.manualSeed(seed)
-   local m = nn.Sequential():add(nn.Linear(6, 5)):add(nn.Tanh()):add(nn.Linear(5, 2))
-   return m, nn.MSECriterion()
-end
-
-local function grad(m, crit, gp, x, y)
-   gp:zero()
-   local out = m:forward(x)
-   local loss = crit:forward(out, y)
-   m:backward(x, crit:backward(out, y))
-   return loss
-end
+local toy = require 'toy'
+local makeModel, grad = toy.makeModel, toy.grad
 
 local function check(name, p, ref)
    local err = (p - ref):abs():max()
