@@ -14,20 +14,18 @@ package.loaded.tds = tds
 -- Torch7's LuaJIT was built with Lua 5.2's __pairs and __ipairs, which tds relies on; the
 -- global iterators learn them here (tables without those metamethods iterate as before).
 local rawpairs, rawipairs = pairs, ipairs
+local function honouring(name, raw)
+   return function(t)
+      local mt = getmetatable(t)
+      local f = type(mt) == 'table' and rawget(mt, name)
+      if f then return f(t) end
+      return raw(t)
+   end
+end
 if not rawget(_G, '__tds_iterators') then
    rawset(_G, '__tds_iterators', true)
-   pairs = function(t)
-      local mt = getmetatable(t)
-      local f = type(mt) == 'table' and rawget(mt, '__pairs')
-      if f then return f(t) end
-      return rawpairs(t)
-   end
-   ipairs = function(t)
-      local mt = getmetatable(t)
-      local f = type(mt) == 'table' and rawget(mt, '__ipairs')
-      if f then return f(t) end
-      return rawipairs(t)
-   end
+   pairs = honouring('__pairs', rawpairs)
+   ipairs = honouring('__ipairs', rawipairs)
 end
 
 -- element checks shared by Hash and Vec
