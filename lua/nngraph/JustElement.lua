@@ -6,7 +6,7 @@ function JustElement:__init()
 end
 
 function JustElement:updateOutput(input)
-   if #input ~= 1 then error('expecting one element', 2) end
+   if #input ~= 1 then torch._error('expecting one element') end
    self.output = input[1]
    return self.output
 end

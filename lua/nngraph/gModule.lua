@@ -93,22 +93,22 @@ function gModule:_check()
    end
    for i, node in ipairs(self.inputnodes) do
       if not inGraph[node] then
-         error(string.format('input %d of the gModule (the node declared at %s) does not ' ..
-                             'connect to gmodule output', i, node.data.annotations._debugLabel), 0)
+         torch._error(string.format('input %d of the gModule (the node declared at %s) does '
+            .. 'not connect to gmodule output', i, node.data.annotations._debugLabel))
       end
    end
    for _, node in ipairs(self.forwardnodes) do
       local n = node.data.nSplitOutputs
       if n and (selectUsed[node] or 0) ~= n then
          local ann = node.data.annotations
-         error(string.format('%d of split(%d) outputs from the node declared at %s split at ' ..
-                             '%s-mnode are unused', n - (selectUsed[node] or 0), n,
-                             ann._debugLabel, ann._splitLabel or '?'), 0)
+         torch._error(string.format('%d of split(%d) outputs from the node declared at %s '
+            .. 'split at %s-mnode are unused', n - (selectUsed[node] or 0), n, ann._debugLabel,
+            ann._splitLabel or '?'))
       end
       for succ in pairs(node.data.reverseMap) do
          if not inGraph[succ] then
-            error(string.format('node declared on %s does not connect to gmodule output',
-                                succ.data.annotations._debugLabel), 0)
+            torch._error(string.format('node declared on %s does not connect to gmodule output',
+               succ.data.annotations._debugLabel))
          end
       end
    end
