@@ -31,15 +31,22 @@ def _runtime(script_dir: Optional[str], trust_functions: bool = False,
     return rt
 
 
+def _cannot_open(script: Optional[str]) -> bool:
+    """Say Torch7's `cannot open <script>: <reason>` when the script is no readable file."""
+    if script is None or os.path.isfile(script):
+        return False
+    why = "Is a directory" if os.path.isdir(script) else "No such file or directory"
+    _fail(f"cannot open {script}: {why}")
+    return True
+
+
 def run_script(script: Optional[str], args: Sequence[str], execs: Sequence[str] = (),
                libs: Sequence[str] = (), interactive: bool = False, debug: bool = False,
                trust_functions: bool = False, virtual_gpus: Optional[int] = None) -> int:
     """Run a script the way `th` did; returns the process exit code."""
     from luatorch.runtime import LuaError
 
-    if script is not None and not os.path.isfile(script):
-        why = "Is a directory" if os.path.isdir(script) else "No such file or directory"
-        _fail(f"cannot open {script}: {why}")
+    if _cannot_open(script):
         return 1
     script_dir = os.path.dirname(os.path.abspath(script)) if script else os.getcwd()
     from luatorch import interrupt
@@ -135,7 +142,8 @@ def _launch(nprocs: str, tag_output: bool, execs, libs, debug, trust_functions, 
     child += ["--debug"] * bool(debug) + ["--trust-functions"] * bool(trust_functions)
     if virtual_gpus is not None:
         child += ["--virtual-gpus", str(virtual_gpus)]
-    return launch(n, child + [script] + list(args), tag_output)
+    return launch(n, child + [script] + list(args), tag_output,
+                  ready=lambda: 1 if _cannot_open(script) else None)
 
 
 @cli.command()

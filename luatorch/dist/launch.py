@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from typing import IO, Dict, List, Mapping, Optional, Sequence
+from typing import IO, Callable, Dict, List, Mapping, Optional, Sequence
 
 # Open MPI's report of a rank that died (prterun/mpirun, 0-based ranks), and of one that
 # exited with an error status
@@ -97,8 +97,12 @@ def environment(n: int, base: Optional[Mapping[str, str]] = None) -> Dict[str, s
     return env
 
 
-def launch(n: int, child: Sequence[str], tag_output: bool = False) -> int:
-    """Run `child` (luatorch run's arguments) on n ranks; returns the job's exit code."""
+def launch(n: int, child: Sequence[str], tag_output: bool = False,
+           ready: Optional[Callable[[], Optional[int]]] = None) -> int:
+    """Run `child` (luatorch run's arguments) on n ranks; returns the job's exit code.
+
+    `ready`, once MPI is found, may refuse the job by returning an exit code (the command
+    line's check that the script exists, said once rather than by every rank)."""
     try:
         import mpi4py  # noqa: F401
     except ImportError:
@@ -109,6 +113,9 @@ def launch(n: int, child: Sequence[str], tag_output: bool = False) -> int:
         print("luatorch: --np needs an mpiexec on PATH: pip install 'luatorch[mpi]'",
               file=sys.stderr)
         return 2
+    refused = ready() if ready is not None else None
+    if refused is not None:
+        return refused
     try:
         proc = subprocess.Popen(command(n, child, tag_output), env=environment(n),
                                 stderr=subprocess.PIPE, text=True, bufsize=1, errors="replace")

@@ -185,6 +185,15 @@ def test_bad_np(bad, capsys):
     assert err == [f"luatorch run: --np needs a positive number of processes, got '{bad}'"]
 
 
+def test_np_with_a_missing_script_says_so_once(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["run", "--np", "2", os.path.join(HERE, "no_such_script.lua")])
+    assert e.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"cannot open {os.path.join(HERE, 'no_such_script.lua')}: No such file or "
+                   "directory"]
+
+
 def test_np_without_mpi_names_the_extra():
     code = ("import sys; sys.modules['mpi4py'] = None; from luatorch.cli import main; "
             "main(['run', '--np', '2', 'x.lua'])")
