@@ -587,6 +587,14 @@ function Tensor.unsqueeze(self, d)
    return wrap(door.t_unsqueeze(H[self], d), getmetatable(self))
 end
 
+-- An FFI pointer does not keep its tensor alive: LuaJIT's collector cannot see it. Loops that
+-- read through pointers while they allocate (tables, a user function's results) make a door
+-- call on each tensor after the loop, so a temporary tensor (`f(x):totable()`) cannot be
+-- collected, and its memory reused, while the loop still reads it.
+local function keepalive(...)
+   for i = 1, select('#', ...) do t_dim(H[(select(i, ...))]) end
+end
+
 function Tensor.totable(self)
    local h = H[self]
    local n = t_dim(h)
@@ -611,7 +619,9 @@ function Tensor.totable(self)
       end
       return out
    end
-   return build(1)
+   local result = build(1)
+   keepalive(c)
+   return result
 end
 
 for _, short in ipairs(TYPES) do
@@ -721,6 +731,7 @@ function Tensor.map(self, other, fn)
       local r = fn(a, b)
       if r ~= nil then p[off] = r end
    end)
+   keepalive(other)
    return self
 end
 
@@ -753,6 +764,7 @@ function Tensor.map2(self, t1, t2, fn)
       local v = fn(a, b, c)
       if v ~= nil then p[off] = v end
    end)
+   keepalive(t1, t2)
    return self
 end
 

@@ -312,3 +312,24 @@ def test_missing_pillow_one_line(r, monkeypatch):
     msg = str(e.value)
     assert msg.endswith('image requires Pillow: pip install "luatorch[image]"')
     assert "\n" not in msg and "Traceback" not in msg
+
+
+def test_a_temporary_tensor_outlives_its_totable():
+    """Regression: totable read a temporary tensor (`image.minmax{...}:totable()`) through an
+    FFI pointer after its last reference was gone, so the collector could free its memory
+    mid-read (the last element came back as a denormal). Before the fix this loop failed, in
+    some runtime's fourth call."""
+    import gc
+
+    from luatorch.runtime import Runtime
+
+    rgb = np.random.default_rng(0).random((3, 7, 9))
+    x = _lua(rgb * 4 - 1)
+    want = (rgb - rgb.min()) / (rgb.max() - rgb.min())
+    for _ in range(30):
+        rt = Runtime()
+        rt.execute("require 'image'")
+        for _ in range(20):
+            np.testing.assert_allclose(_run(rt, f"image.minmax{{tensor={x}}}"), want)
+        del rt
+        gc.collect()
