@@ -62,13 +62,21 @@ def _track(nbytes: int) -> None:
 class _Views(list):
     """Weak references to the tensors viewing a storage (cheaper than a WeakSet per tensor)."""
 
-    __slots__ = ()
+    # `limit`: the length at which dead references are next dropped.  It doubles with the
+    # live count, so that a storage with thousands of views awaiting Lua's collector (a loop
+    # selecting rows) is not rescanned every few appends
+    __slots__ = ("limit",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.limit = 64
 
     def live(self) -> list:
         return [t for t in (r() for r in list.__iter__(self)) if t is not None]
 
     def compact(self) -> None:
-        self[:] = [weakref.ref(t) for t in self.live()]
+        self[:] = [r for r in list.__iter__(self) if r() is not None]
+        self.limit = max(64, 2 * list.__len__(self))
 
     def discard(self, t: "Tensor") -> None:
         self[:] = [r for r in list.__iter__(self) if r() is not t and r() is not None]
@@ -81,6 +89,7 @@ class _Views(list):
 
 
 _ref = weakref.ref
+_ALL = slice(None)
 
 
 class Storage:
@@ -149,7 +158,7 @@ class Tensor:
     __slots__ = ("storage", "offset", "size", "stride", "a", "__weakref__")
 
     def __init__(self, storage: Storage, offset: int = 0, size: Iterable[int] = (),
-                 stride: Optional[Iterable[int]] = None):
+                 stride: Optional[Iterable[int]] = None, a: Any = None):
         size = tuple(size)
         if 0 in size:
             size = ()
@@ -159,9 +168,11 @@ class Tensor:
         self.stride = tuple(stride) if stride is not None else contiguous_strides(size)
         views = storage.views
         views.append(_ref(self))
-        if not list.__len__(views) & 63:
+        if list.__len__(views) >= views.limit:
             views.compact()
-        if size:
+        if a is not None:
+            self.a = a
+        elif size:
             self.a = storage.device.view(storage.buf, offset, size, self.stride)
         else:
             self.a = storage.buf[0:0]
@@ -296,7 +307,10 @@ class Tensor:
             raise TorchError("out of range")
         size = list(self.size)
         size[d] = length
-        return self.view_of(self.offset + start * self.stride[d], size, self.stride)
+        # NOTE: indexing the parent's array is a view of the same memory, several times
+        # cheaper than building one over the storage's buffer
+        a = self.a[(_ALL,) * d + (slice(start, start + length),)]
+        return Tensor(self.storage, self.offset + start * self.stride[d], size, self.stride, a)
 
     def select(self, d: int, i: int) -> "Tensor":
         d = self._dim(d)
@@ -308,7 +322,8 @@ class Tensor:
             raise TorchError("out of range")
         size = self.size[:d] + self.size[d + 1:]
         stride = self.stride[:d] + self.stride[d + 1:]
-        return self.view_of(self.offset + i * self.stride[d], size, stride)
+        return Tensor(self.storage, self.offset + i * self.stride[d], size, stride,
+                      self.a[(_ALL,) * d + (i,)])
 
     def transpose(self, d1: int, d2: int) -> "Tensor":
         d1, d2 = self._dim(d1), self._dim(d2)

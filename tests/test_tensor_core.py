@@ -295,3 +295,31 @@ def test_errors_name_the_line(rt, code, words):
     assert msg.startswith("user.lua:2:"), msg
     assert words in msg
     assert "\n" not in msg
+
+
+def test_views_record_stays_proportional_to_live_views():
+    """Dead view references are dropped when the record doubles the live count, so a storage
+    with many live views is not rescanned every few new views (a row-selecting loop spent
+    40% of its time there)."""
+    from luatorch.tensor import Tensor
+
+    base = Tensor.empty((64, 8), np.float32)
+    views = base.storage.views
+    keep = [base.select(0, i % 64) for i in range(1000)]
+    scans = []
+    compact = type(views).compact
+
+    def counting(self):
+        scans.append(list.__len__(self))
+        compact(self)
+
+    type(views).compact = counting
+    try:
+        for i in range(20000):
+            base.narrow(0, i % 64, 1)          # dropped at once
+    finally:
+        type(views).compact = compact
+    assert len(scans) <= 25, scans             # one per ~1000 new views, not one per 64
+    assert list.__len__(views) <= views.limit <= 2 * (len(keep) + 1) + 64
+    assert np.shares_memory(keep[5].a, base.a) and keep[5].a.shape == (8,)
+    assert np.array_equal(base.narrow(1, 2, 3).a, base.a[:, 2:5])
