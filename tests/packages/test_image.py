@@ -72,6 +72,15 @@ def test_jpeg_save_load_and_decompress(r, tmp_path):
     assert np.array_equal(same, back)
     comp = _run(r, f"image.compressJPG({_lua(rgb)}, 90)")
     assert bytes(comp[:3].astype(np.uint8)) == b"\xff\xd8\xff"
+    # the float image is the byte image / 255 in the element type, bit for bit, and a
+    # contiguous C x H x W tensor
+    for t in ("float", "double"):
+        assert r.execute(f"""return (function()
+            local b = image.load('{path}', 3, 'byte')
+            local f = image.load('{path}', 3, '{t}')
+            return torch.{t.capitalize()}Tensor(b:size()):copy(b):div(255):eq(f):min() == 1
+               and f:isContiguous() and f:stride(1) == 16 * 24
+        end)()""")
 
 
 def test_load_errors(r, tmp_path):
