@@ -39,13 +39,54 @@ def _openblas() -> Optional[Tuple[object, object]]:
     return fns
 
 
-def th_set_num_threads(n: int) -> None:
-    """Set the number of BLAS threads (no-op where the BLAS offers no control)."""
-    n = max(1, int(n))
+def _apply(n: int) -> None:
     _cache["n"] = n
     fns = _openblas()
     if fns is not None:
         fns[0](ctypes.c_int(n))
+
+
+def th_set_num_threads(n: int) -> None:
+    """Set the number of BLAS threads (no-op where the BLAS offers no control)."""
+    _lent["explicit"] = True
+    _apply(max(1, int(n)))
+
+
+# Cores lent to `threads` workers.  OpenBLAS's idle threads spin for a while after each call,
+# so a training state using a BLAS thread per core starved the loader threads beside it: a
+# 2-core loader benchmark ran slower overlapped than serial.  While workers exist, BLAS gets
+# the cores they leave (at least one), unless the user chose a count (torch.setnumthreads,
+# OPENBLAS_NUM_THREADS or OMP_NUM_THREADS, which `luatorch run --np` sets per rank).
+_lent = {"workers": 0, "saved": None, "explicit": False}
+
+
+def _chosen() -> bool:
+    return _lent["explicit"] or any(v in os.environ for v in ("OPENBLAS_NUM_THREADS",
+                                                               "OMP_NUM_THREADS"))
+
+
+def lend(workers: int) -> None:
+    """`workers` threads start: give BLAS the remaining cores."""
+    _lent["workers"] += workers
+    if _chosen() or _openblas() is None:
+        return
+    if _lent["saved"] is None:
+        _lent["saved"] = th_get_num_threads()
+    _apply(max(1, (os.cpu_count() or 1) - _lent["workers"]))
+
+
+def unlend(workers: int) -> None:
+    """`workers` threads ended: BLAS gets its cores back once no worker is left."""
+    _lent["workers"] = max(0, _lent["workers"] - workers)
+    saved = _lent["saved"]
+    if saved is None or _lent["explicit"]:
+        _lent["saved"] = None if _lent["workers"] == 0 else saved
+        return
+    if _lent["workers"] == 0:
+        _lent["saved"] = None
+        _apply(saved)
+    else:
+        _apply(max(1, (os.cpu_count() or 1) - _lent["workers"]))
 
 
 def th_get_num_threads() -> int:

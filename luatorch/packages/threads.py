@@ -14,7 +14,7 @@ import itertools
 import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from luatorch import backend
+from luatorch import backend, blas_threads
 from luatorch import tensor as _tensor
 
 _ids = itertools.count(1)
@@ -88,6 +88,8 @@ class Pool:
         self.failed: Optional[str] = None
         self.ready = 0
         _install_hooks()
+        blas_threads.lend(n)
+        self.lent = n
         self.threads = [threading.Thread(target=self._work, args=(i + 1,), daemon=True,
                                          name=f"luatorch-threads-{i + 1}") for i in range(n)]
         for t in self.threads:
@@ -167,6 +169,8 @@ class Pool:
         with self.cv:
             self.closing = True
             self.cv.notify_all()
+            lent, self.lent = self.lent, 0
+        blas_threads.unlend(lent)
         me = threading.current_thread()
         for t in self.threads:
             if t is not me and t.is_alive():

@@ -317,3 +317,62 @@ def test_main_state_collects_when_workers_allocate(monkeypatch: pytest.MonkeyPat
     """))
     # 100 KB a job, a collection every 1 MB: at most ~10 batches wait in each of the two states
     assert _live_storages(25013 * 4) <= 30
+
+
+_BLAS_SCRIPT = """
+local threads = require 'threads'
+local cores = tonumber(arg[1])
+local before = torch.getnumthreads()
+local pool = threads.Threads(1)
+local during = torch.getnumthreads()
+local pool2 = threads.Threads(1)
+local during2 = torch.getnumthreads()
+pool2:terminate()
+pool:terminate()
+print(before, during, during2, torch.getnumthreads())
+if arg[2] == 'chosen' then
+   torch.setnumthreads(2)
+   local p = threads.Threads(1)
+   print(torch.getnumthreads())
+   p:terminate()
+   print(torch.getnumthreads())
+end
+"""
+
+
+def _blas_run(tmp_path, *args: str) -> list:
+    import os
+
+    script = tmp_path / "blas.lua"
+    script.write_text(_BLAS_SCRIPT)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    r = subprocess.run([sys.executable, "-m", "luatorch.cli", "run", str(script), *args],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    return [[int(x) for x in line.split()] for line in r.stdout.splitlines()]
+
+
+def test_workers_borrow_blas_threads(tmp_path) -> None:
+    """While workers exist, BLAS keeps the cores they leave (idle OpenBLAS threads spin and
+    starved the loaders); it gets them back when the last pool ends."""
+    import os
+
+    from luatorch.blas_threads import _openblas
+
+    if _openblas() is None:
+        pytest.skip("no OpenBLAS to control")
+    cores = os.cpu_count() or 1
+    before, during, during2, after = _blas_run(tmp_path, str(cores))[0]
+    assert during == max(1, cores - 1)
+    assert during2 == max(1, cores - 2)
+    assert after == before
+
+
+def test_chosen_blas_threads_win_over_workers(tmp_path) -> None:
+    from luatorch.blas_threads import _openblas
+
+    if _openblas() is None:
+        pytest.skip("no OpenBLAS to control")
+    lines = _blas_run(tmp_path, "0", "chosen")
+    assert lines[1:] == [[2], [2]]
