@@ -1,6 +1,8 @@
 -- A node of an nngraph graph: a module (or a split/select step) and the nodes it reads from.
 -- Its `data` table is what char-rnn and other scripts reach into (`node.data.module`,
--- `node.data.annotations.name`), so it keeps nngraph's layout.
+-- `node.data.annotations.name`, `node.data.input`), so it keeps nngraph's layout. The nodes a
+-- user builds list their inputs as `children`; a gModule's forward graph holds other nodes,
+-- sharing the same `data`, whose children are their successors.
 local Node = torch.class('nngraph.Node')
 
 -- nngraph's label is '[src]:line_name' with the name never filled (it asks getinfo only for
@@ -15,43 +17,76 @@ end
 function Node:__init(data)
    self.data = data or {}
    self.data.annotations = self.data.annotations or {}
-   -- inputs in the order they were given, and the nodes that later took this one as input
+   -- inputs in the order they were given (mapindex[i] is the i-th input's data, and
+   -- mapindex[data] its place), and the nodes that later took this one as input
    self.data.mapindex = self.data.mapindex or {}
    self.data.reverseMap = self.data.reverseMap or {}
    if not self.data.annotations._debugLabel then
       self.data.annotations._debugLabel = callerLabel()
    end
+   self.id = 0
    self.children = {}
 end
 
---- Take `input` as this node's next input (nngraph calls the inputs the node's children).
-function Node:add(input)
-   local mapindex = self.data.mapindex
-   if mapindex[input.data] then
-      torch._error("Don't pass the same input twice.")
+--- Make `child` one of this node's children. With `domap`, the child is this node's next
+--- input: its place is recorded (the order the module sees its inputs in) and the child learns
+--- it has a consumer. Without, it is only an edge, as a graph's own links are.
+function Node:add(child, domap)
+   if domap then
+      local mapindex = self.data.mapindex
+      local data = child.data
+      if mapindex[data] then
+         torch._error("Don't pass the same input twice.")
+      end
+      if data.reverseMap[self] then
+         torch._error('this connection has already been made!')
+      end
+      table.insert(mapindex, data)
+      mapindex[data] = #mapindex
+      data.reverseMap[self] = true
    end
-   if input.data.reverseMap[self] then
-      torch._error('this connection has already been made!')
+   for _, c in ipairs(self.children) do
+      if c == child then return end
    end
-   table.insert(self.children, input)
-   table.insert(mapindex, input.data)
-   mapindex[input.data] = #mapindex
-   input.data.reverseMap[self] = true
+   table.insert(self.children, child)
 end
 
---- `n` nodes, each carrying one element of this node's table output, in order.
+--- A graph of every node reached from this one through children, in breadth-first order,
+--- each node's edges to its children in their order (torch/graph's Node:graph).
+function Node:graph()
+   local g = nngraph.Graph()
+   local queue, seen, head = {self}, {[self] = true}, 1
+   while queue[head] do
+      local node = queue[head]
+      head = head + 1
+      for _, child in ipairs(node.children) do
+         g:add({from = node, to = child})
+         if not seen[child] then
+            seen[child] = true
+            queue[#queue + 1] = child
+         end
+      end
+   end
+   return g
+end
+
+--- `n` nodes, each carrying one element of this node's table output, in order. They read a
+--- node of their own (nngraph's "mnode") that stands for the whole table and checks its size;
+--- one element is a JustElement, which unwraps it.
 function Node:split(n)
    if type(n) ~= 'number' or n < 1 then
       torch._error('split expects a number of outputs >= 1')
    end
+   if n == 1 then return nngraph.JustElement()(self) end
    local label = self.data.annotations._debugLabel
-   self.data.nSplitOutputs = n
-   self.data.annotations._splitLabel = callerLabel(true)
+   local mnode = nngraph.Node({nSplitOutputs = n, annotations = {
+      _debugLabel = label .. ' split at ' .. callerLabel(true) .. '-mnode'}})
+   mnode:add(self, true)
    local nodes = {}
    for i = 1, n do
-      local node = nngraph.Node({selectindex = i,
+      local node = nngraph.Node({selectindex = i, input = {},
                                  annotations = {_debugLabel = label .. '-' .. i}})
-      node:add(self)
+      node:add(mnode, true)
       nodes[i] = node
    end
    return unpack(nodes)
@@ -93,6 +128,12 @@ function Node:label()
    if d.module then table.insert(lines, 'module = ' .. describe(d.module)) end
    if d.selectindex then table.insert(lines, 'selectindex = ' .. d.selectindex) end
    if d.nSplitOutputs then table.insert(lines, 'nSplitOutputs = ' .. d.nSplitOutputs) end
+   if #d.mapindex > 1 then
+      -- which node feeds which input, by the nodes' numbers in the forward graph
+      local ids = {}
+      for i, input in ipairs(d.mapindex) do ids[i] = 'Node' .. (input.forwardNodeId or '') end
+      table.insert(lines, 'mapindex = {' .. table.concat(ids, ',') .. '}')
+   end
    if d.input ~= nil then table.insert(lines, 'input = ' .. describe(d.input)) end
    if d.gradOutput ~= nil then
       table.insert(lines, 'gradOutput = ' .. describe(d.gradOutput))

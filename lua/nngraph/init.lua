@@ -54,7 +54,7 @@ function Module:__call__(...)
       if torch.typename(input[i]) ~= 'nngraph.Node' then
          torch._error(nngraph.expectingNodeErrorMessage(input[i], 'inputs', i))
       end
-      node:add(input[i])
+      node:add(input[i], true)
    end
    return node
 end

@@ -195,10 +195,12 @@ def test_dot_export_and_debug(tmp_path: pathlib.Path) -> None:
     dot = pathlib.Path(rt.eval("fname")).read_text()
     assert rt.eval("fname") == f"{tmp_path}/g.dot"
     assert dot.startswith("digraph G {") and dot.rstrip().endswith("}")
-    assert 'label="proj (2)\\nmodule = nn.Linear(3 -> 2)' in dot
+    # nodes numbered as nngraph numbers them: the forward graph lists each edge's ends as it
+    # turns the backward graph's edges around (Tanh 1, the output node 2, proj 3, x 4, input 5)
+    assert 'label="proj (3)\\nmodule = nn.Linear(3 -> 2)' in dot
     assert 'color="blue"' in dot
-    assert "n1 -> n2;" in dot and "n2 -> n3;" in dot
-    assert "n3 -> n2;" in rt.eval("bdot")
+    assert "n4 -> n3;" in dot and "n3 -> n1;" in dot and "n1 -> n2;" in dot
+    assert "n2 -> n3;" in rt.eval("bdot")
     assert rt.eval("ok") is False
     err = rt.eval("err")
     assert "size mismatch" in err and "look at the graph in" in err
@@ -354,3 +356,72 @@ def test_nesting_helpers() -> None:
     assert list(rt.eval("sums").values()) == [4, 9]
     assert rt.eval("copied") == 6
     assert rt.eval("ok") is False and "present in output but not in input" in rt.eval("err")
+
+
+def test_layout_and_type_keep_nngraphs_structures() -> None:
+    """Regression: a gModule has nngraph's layout (innode/outnode, fg/bg, forwardnodes and
+    backwardnodes, data.input and data.gradOutput lists) and :float() converts what its nodes
+    hold instead of dropping it, as upstream's test_type reads."""
+    rt = Runtime()
+    rt.execute("""
+      require 'nngraph'
+      torch.setdefaulttensortype('torch.DoubleTensor')
+      x, y = nn.Identity()(), nn.Identity()()
+      h = nn.Linear(3, 3)(x)
+      sum = nn.CAddTable()({nn.Tanh()(h), h, y})
+      g = nn.gModule({x, y}, {sum, nn.Sigmoid()(h)})
+      in1, in2, w1, w2 = torch.randn(2, 3), torch.randn(2, 3), torch.randn(2, 3), torch.randn(2, 3)
+      out = g:forward({in1, in2})
+      gi = g:backward({in1, in2}, {w1, w2})
+      fx = nil
+      for _, node in ipairs(g.forwardnodes) do
+         if node.data == x.data then fx = node end
+      end
+      -- the forward graph's node for h: its children are h's successors
+      fh = nil
+      for _, node in ipairs(g.forwardnodes) do
+         if node.data == h.data then fh = node end
+      end
+      bgHasX = g.bg.nodes[x] ~= nil
+      fgHasX = g.fg.nodes[x] ~= nil
+    """)
+    e = rt.eval
+    assert e("g.nInputs") == 2
+    assert e("g.forwardnodes[1] == g.innode and g.backwardnodes[1] == g.outnode")
+    assert e("#g.forwardnodes == #g.backwardnodes and #g.forwardnodes == #g.fg.nodes")
+    assert e("g.forwardnodes[#g.forwardnodes].data == g.outnode.data")
+    # the innode splits the input table: innode -> split node -> one select node per input
+    assert e("#g.innode.children == 1 and g.innode.children[1].data.nSplitOutputs == 2")
+    # backward graph: the user's own nodes; forward graph: twins sharing their data
+    assert e("bgHasX and not fgHasX and fx ~= x and fx.data == x.data")
+    assert e("#fh.children == 3 and #h.children == 1 and h.children[1] == x")
+    assert e("#g.outnode.children == 2 and g.outnode.children[1] == sum")
+    # data.input: the list of a node's inputs; the outnode's is the output table itself
+    assert e("g.innode.data.input[1] == in1 and g.innode.data.input[2] == in2")
+    assert e("x.data.input[1] == in1 and #sum.data.input == 3 and sum.data.input[3] == in2")
+    assert e("g.output == g.outnode.data.input and out == g.output")
+    # data.gradOutput: the pieces sent back; h gets three (Tanh, CAddTable, Sigmoid)
+    assert e("g.outnode.data.gradOutput[1][1] == w1")
+    assert e("sum.data.gradOutput[1] == w1 and #h.data.gradOutput == 3")
+    np.testing.assert_allclose(
+        arr(rt, "h.data.gradOutputBuffer"),
+        arr(rt, "h.data.gradOutput[1] + h.data.gradOutput[2] + h.data.gradOutput[3]"))
+    assert e("g.gradInput == g.innode.data.gradOutput[1] and gi == g.gradInput")
+
+    rt.execute("g:float()")
+    for what in ("g.output[1]", "g.output[2]", "g.gradInput[1]", "g.innode.data.input[1]",
+                 "g.outnode.data.input[1]", "x.data.input[1]", "sum.data.input[2]",
+                 "g.outnode.data.gradOutput[1][1]", "h.data.gradOutput[2]",
+                 "h.data.gradOutputBuffer", "g.backwardnodes[1].children[1].data.gradOutput[1]"):
+        assert e(f"torch.type({what})") == "torch.FloatTensor", what
+    # one conversion per tensor: the node's input is still the Linear's output
+    assert e("sum.data.input[2] == h.data.module.output")
+    rt.execute("""
+      fout = g:forward({in1:float(), in2:float()})
+      fgi = g:backward({in1:float(), in2:float()}, {w1:float(), w2:float()})
+    """)
+    assert e("torch.type(fout[1])") == "torch.FloatTensor"
+    assert e("torch.type(fgi[2])") == "torch.FloatTensor"
+
+    rt.execute("g:clearState()")
+    assert e("x.data.input == nil and h.data.gradOutput == nil and h.data.gradOutputBuffer == nil")
