@@ -2,30 +2,25 @@
 -- Its `data` table is what char-rnn and other scripts reach into (`node.data.module`,
 -- `node.data.annotations.name`, `node.data.input`), so it keeps nngraph's layout. The nodes a
 -- user builds list their inputs as `children`; a gModule's forward graph holds other nodes,
--- sharing the same `data`, whose children are their successors.
-local Node = torch.class('nngraph.Node')
+-- sharing the same `data`, whose children are their successors. It is a graph.AnnotatedNode,
+-- as Torch7's nngraph nodes are graph nodes, so saved graphs have the same classes and fields.
+require 'graph'
 
--- nngraph's label is '[src]:line_name' with the name never filled (it asks getinfo only for
--- 'Sl'); scripts and nngraph's own tests match the trailing '_'. `bare` leaves it off, as
--- nngraph's ' split at [src]:line' does.
-local function callerLabel(bare)
+local Node, parent = torch.class('nngraph.Node', 'graph.AnnotatedNode')
+
+-- '[src]:line' of the user's code, as the split label carries it
+local function callerPos()
    local pos = torch._userpos() or '?:0'
    local file, line = pos:match('^(.*):(%d+)$')
-   return string.format('[%s]:%s%s', file or pos, line or '0', bare and '' or '_')
+   return string.format('[%s]:%s', file or pos, line or '0')
 end
 
 function Node:__init(data)
-   self.data = data or {}
-   self.data.annotations = self.data.annotations or {}
+   parent.__init(self, data)
    -- inputs in the order they were given (mapindex[i] is the i-th input's data, and
    -- mapindex[data] its place), and the nodes that later took this one as input
    self.data.mapindex = self.data.mapindex or {}
    self.data.reverseMap = self.data.reverseMap or {}
-   if not self.data.annotations._debugLabel then
-      self.data.annotations._debugLabel = callerLabel()
-   end
-   self.id = 0
-   self.children = {}
 end
 
 --- Make `child` one of this node's children. With `domap`, the child is this node's next
@@ -45,29 +40,7 @@ function Node:add(child, domap)
       mapindex[data] = #mapindex
       data.reverseMap[self] = true
    end
-   for _, c in ipairs(self.children) do
-      if c == child then return end
-   end
-   table.insert(self.children, child)
-end
-
---- A graph of every node reached from this one through children, in breadth-first order,
---- each node's edges to its children in their order (torch/graph's Node:graph).
-function Node:graph()
-   local g = nngraph.Graph()
-   local queue, seen, head = {self}, {[self] = true}, 1
-   while queue[head] do
-      local node = queue[head]
-      head = head + 1
-      for _, child in ipairs(node.children) do
-         g:add({from = node, to = child})
-         if not seen[child] then
-            seen[child] = true
-            queue[#queue + 1] = child
-         end
-      end
-   end
-   return g
+   parent.add(self, child)
 end
 
 --- `n` nodes, each carrying one element of this node's table output, in order. They read a
@@ -80,7 +53,7 @@ function Node:split(n)
    if n == 1 then return nngraph.JustElement()(self) end
    local label = self.data.annotations._debugLabel
    local mnode = nngraph.Node({nSplitOutputs = n, annotations = {
-      _debugLabel = label .. ' split at ' .. callerLabel(true) .. '-mnode'}})
+      _debugLabel = label .. ' split at ' .. callerPos() .. '-mnode'}})
    mnode:add(self, true)
    local nodes = {}
    for i = 1, n do
@@ -90,20 +63,6 @@ function Node:split(n)
       nodes[i] = node
    end
    return unpack(nodes)
-end
-
-function Node:annotate(annotations)
-   for k, v in pairs(annotations) do
-      self.data.annotations[k] = v
-   end
-   return self
-end
-
-function Node:graphNodeName()
-   local name = self.data.annotations.name
-   local id = self.id or '?'
-   if name then return name .. ' (' .. id .. ')' end
-   return 'Node' .. id
 end
 
 local function describe(v)

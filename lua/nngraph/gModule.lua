@@ -94,15 +94,10 @@ local function checkGraph(inputs, outputs)
    end
 end
 
-function gModule:__init(inputs, outputs)
-   parent.__init(self)
-   checkNodes(inputs, 'inputs')
-   checkNodes(outputs, 'outputs')
-   if #inputs == 0 then torch._error('no inputs are not supported') end
-   checkGraph(inputs, outputs)
-
-   -- the dummy output node reads every output, in order; the dummy input node feeds the input
-   -- node, or a split of the input table when there are several
+-- Link the user's checked nodes into nngraph's structure: the dummy output node reads every
+-- output, in order; the dummy input node feeds the input node, or a split of the input table
+-- when there are several; bg over the user's nodes, fg its reverse, and their orders.
+local function link(self, inputs, outputs)
    local outnode = nngraph.Node({input = {}})
    for _, node in ipairs(outputs) do outnode:add(node, true) end
    local innode = nngraph.Node({input = {}})
@@ -126,11 +121,61 @@ function gModule:__init(inputs, outputs)
    for _, node in ipairs(self.forwardnodes) do
       -- the number node labels use to name a node's inputs
       node.data.forwardNodeId = node.id
-      if node.data.module then self:add(node.data.module) end
    end
    self.output = nil
    self.gradInput = nil
    if #outnode.children > 1 then self.output = outnode.data.input end
+end
+
+function gModule:__init(inputs, outputs)
+   parent.__init(self)
+   checkNodes(inputs, 'inputs')
+   checkNodes(outputs, 'outputs')
+   if #inputs == 0 then torch._error('no inputs are not supported') end
+   checkGraph(inputs, outputs)
+   link(self, inputs, outputs)
+   for _, node in ipairs(self.forwardnodes) do
+      if node.data.module then self:add(node.data.module) end
+   end
+end
+
+-- A gModule saved by luatorch before it kept nngraph's layout holds only the user's nodes
+-- (children = inputs, as now) with `inputnodes` and `outputnodes`; a split was marked on the
+-- node split itself rather than on a node of its own. Give each split its node, make the
+-- nodes graph.Nodes in full, and link them as a new gModule would. The modules list is kept as
+-- saved: its order is the order of the parameters people flattened.
+local function upgradeOldLayout(self)
+   local old = self.forwardnodes
+   for _, node in ipairs(old) do
+      local d = node.data
+      -- what the old layout kept of a run was values, where lists now go
+      d.input, d.output, d.gradOutput, d.gradOutputBuffer, d.gradPieces = nil, nil, nil, nil, nil
+      d.inputIndex, d.forwardNodeId = nil, nil
+      node.id, node.visited, node.marked = 0, false, false
+      for i, child in ipairs(node.children) do node.children[child] = i end
+   end
+   for _, src in ipairs(old) do
+      local d = src.data
+      local n = d.nSplitOutputs
+      if n and not d.selectindex then
+         local label = d.annotations._debugLabel
+         local mnode = nngraph.Node({nSplitOutputs = n, annotations = {_debugLabel = label ..
+            ' split at ' .. (d.annotations._splitLabel or '[?]:0') .. '-mnode'}})
+         d.nSplitOutputs, d.annotations._splitLabel = nil, nil
+         mnode:add(src, true)
+         for _, sel in ipairs(old) do
+            if sel.data.selectindex and sel.children[1] == src then
+               sel.children = {mnode, [mnode] = 1}
+               sel.data.mapindex = {mnode.data, [mnode.data] = 1}
+               d.reverseMap[sel] = nil
+               mnode.data.reverseMap[sel] = true
+            end
+         end
+      end
+   end
+   local inputs, outputs = self.inputnodes, self.outputnodes
+   self.inputnodes, self.outputnodes = nil, nil
+   link(self, inputs, outputs)
 end
 
 local function debugFailure(self, node, err)
@@ -138,7 +183,7 @@ local function debugFailure(self, node, err)
    local ann = node.data.annotations
    local attrs = ann.graphAttributes
    ann.graphAttributes = {color = 'red', style = 'filled', fillcolor = 'red'}
-   local fname = self.fg:dot(name, (os.getenv('TMPDIR') or '/tmp') .. '/' .. name)
+   local fname = graph.dot(self.fg, name, (os.getenv('TMPDIR') or '/tmp') .. '/' .. name)
    ann.graphAttributes = attrs
    error(tostring(err) .. '\nFor more details, look at the graph in ' .. fname
          .. ' (the failing node is red)', 0)
@@ -412,6 +457,13 @@ end
 function gModule:read(file)
    local var = file:readObject()
    for k, v in pairs(var) do self[k] = v end
+   if not self.innode then
+      if not (self.inputnodes and self.outputnodes and self.forwardnodes) then
+         torch._error('nn.gModule: the file holds a gModule with neither innode nor '
+                      .. 'inputnodes/outputnodes: not a layout nngraph or luatorch wrote')
+      end
+      upgradeOldLayout(self)
+   end
    -- files from nngraph versions that did not keep the modules list
    if not self.modules then
       self.modules = {}
@@ -435,7 +487,7 @@ end
 
 --- Write the forward graph to `fname` (".dot" added when missing); returns the file name.
 function gModule:graph(fname, title)
-   return self.fg:dot(title or self.name or 'nn.gModule', fname)
+   return graph.dot(self.fg, title or self.name or 'nn.gModule', (fname:gsub('%.dot$', '')))
 end
 
 function gModule:__tostring__()

@@ -4,6 +4,7 @@ require 'nn'
 nngraph = {}
 nngraph.debug = false
 
+require 'graph'
 require 'nngraph.Node'
 require 'nngraph.Graph'
 require 'nngraph.gModule'

@@ -513,10 +513,15 @@ local function tensor_class(cname)
    return nil
 end
 
-local AUTOLOAD = {nn = 'nn', cudnn = 'nn', cunn = 'nn'}
+local AUTOLOAD = {nn = 'nn', cudnn = 'nn', cunn = 'nn', nngraph = 'nngraph', graph = 'graph'}
+-- nn classes that nngraph defines: a saved char-rnn model is an nn.gModule at the top
+local AUTOLOAD_CLASS = {['nn.gModule'] = 'nngraph', ['nn.ModuleFromCriterion'] = 'nngraph',
+                        ['nn.JustElement'] = 'nngraph', ['nn.JustTable'] = 'nngraph'}
 
 local function autoload(cname)
    local pkg = AUTOLOAD[cname:match('^([%w_]+)%.') or '']
+   if pkg and not package.loaded[pkg] then pcall(require, pkg) end
+   pkg = AUTOLOAD_CLASS[cname]
    if pkg and not package.loaded[pkg] then pcall(require, pkg) end
 end
 
