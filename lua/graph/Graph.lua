@@ -38,7 +38,8 @@ end
 
 -- a fresh node of the same class as `node` holding the same data
 local function twin(node)
-   return torch.factory(torch.typename(node)) and node.new(node.data) or graph.Node(node.data)
+   if node.new then return node.new(node.data) end
+   return graph.Node(node.data)
 end
 
 local function newEdge(e, from, to)
