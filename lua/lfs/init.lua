@@ -6,6 +6,9 @@ local fstat, fsop, listdir, cwd = door.sys_stat, door.sys_fsop, door.sys_listdir
 
 local lfs = {}
 package.loaded.lfs = lfs
+-- LuaFileSystem registered itself as the global `lfs` under Lua 5.1, and scripts rely on it
+-- after any library (penlight's path, say) has required it
+rawset(_G, 'lfs', rawget(_G, 'lfs') or lfs)
 
 local function attributes(follow, path, what)
    local r = {fstat(tostring(path), follow)}

@@ -83,6 +83,20 @@ def test_lfs(rt: Runtime, tmp_path: Path) -> None:
     assert rt.eval("lfs.currentdir()") == os.getcwd()
 
 
+def test_lfs_global_when_a_library_requires_it(tmp_path: Path) -> None:
+    """LuaFileSystem under Lua 5.1 set the global `lfs`: with real penlight on LUA_PATH (its
+    path module requires lfs locally) char-rnn's sample.lua used the global and failed."""
+    (tmp_path / "pl").mkdir()
+    (tmp_path / "pl" / "init.lua").write_text("local lfs = require 'lfs'\nreturn {}\n")
+    script = tmp_path / "main.lua"
+    script.write_text("print(type(lfs), lfs == package.loaded.lfs)")
+    env = dict(os.environ, LUA_PATH=f"{tmp_path}/?.lua;{tmp_path}/?/init.lua;;")
+    r = subprocess.run([sys.executable, "-m", "luatorch.cli", "run", str(script)],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["table", "true"]
+
+
 def test_penlight_path(rt: Runtime, tmp_path: Path) -> None:
     assert rt.eval("path.join('a', 'b', 'c.t7')") == "a/b/c.t7"
     assert rt.eval("path.join('a', '/b')") == "/b"
