@@ -57,7 +57,25 @@ def th_set_num_threads(n: int) -> None:
 # 2-core loader benchmark ran slower overlapped than serial.  While workers exist, BLAS gets
 # the cores they leave (at least one), unless the user chose a count (torch.setnumthreads,
 # OPENBLAS_NUM_THREADS or OMP_NUM_THREADS, which `luatorch run --np` sets per rank).
-_lent = {"workers": 0, "saved": None, "explicit": False}
+_lent = {"workers": 0, "saved": None, "explicit": False, "cores": 0}
+
+
+def _cores() -> int:
+    return _lent["cores"] or os.cpu_count() or 1
+
+
+def share(ranks: int, cpus: int) -> None:
+    """`ranks` processes, this one included, run on the same `cpus` cores: BLAS gets its part
+    of them (and `threads` workers lend from that part), unless the user chose a count."""
+    if ranks <= 1:
+        return
+    _lent["cores"] = max(1, cpus // ranks)
+    if _chosen():
+        return
+    if _lent["saved"] is not None:
+        # workers hold cores now: the count restored when they end is the new share
+        _lent["saved"] = _lent["cores"]
+    _apply(max(1, _lent["cores"] - _lent["workers"]))
 
 
 def _chosen() -> bool:
@@ -72,7 +90,7 @@ def lend(workers: int) -> None:
         return
     if _lent["saved"] is None:
         _lent["saved"] = th_get_num_threads()
-    _apply(max(1, (os.cpu_count() or 1) - _lent["workers"]))
+    _apply(max(1, _cores() - _lent["workers"]))
 
 
 def unlend(workers: int) -> None:
@@ -86,7 +104,7 @@ def unlend(workers: int) -> None:
         _lent["saved"] = None
         _apply(saved)
     else:
-        _apply(max(1, (os.cpu_count() or 1) - _lent["workers"]))
+        _apply(max(1, _cores() - _lent["workers"]))
 
 
 def th_get_num_threads() -> int:

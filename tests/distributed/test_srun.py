@@ -151,6 +151,25 @@ def test_prepare_srun_gives_the_wheel_its_prefix_and_a_security_mode_it_has():
         assert "OPAL_PREFIX" not in env and "PMIX_MCA_psec" not in env
 
 
+@pytest.mark.mpi
+def test_unbound_ranks_share_the_cores_for_blas():
+    """Ranks on the same cores (mpiexec --bind-to none, like srun with task/none) split them
+    among their BLAS threads; each used to run a thread per core."""
+    exe = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    if not os.path.exists(exe):
+        pytest.skip("no mpiexec beside this Python")
+    cpus = len(os.sched_getaffinity(0))
+    cmd = [exe, "-n", "2", "--bind-to", "none", "--oversubscribe"]
+    cmd += ["--allow-run-as-root"] * (os.geteuid() == 0)
+    env = {k: v for k, v in _env().items() if k not in ("OPENBLAS_NUM_THREADS",
+                                                         "OMP_NUM_THREADS")}
+    r = subprocess.run(cmd + LUATORCH + [os.path.join(HERE, "tree.lua")], env=env, cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    threads = re.findall(r"node \d of 2 allReduce 3 3 3 threads (\d+)", r.stdout)
+    assert threads == [str(max(1, cpus // 2))] * 2, r.stdout
+
+
 # --- a real srun ---------------------------------------------------------------------------
 
 @pytest.mark.mpi
