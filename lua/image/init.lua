@@ -13,6 +13,7 @@
 --    gaussian gaussian1D laplacian gaussianpyramid colormap jetColormap lcn
 --    minmax toDisplayTensor display window drawText drawRect   lena fabio (Torch7's own files)
 require 'torch'
+require 'dok'
 
 image = image or {}
 local image = image
@@ -51,11 +52,31 @@ local function defaultType()
 end
 
 ------------------------------------------------------------------ files
+-- the type is the file's by its first bytes (JPEG, PNG, PGM, PPM), else by its extension,
+-- as Torch7's image.load decided: a file of another kind, or with neither, is refused
+local function filetype(path)
+   local f, err = io.open(path, 'rb')
+   if not f then torch._error(err) end
+   local head = f:read(4) or ''
+   f:close()
+   if head:sub(1, 3) == '\255\216\255' then return 'jpg' end
+   if head == '\137PNG' then return 'png' end
+   if head:match('^P[25]') then return 'pgm' end
+   if head:match('^P[36]') then return 'ppm' end
+   return path:match('%.(%a+)$')
+end
+
 function image.load(path, depth, tensortype)
    if type(path) ~= 'string' then
       error("bad argument #1 to 'image.load' (file name expected, got " .. type(path) .. ')', 2)
    end
-   return wrapany(img_load(path, depth, tensortype or defaultType()))
+   local ext = filetype(path)
+   if not ext then
+      torch._error('<image.load> unable to determine image type for file: ' .. path)
+   end
+   local entry = image.supported_filetypes[ext]
+   if not entry then torch._error('<image.load> unknown image type: ' .. ext) end
+   return entry.loader(path, depth, tensortype)
 end
 
 function image.getSize(path)

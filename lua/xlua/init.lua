@@ -139,26 +139,48 @@ function xlua.usage(funcname, description, example, ...)
    return table.concat(lines, '\n')
 end
 
--- xlua.unpack(args, funcname, description, spec...): named (`f{a=1}`) or positional
--- arguments checked against `spec` ({arg=, type=, default=, req=, help=}); a missing required
--- one or `help` asked for raises the usage text
+-- xlua.unpack(args, funcname, description, spec...): the named (`f{a=1}`) or ordered arguments
+-- checked against the specs ({arg=, type=, help=, default=, defaulta=, req=}). Returns, as xlua
+-- did, the table of them (by name and by position, and `usage`, whose text is the help) and
+-- then each value. No argument at all, or a required one missing, prints the usage and fails.
 function xlua.unpack(args, funcname, description, ...)
    local specs = {...}
-   local usage = xlua.usage(funcname, description, nil, specs)
-   local named = #args == 1 and type(args[1]) == 'table' and getmetatable(args[1]) == nil
-   local given = named and args[1] or args
-   if named and given.help then error(usage, 3) end
+   local usage = setmetatable({}, {__tostring = function()
+      return xlua.usage(funcname, description, nil, specs)
+   end})
+   if #args == 0 then
+      print(usage)
+      error('<' .. tostring(funcname) .. '> arguments expected', 3)
+   end
+   local given = {}
+   local first = args[1]
+   if #args == 1 and type(first) == 'table' and #first == 0 and not torch.typename(first) then
+      given = first
+   else
+      for i, spec in ipairs(specs) do given[spec.arg] = args[i] end
+   end
    local out = {}
    for i, spec in ipairs(specs) do
-      local v
-      if named then v = given[spec.arg] else v = given[i] end
-      if v == nil then v = spec.default end
+      local v = given[spec.arg]
       if v == nil and spec.req then
-         error(usage .. '\nmissing argument: ' .. spec.arg, 3)
+         print(usage)
+         error('<' .. tostring(funcname) .. '> missing argument: ' .. spec.arg, 3)
       end
+      if v == nil then v = spec.default end
+      if v == nil and spec.defaulta then v = out[spec.defaulta] end
+      out[spec.arg] = v
       out[i] = v
    end
-   return unpack(out, 1, #specs)
+   out.usage = usage
+   return out, unpack(out, 1, #specs)
+end
+
+-- xlua.unpack_class(object, args, ...): xlua.unpack, its named values set on `object`
+function xlua.unpack_class(object, args, funcname, description, ...)
+   local dargs = xlua.unpack(args, funcname, description, ...)
+   for k, v in pairs(dargs) do
+      if type(k) ~= 'number' then object[k] = v end
+   end
 end
 
 require 'xlua.OptionParser'

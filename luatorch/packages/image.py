@@ -202,6 +202,8 @@ def img_load(path: str, depth: Optional[int], tname: str, fmt: Optional[str] = N
     try:
         im = pil.open(path)
     except Exception as e:
+        if fmt == "PNG":      # libpng's words, which scripts and Torch7's tests match
+            raise TorchError(f"[read_png] Error during init_io: {path}: {e}") from None
         raise TorchError(f"image.load: unknown image type for file: {path} ({e})") from None
     with im:
         if fmt is not None:

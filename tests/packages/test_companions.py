@@ -167,11 +167,32 @@ def test_xlua(rt: Runtime, capfd: pytest.CaptureFixture) -> None:
     assert rt.eval("xlua.formatTime(3725)") == "1h2m"
     assert rt.eval("xlua.require('surely_absent_pkg')") is False
     assert rt.eval("xlua.require('paths') == paths")
+    # as xlua: the table of arguments (by name and position) first, then each value
     assert rt.execute("local function f(...) return xlua.unpack({...}, 'f', 'doc', "
-                      "{arg='a', type='number', req=true}, {arg='b', default=7}) end "
-                      "local a, b = f{a = 1} local c, d = f(2, 3) return a + b + c + d") == 13
-    with pytest.raises(LuaError, match="missing argument: a"):
+                      "{arg='a', type='number', req=true}, {arg='b', default=7}, "
+                      "{arg='c', defaulta='a'}) end "
+                      "local t, a, b, c = f{a = 1} local _, d, e, g = f(2, 3, 4) "
+                      "return a + b + c + d + e + g, t.a, t[2], t.c, "
+                      "tostring(t.usage):find('NAME:') ~= nil") == (18, 1, 7, 1, True)
+    with pytest.raises(LuaError, match="<f> missing argument: a"):
         rt.execute("xlua.unpack({{}}, 'f', 'doc', {arg='a', req=true})")
+    with pytest.raises(LuaError, match="<f> arguments expected"):
+        rt.execute("xlua.unpack({}, 'f', 'doc', {arg='a', default=1})")
+    assert rt.execute("local o = {} xlua.unpack_class(o, {{n = 3}}, 'C', 'doc', "
+                      "{arg='n'}, {arg='m', default=2}) return o.n, o.m") == (3, 2)
+
+
+def test_dok_is_global_after_image(tmp_path: Path) -> None:
+    """Torch7's image loaded dok, and scripts (image's own tests) used its global."""
+    pytest.importorskip("PIL")
+    r = lua_script(tmp_path, "require 'image'\n"
+                   "local _, s, g = dok.unpack({5}, 'f', 'doc', {arg='size'}, "
+                   "{arg='sigma', default=0.25})\nprint(s, g)\n"
+                   "print(pcall(dok.error, 'bad', 'image.f'))")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["5", "0.25"]
+    assert lines[1].startswith("false") and lines[1].endswith("<image.f> bad")
 
 
 def test_xlua_progress_plain_into_a_file(tmp_path: Path) -> None:

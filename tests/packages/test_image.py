@@ -88,8 +88,18 @@ def test_load_errors(r, tmp_path):
         r.execute(f"image.load('{tmp_path}/none.png')")
     bad = tmp_path / "bad.png"
     bad.write_text("not an image")
-    with pytest.raises(LuaError, match="unknown image type"):
+    # Torch7 went by the first bytes, then the extension: a .png that is none fails in libpng
+    with pytest.raises(LuaError, match=r"\[read_png\] Error during init_io"):
         r.execute(f"image.load('{bad}')")
+    PIL = pytest.importorskip("PIL.Image")
+    PIL.new("RGB", (3, 2)).save(tmp_path / "bmp", format="BMP")
+    with pytest.raises(LuaError, match="<image.load> unable to determine image type for file"):
+        r.execute(f"image.load('{tmp_path}/bmp')")
+    PIL.new("RGB", (3, 2)).save(tmp_path / "a.gif")
+    with pytest.raises(LuaError, match="<image.load> unknown image type: gif"):
+        r.execute(f"image.load('{tmp_path}/a.gif')")
+    PIL.new("RGB", (3, 2), (255, 0, 0)).save(tmp_path / "png.jpg", format="PNG")
+    assert r.execute(f"return image.load('{tmp_path}/png.jpg', 3, 'byte'):size(3)") == 3
     with pytest.raises(LuaError, match="unknown image type"):
         r.execute(f"image.save('{tmp_path}/x.abc', torch.rand(3, 2, 2))")
 
@@ -311,13 +321,15 @@ def test_draw_text(r):
     assert out[0, :, 30:].max() == 0                             # text stays near (2, 2)
 
 
-def test_missing_pillow_one_line(r, monkeypatch):
+def test_missing_pillow_one_line(r, monkeypatch, tmp_path):
     import sys
 
+    png = tmp_path / "x.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n")
     for mod in ("PIL", "PIL.Image"):
         monkeypatch.setitem(sys.modules, mod, None)      # import now fails as if absent
     with pytest.raises(LuaError) as e:
-        r.execute("image.load('x.png')")
+        r.execute(f"image.load('{png}')")
     msg = str(e.value)
     assert msg.endswith('image requires Pillow: pip install "luatorch[image]"')
     assert "\n" not in msg and "Traceback" not in msg
