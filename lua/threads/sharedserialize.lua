@@ -21,6 +21,9 @@ local function ticket(x)
       return {[MARK] = thr_share(H[x]), tensor = tensor_mts[mt]}
    elseif storage_mts[mt] then
       return {[MARK] = thr_share(H[x]), storage = storage_mts[mt]}
+   elseif type(x) == 'userdata' and torch.typename(x) == 'tds.AtomicCounter' then
+      -- one count for every state, as Torch7's threads shared tds's C counter
+      return {[MARK] = thr_share(package.loaded.tds._counter(x)), counter = true}
    end
    return x
 end
@@ -38,6 +41,7 @@ end
 local function redeem(m)
    local h = thr_claim(m[MARK])
    if m.tensor then return wrap(h, tensor_mt_by_name[m.tensor]) end
+   if m.counter then return require('tds')._wrapcounter(h) end
    return wrapstorage(h, m.storage)
 end
 

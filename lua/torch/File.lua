@@ -513,7 +513,8 @@ local function tensor_class(cname)
    return nil
 end
 
-local AUTOLOAD = {nn = 'nn', cudnn = 'nn', cunn = 'nn', nngraph = 'nngraph', graph = 'graph'}
+local AUTOLOAD = {nn = 'nn', cudnn = 'nn', cunn = 'nn', nngraph = 'nngraph', graph = 'graph',
+                  tds = 'tds'}
 -- nn classes that nngraph defines: a saved char-rnn model is an nn.gModule at the top
 local AUTOLOAD_CLASS = {['nn.gModule'] = 'nngraph', ['nn.ModuleFromCriterion'] = 'nngraph',
                         ['nn.JustElement'] = 'nngraph', ['nn.JustTable'] = 'nngraph'}

@@ -349,5 +349,40 @@ def thr_queue_count(key: int) -> int:
         return len(q.items)
 
 
+class _Counter:
+    """tds.AtomicCounter's value, outside every Lua state, so that states sharing it under
+    threads.sharedserialize count together."""
+
+    __slots__ = ("value", "lock")
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+        self.lock = threading.Lock()
+
+
+def thr_counter_new(value: float = 0) -> _Counter:
+    """A new counter holding `value`."""
+    return _Counter(int(value))
+
+
+def thr_counter_inc(c: _Counter) -> int:
+    """Add one; the value before."""
+    with c.lock:
+        v = c.value
+        c.value = v + 1
+    return v
+
+
+def thr_counter_get(c: _Counter) -> int:
+    """The counter's value."""
+    return c.value
+
+
+def thr_counter_set(c: _Counter, value: float) -> None:
+    """Set the counter's value."""
+    with c.lock:
+        c.value = int(value)
+
+
 EXPORTS = {name: fn for name, fn in list(globals().items())
            if name.startswith("thr_") and callable(fn)}

@@ -88,3 +88,39 @@ def test_bad_elements_and_keys_fail_clearly(r: Runtime) -> None:
 def test_atomic_counter(r: Runtime) -> None:
     assert r.eval("(function() local a = tds.AtomicCounter() a:inc() a:inc() "
                   "return a:inc(), a:get() end)()") == (2, 3)
+
+
+def test_atomic_counter_is_shared_by_threads_under_sharedserialize(r: Runtime) -> None:
+    """As Torch7's threads shared tds's C counter: workers given the counter by
+    sharedserialize count together (threads' own test-atomic.lua, smaller); under the
+    default serialization each worker counts on its own copy."""
+    got = r.execute("""
+        local threads = require 'threads'
+        local function run(mode)
+           threads.Threads.serialization(mode)
+           local a = tds.AtomicCounter()
+           a:set(5)
+           local pool = threads.Threads(4)
+           for _ = 1, 4 do
+              pool:addjob(function() for _ = 1, 500 do a:inc() end return a:get() end)
+           end
+           pool:synchronize()
+           pool:terminate()
+           return a:get()
+        end
+        local shared = run('threads.sharedserialize')
+        local copied = run('threads.serialize')
+        threads.Threads.serialization('threads.serialize')
+        return shared, copied
+    """)
+    assert got == (2005, 5)
+
+
+def test_torch_load_finds_tds_classes_without_require(r: Runtime, tmp_path) -> None:
+    """A file naming tds classes loads in a state that never required tds (a threads worker,
+    a fresh script), as nn's and nngraph's classes do; loading runs only our tds."""
+    path = tmp_path / "t.t7"
+    r.execute(f"local h = tds.Hash() h.a = 3 torch.save('{path}', {{h, tds.AtomicCounter()}})")
+    fresh = Runtime()
+    assert fresh.execute(f"local t = torch.load('{path}') "
+                         "return torch.typename(t[1]), t[1].a, t[2]:get()") == ("tds.Hash", 3, 0)
