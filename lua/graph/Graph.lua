@@ -94,18 +94,8 @@ end
 
 function Graph:hasCycle()
    local state = {}
-   local function visit(node)
-      state[node] = 'open'
-      for _, child in ipairs(node.children) do
-         local s = state[child]
-         if s == 'open' then return true end
-         if not s and visit(child) then return true end
-      end
-      state[node] = 'done'
-      return false
-   end
    for _, node in ipairs(self.nodes) do
-      if not state[node] and visit(node) then return true end
+      if not state[node] and graph._cycleFrom(node, state) then return true end
    end
    return false
 end

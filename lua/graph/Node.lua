@@ -71,21 +71,24 @@ function Node:bfs(func)
    for _, node in ipairs(self:bfs_dirty(func)) do node.marked = false end
 end
 
+-- Whether a path from `node` comes back to a node it passed through; `state` (node -> 'open' or
+-- 'done') lives with the caller, not in the flags, so a walk in progress elsewhere is left
+-- alone, and a graph's check shares it across its nodes.
+local function cycleFrom(node, state)
+   state[node] = 'open'
+   for _, child in ipairs(node.children) do
+      local s = state[child]
+      if s == 'open' then return true end
+      if not s and cycleFrom(child, state) then return true end
+   end
+   state[node] = 'done'
+   return false
+end
+graph._cycleFrom = cycleFrom
+
 --- Whether some path from this node comes back to a node it passed through.
 function Node:hasCycle()
-   -- states live here, not in the flags, so a walk in progress elsewhere is left alone
-   local state = {}
-   local function visit(node)
-      state[node] = 'open'
-      for _, child in ipairs(node.children) do
-         local s = state[child]
-         if s == 'open' then return true end
-         if not s and visit(child) then return true end
-      end
-      state[node] = 'done'
-      return false
-   end
-   return visit(self)
+   return cycleFrom(self, {})
 end
 
 function Node:label()
