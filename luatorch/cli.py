@@ -105,18 +105,23 @@ def cli() -> None:
 @click.option("--np", "nprocs", default=None, metavar="N",
               help="Start N processes through mpiexec (distlearn; needs the mpi extra).")
 @click.option("--tag-output", is_flag=True, help="With --np: prefix output lines by rank.")
+@click.option("--hostfile", default=None, metavar="FILE",
+              help="With --np: start the processes on FILE's hosts (mpiexec's --hostfile).")
 @click.argument("script", required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(execs, libs, interactive, debug, trust_functions, virtual_gpus, nprocs, tag_output,
-        script, args) -> None:
+        hostfile, script, args) -> None:
     """Run SCRIPT with ARGS (the global `arg`, as in Torch7's th)."""
     if script and script.startswith("-") and not os.path.exists(script):
         # options after the script belong to it; before it, an unknown one is a mistake
         click.echo(f"luatorch run: unknown option {script} (see luatorch run --help)", err=True)
         sys.exit(2)
+    if hostfile is not None and nprocs is None:
+        click.echo("luatorch run: --hostfile goes with --np N", err=True)
+        sys.exit(2)
     if nprocs is not None:
         sys.exit(_launch(nprocs, tag_output, execs, libs, debug, trust_functions, virtual_gpus,
-                         script, args))
+                         script, args, hostfile))
     code = run_script(script, args, execs, libs, interactive, debug, trust_functions,
                       virtual_gpus)
     if code:
@@ -127,7 +132,7 @@ def run(execs, libs, interactive, debug, trust_functions, virtual_gpus, nprocs, 
 
 
 def _launch(nprocs: str, tag_output: bool, execs, libs, debug, trust_functions, virtual_gpus,
-            script, args) -> int:
+            script, args, hostfile: Optional[str] = None) -> int:
     from luatorch.dist.launch import launch, parse_np
 
     n = parse_np(nprocs)
@@ -142,8 +147,12 @@ def _launch(nprocs: str, tag_output: bool, execs, libs, debug, trust_functions, 
     child += ["--debug"] * bool(debug) + ["--trust-functions"] * bool(trust_functions)
     if virtual_gpus is not None:
         child += ["--virtual-gpus", str(virtual_gpus)]
+    if hostfile is not None and not os.path.isfile(hostfile):
+        click.echo(f"luatorch run: no hostfile {hostfile}", err=True)
+        return 2
     return launch(n, child + [script] + list(args), tag_output,
-                  ready=lambda: 1 if _cannot_open(script) else None)
+                  ready=lambda: 1 if _cannot_open(script) else None,
+                  hostfile=None if hostfile is None else os.path.abspath(hostfile))
 
 
 @cli.command()
