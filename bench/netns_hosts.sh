@@ -19,15 +19,17 @@
 # A job across the two machines (mpiexec runs on lt-a; the rank on lt-b is started through
 # the agent; ranks talk TCP over the veth only):
 #
-#   D=/tmp/luatorch-netns
+#   D=/tmp/luatorch-netns N=10.203.77.0/24
+#   export PRTE_MCA_plm_ssh_agent=$D/rsh PRTE_MCA_oob_tcp_if_include=$N \
+#          OMPI_MCA_btl=tcp,self OMPI_MCA_btl_tcp_if_include=$N
 #   $D/on lt-a luatorch run --np 2 --hostfile $D/hostfile script.lua
-#   $D/on lt-a mpiexec -n 2 --hostfile $D/hostfile --allow-run-as-root \
-#       --prtemca plm_ssh_agent $D/rsh --mca btl tcp,self \
-#       --mca btl_tcp_if_include 10.203.77.0/24 --mca oob_tcp_if_include 10.203.77.0/24 \
+#   $D/on lt-a mpiexec -n 2 --hostfile $D/hostfile --allow-run-as-root -x PYTHONPATH \
 #       luatorch run script.lua
 #
-# `luatorch run --np N --hostfile H` passes those settings itself when it finds the agent in
-# the environment (OMPI_MCA_plm_ssh_agent / PRTE_MCA_plm_ssh_agent): `up` prints the exports.
+# (`on` keeps PYTHONPATH and the LUATORCH_/OMPI_MCA_/PRTE_MCA_ settings; the agent passes no
+# environment, as ssh: a plain mpiexec needs -x for what the remote ranks must see, which
+# `luatorch run --np --hostfile` adds for PYTHONPATH and LUATORCH_ settings. Open MPI 5 takes
+# the agent from PRTE_MCA_plm_ssh_agent or --prtemca plm_ssh_agent, not OMPI_MCA_.)
 #
 # Settings: LT_NETNS_PREFIX (namespace names, default lt: lt-a, lt-b), LT_NETNS_NET (the first
 # three octets of the /24, default 10.203.77), LT_NETNS_DIR. Needs root and iproute2.
