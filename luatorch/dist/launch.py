@@ -29,7 +29,7 @@ _RULE = re.compile(r"^-{20,}\s*$")
 _DISCONNECT = re.compile(r"peer process has\s+unexpectedly disconnected.*?Local host:\s*(\S+)"
                          r".*?Peer host:\s*(\S+)", re.S)
 _ABORT_LINE = re.compile(r"^[\s\0]*\[[^\]]+\] \*\*\* ")
-_ABORTED = re.compile(r"exited due to process rank \d+ with PID \d+ on node \S+ calling\s+"
+_ABORTED = re.compile(r"exited due to process rank \d+ with PID \d+ on node (\S+) calling\s+"
                       r"\"abort\"")
 # the seconds prterun has to end once it reported a failure, before it is stopped: it waits
 # without end for the daemon of a host it cannot reach
@@ -131,7 +131,12 @@ def _relay(stream: IO[str], n: int, out: IO[str],
                     f"on {gone.group(1)} closed); the other ranks were stopped")
             held.append(text)
             continue
-        if one is None and lost is not None and _ABORTED.search(" ".join(text.split())):
+        aborted = _ABORTED.search(" ".join(text.split()))
+        if one is None and aborted and lost is None and any("Socket closed" in h for h in held):
+            # the disconnect box does not always come: the survivor's own lines say as much
+            lost = (f"luatorch: a rank was lost (its connection to the rank on "
+                    f"{aborted.group(1)} closed); the other ranks were stopped")
+        if one is None and lost is not None and aborted:
             one = lost
         if one is not None:
             # the held report was this failure seen from the survivor's side
