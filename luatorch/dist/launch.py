@@ -28,7 +28,9 @@ _RULE = re.compile(r"^-{20,}\s*$")
 # a rank's TCP peer that went away, and the MPI_ERRORS_ARE_FATAL lines of the rank it left
 _DISCONNECT = re.compile(r"peer process has\s+unexpectedly disconnected.*?Local host:\s*(\S+)"
                          r".*?Peer host:\s*(\S+)", re.S)
-_ABORT_LINE = re.compile(r"^[\s\0]*\[[^\]]+\] \*\*\* ")
+_ABORT_LINE = re.compile(r"^[\s\0]*\[[^\]]+\] \*\*\* |^[\s\0]*\[[^\]]+\]\[\[[\d,]+\],\d+\]"
+                         r"\[[^\]]*btl_tcp")
+_PEER = re.compile(r"btl_tcp\S* peer: (\S+)")
 _ABORTED = re.compile(r"exited due to process rank \d+ with PID \d+ on node (\S+) calling\s+"
                       r"\"abort\"")
 # the seconds prterun has to end once it reported a failure, before it is stopped: it waits
@@ -132,9 +134,12 @@ def _relay(stream: IO[str], n: int, out: IO[str],
             held.append(text)
             continue
         aborted = _ABORTED.search(" ".join(text.split()))
-        if one is None and aborted and lost is None and any("Socket closed" in h for h in held):
+        if one is None and aborted and lost is None and any(
+                "Socket closed" in h or _PEER.search(h) for h in held):
             # the disconnect box does not always come: the survivor's own lines say as much
-            lost = (f"luatorch: a rank was lost (its connection to the rank on "
+            peer = next((m.group(1) for m in map(_PEER.search, held) if m), None)
+            on = f" on {peer}" if peer else ""
+            lost = (f"luatorch: a rank{on} was lost (its connection to the rank on "
                     f"{aborted.group(1)} closed); the other ranks were stopped")
         if one is None and lost is not None and aborted:
             one = lost

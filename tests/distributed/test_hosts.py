@@ -204,6 +204,13 @@ def test_remote_peer_lost_becomes_one_line():
     assert out.getvalue().splitlines() == [
         "luatorch: a rank was lost (its connection to the rank on n1 closed); the other ranks "
         "were stopped"]
+    btl = ("[n1][[1255,1],0][/ompi/opal/mca/btl/tcp/btl_tcp_frag.c:127:mca_btl_tcp_frag_send]"
+           " peer: n2 mca_btl_tcp_frag_send: writev failed: Connection reset by peer (104)\n")
+    out = io.StringIO()
+    _relay(io.StringIO(btl + abort), 2, out)
+    assert out.getvalue().splitlines() == [
+        "luatorch: a rank on n2 was lost (its connection to the rank on n1 closed); the other "
+        "ranks were stopped"]
     # an abort that no report explains is shown at the end
     out = io.StringIO()
     _relay(io.StringIO(fatal + "last\n"), 2, out)
