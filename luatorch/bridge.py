@@ -45,6 +45,7 @@ MODULES = [
     "luatorch.packages.sysutil",
     "luatorch.blas_threads",
     "luatorch.packages.threads",
+    "luatorch.packages.tds",
     "luatorch.serialization.door",
     "luatorch.packages.optim_plot",
     "luatorch.packages.gnuplot",
@@ -69,6 +70,9 @@ CPU_INDICES_OK = {"ix_index", "ix_index_fill", "ix_index_copy", "ix_index_add", 
                   "ix_scatter", "ix_scatter_fill", "ix_masked_select", "ix_masked_copy",
                   "ix_masked_fill"}
 CPU_INDICES_PREFIXES = ("pool_", "conv_tmaxpool_", "il_")
+# Functions that only keep handles (shared tds elements) and run nothing on them: unchecked,
+# which also spares every element read of a shared tds.Hash the checks' cost.
+UNCHECKED_PREFIXES = ("tds_",)
 _SIZES = np.dtype(np.int64)
 _INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
 
@@ -161,7 +165,8 @@ def build_door(check_devices: bool = False) -> Dict[str, Callable]:
         for key, fn in getattr(mod, "EXPORTS", {}).items():
             if key in door:
                 raise RuntimeError(f"door name {key!r} exported twice ({name})")
-            if check_devices and key not in CROSS_DEVICE:
+            if check_devices and key not in CROSS_DEVICE \
+                    and not key.startswith(UNCHECKED_PREFIXES):
                 kernel = (name.startswith("luatorch.kernels.") or key in KERNEL_NAMES
                           or key.startswith(KERNEL_PREFIXES))
                 fn = _device_checked(fn, key in CPU_INDICES_OK

@@ -1,7 +1,9 @@
 -- threads.sharedserialize: as threads.serialize (save gives a CharStorage, load takes one or
 -- its handle), but tensors and storages are shared: each is
 -- written as a ticket for its Python handle, and the loading state wraps that same handle, so
--- both states see one buffer.
+-- both states see one buffer.  So are tds structures, as Torch7's threads passed tds's C
+-- structures by pointer: a Hash or Vec moves its elements to Python the first time, and every
+-- state's handle on it reads and writes them there.
 require 'torch'
 
 local door = torch._door
@@ -24,6 +26,13 @@ local function ticket(x)
    elseif type(x) == 'userdata' and torch.typename(x) == 'tds.AtomicCounter' then
       -- one count for every state, as Torch7's threads shared tds's C counter
       return {[MARK] = thr_share(package.loaded.tds._counter(x)), counter = true}
+   elseif type(x) == 'userdata' then
+      local shared = package.loaded['tds.shared']
+      local kind = shared and shared.kind_of[mt]
+      if kind then
+         local store, id = shared.share[kind](x)
+         return {[MARK] = thr_share(store), tds = kind, id = id}
+      end
    end
    return x
 end
@@ -42,6 +51,11 @@ local function redeem(m)
    local h = thr_claim(m[MARK])
    if m.tensor then return wrap(h, tensor_mt_by_name[m.tensor]) end
    if m.counter then return require('tds')._wrapcounter(h) end
+   if m.tds then
+      require 'tds'
+      local shared = require 'tds.shared'
+      return shared.handles[m.id] or shared.adopt[m.tds](h, m.id)
+   end
    return wrapstorage(h, m.storage)
 end
 
