@@ -46,6 +46,8 @@ distlearn.walkTable = walkTable
 
 local tree
 
+local scalar
+
 -- one leaf (a tensor or a number) summed over every node, in place for tensors
 local function sumLeaf(v)
    if torch.isTensor(v) then
@@ -58,9 +60,11 @@ local function sumLeaf(v)
       end
       return v
    end
-   local t = torch.DoubleTensor(1):fill(v)
-   d_allreduce(H[t])
-   return t[1]
+   -- one buffer for every number: the contributors' count rides along each allReduce
+   scalar = scalar or torch.DoubleTensor(1)
+   scalar[1] = v
+   d_allreduce(H[scalar])
+   return scalar[1]
 end
 
 -- one leaf folded with `reduce` in node order, the same on every node

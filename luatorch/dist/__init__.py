@@ -37,9 +37,10 @@ def launched() -> bool:
 def get(name: Optional[str] = None) -> Communicator:
     """The process's communicator, made once; `name` is 'local', 'mpi' or 'nccl'."""
     global _current
-    name = name or os.environ.get("LUATORCH_DIST") or ("mpi" if launched() else "local")
-    if _current is not None and _current.name == name:
+    if _current is not None and (name is None or _current.name == name):
+        # the communicator is made once per process: every collective asks for it
         return _current
+    name = name or os.environ.get("LUATORCH_DIST") or ("mpi" if launched() else "local")
     if name == "local":
         from luatorch.dist.local import LocalCommunicator
         _current = LocalCommunicator()
