@@ -1,6 +1,7 @@
 -- threads: pools of worker LuaJIT states (threads.Threads), the serializations jobs cross by
--- (threads.serialize, threads.sharedserialize), threads.Mutex, threads.Condition and the
--- thread-safe job queue threads.Queue (also require 'threads.queue').
+-- (threads.serialize, threads.sharedserialize), threads.Mutex, threads.Condition, the
+-- thread-safe job queue threads.Queue (also require 'threads.queue') and the bare
+-- threads.Thread.
 require 'torch'
 
 local unpack = unpack or table.unpack
@@ -34,6 +35,35 @@ function threads.safe(func, mutex)
       if not res[1] then error(res[2], 0) end
       return (table.unpack or _G.unpack)(res, 2, res.n)     -- globals: no upvalue to write
    end
+end
+
+-- threads.Thread(code): a thread running the Lua code string once in a state of its own; the
+-- code talks to others through Mutex/Condition ids. thread:free() waits for it to end.
+local Thread = {}
+Thread.__index = Thread
+
+function threads.Thread(code)
+   if type(code) ~= 'string' then error('threads.Thread: a string of Lua code expected', 2) end
+   return setmetatable({__id = torch._door.thr_thread_new(code)}, Thread)
+end
+
+function Thread:free()
+   if self.__id then
+      torch._door.thr_thread_free(self.__id)
+      self.__id = nil
+   end
+end
+
+-- what a threads.Thread runs (called from Python, in its new state); failures are printed as
+-- Torch7's threads printed them, since nobody waits for a result
+function threads._lowlevel(code)
+   local f, err = loadstring(code)
+   if not f then
+      print('FATAL THREAD PANIC: (loadstring) ' .. tostring(err))
+      return
+   end
+   local ok, msg = pcall(f)
+   if not ok then print('FATAL THREAD PANIC: (pcall) ' .. tostring(msg)) end
 end
 
 -- The loop body of a worker state (called from Python): load a job, run it, give back its

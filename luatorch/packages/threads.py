@@ -73,6 +73,23 @@ def _install_hooks() -> None:
         hook[:] = [_hooks]
 
 
+def _new_state() -> Any:
+    """A Runtime for the calling thread, its collector hooked to this thread's allocations."""
+    from luatorch.runtime import Runtime
+
+    with _build:
+        current = backend.gpus.current
+        default = _hooks.default
+        rt = Runtime(virtual_gpus=backend.gpus.virtual)
+        backend.gpus.current = current
+        collect = rt.lua.eval("collectgarbage")
+        _hooks.by_thread[threading.get_ident()] = lambda: (collect("collect"),
+                                                           collect("collect"))
+        _tensor._gc_hook[:] = [_hooks]
+        _hooks.default = default
+    return rt
+
+
 class Pool:
     """N worker states fed from one shared queue and one queue per worker (specific mode)."""
 
@@ -102,18 +119,7 @@ class Pool:
             raise RuntimeError(self.failed)
 
     def _state(self, tid: int) -> Tuple[Any, Any]:
-        from luatorch.runtime import Runtime
-
-        with _build:
-            current = backend.gpus.current
-            default = _hooks.default
-            rt = Runtime(virtual_gpus=backend.gpus.virtual)
-            backend.gpus.current = current
-            collect = rt.lua.eval("collectgarbage")
-            _hooks.by_thread[threading.get_ident()] = lambda: (collect("collect"),
-                                                               collect("collect"))
-            _tensor._gc_hook[:] = [_hooks]
-            _hooks.default = default
+        rt = _new_state()
         run = rt.call(rt.eval("require('threads')._worker"), tid, self.mode)
         return rt, run
 
@@ -175,6 +181,48 @@ class Pool:
         for t in self.threads:
             if t is not me and t.is_alive():
                 t.join()
+
+
+class _Thread:
+    """threads.Thread(code): one more state, in a thread of its own, running `code` once."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        _install_hooks()
+        self.thread = threading.Thread(target=self._run, daemon=True,
+                                       name="luatorch-thread")
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            rt = _new_state()
+        except Exception as e:  # noqa: BLE001  (said as Torch7's thread said it)
+            print(f"THREAD FATAL ERROR: could not create lua state ({e})", flush=True)
+            return
+        _retired.append(rt)
+        try:
+            rt.call(rt.eval("require('threads')._lowlevel"), self.code)
+        finally:
+            _hooks.by_thread.pop(threading.get_ident(), None)
+            _hooks.seen.pop(threading.get_ident(), None)
+
+
+_threads: Dict[int, _Thread] = {}
+
+
+def thr_thread_new(code: str) -> int:
+    """Start a thread running Lua `code` in a new state; returns its id."""
+    key = next(_ids)
+    _threads[key] = _Thread(str(code))
+    return key
+
+
+def thr_thread_free(key: int) -> None:
+    """Wait for thread `key` to finish and forget it."""
+    t = _threads.pop(int(key), None)
+    if t is not None:
+        while t.thread.is_alive():
+            t.thread.join(0.1)            # NOTE: timed, so that Ctrl-C reaches the main thread
 
 
 def thr_pool_new(n: int, mode: str) -> int:

@@ -376,3 +376,39 @@ def test_chosen_blas_threads_win_over_workers(tmp_path) -> None:
         pytest.skip("no OpenBLAS to control")
     lines = _blas_run(tmp_path, "0", "chosen")
     assert lines[1:] == [[2], [2]]
+
+
+def test_low_level_thread(tmp_path) -> None:
+    """threads.Thread(code) runs a code string once in a state of its own (threads' own
+    test-low-level.lua, smaller); free() waits for it; failures print as Torch7's threads
+    printed them."""
+    script = tmp_path / "low.lua"
+    script.write_text(textwrap.dedent("""
+        local threads = require 'threads'
+        local m = threads.Mutex()
+        local t = threads.Thread(string.format([[
+           require 'torch'
+           local threads = require 'threads'
+           local m = threads.Mutex(%d)
+           m:lock()
+           local s = 0
+           for i = 1, 1000 do s = s + i end
+           m:unlock()
+           print('thread sum', s)
+        ]], m:id()))
+        t:free()
+        t:free()                            -- a second free does nothing
+        threads.Thread('error("boom")'):free()
+        threads.Thread('this is not lua'):free()
+        print(pcall(threads.Thread, 42))
+        print('end')
+    """))
+    r = subprocess.run([sys.executable, "-m", "luatorch.cli", "run", str(script)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["thread", "sum", "500500"]
+    assert lines[1].startswith("FATAL THREAD PANIC: (pcall)") and lines[1].endswith("boom")
+    assert lines[2].startswith("FATAL THREAD PANIC: (loadstring)")
+    assert lines[3].startswith("false") and "a string of Lua code expected" in lines[3]
+    assert lines[4] == "end"
