@@ -15,33 +15,8 @@ local encode, decode = shared.encode, shared.decode
 local contents = setmetatable({}, {__mode = 'k'})
 local mt
 
-local function new()
-   local h = newproxy(false)
-   debug.setmetatable(h, mt)
-   contents[h] = {data = {}, n = 0}
-   return h
-end
-
-local function adopt(s, id)
-   local h = newproxy(false)
-   debug.setmetatable(h, mt)
-   contents[h] = {store = s, id = id}
-   shared.handles[id] = h
-   return h
-end
-
--- the store of h, moving its pairs there the first time (in one door call)
-local function share(h)
-   local c = contents[h]
-   if c.store then return c.store, c.id end
-   local s, id = hnew()
-   -- the handle changes mode before its pairs are encoded, so that a Hash holding itself
-   -- (or a Hash holding it) finds it shared
-   contents[h] = {store = s, id = id}
-   shared.handles[id] = h
-   hfill(s, shared.export(c.data))
-   return s, id
-end
+local new, adopt, share = shared.constructors(contents, function() return mt end, hnew,
+   function(s, c) hfill(s, shared.export(c.data)) end)
 
 local set
 local function construct(tbl)

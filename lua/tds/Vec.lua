@@ -15,33 +15,11 @@ local encode, decode = shared.encode, shared.decode
 local contents = setmetatable({}, {__mode = 'k'})
 local mt
 
-local function new()
-   local v = newproxy(false)
-   debug.setmetatable(v, mt)
-   contents[v] = {data = {}, n = 0}
-   return v
-end
-
-local function adopt(s, id)
-   local v = newproxy(false)
-   debug.setmetatable(v, mt)
-   contents[v] = {store = s, id = id}
-   shared.handles[id] = v
-   return v
-end
-
--- the store of v, moving its elements there the first time (in one door call)
-local function share(v)
-   local c = contents[v]
-   if c.store then return c.store, c.id end
-   local s, id = vnew()
-   -- the handle changes mode first, so that a Vec holding itself finds it shared
-   contents[v] = {store = s, id = id}
-   shared.handles[id] = v
-   local plain, special, ns = shared.export(c.data)
-   vassign(s, plain, c.n, special, ns)
-   return s, id
-end
+local new, adopt, share = shared.constructors(contents, function() return mt end, vnew,
+   function(s, c)
+      local plain, special, ns = shared.export(c.data)
+      vassign(s, plain, c.n, special, ns)
+   end)
 
 -- the elements as a Lua table, and the size
 local function snapshot(v)

@@ -28,6 +28,39 @@ local handles = shared.handles
 -- with bytes 128-255 goes as its address and length instead
 local HIGH = '[\128-\255]'
 
+--- The three constructors of one kind of structure (Hash, Vec), whose state per handle lives
+--- in `contents` ({data = elements, n = count} while this state alone uses it, {store =, id
+--- =} once shared): new() a handle of this state's own, adopt(store, id) a handle on a shared
+--- store, and share(x) the store of x, made with newstore() and filled by fill(store, c) from
+--- x's elements the first time.
+function shared.constructors(contents, metatable, newstore, fill)
+   local function new()
+      local x = newproxy(false)
+      debug.setmetatable(x, metatable())
+      contents[x] = {data = {}, n = 0}
+      return x
+   end
+   local function adopt(s, id)
+      local x = newproxy(false)
+      debug.setmetatable(x, metatable())
+      contents[x] = {store = s, id = id}
+      handles[id] = x
+      return x
+   end
+   local function share(x)
+      local c = contents[x]
+      if c.store then return c.store, c.id end
+      local s, id = newstore()
+      -- the handle changes mode before its elements are encoded, so that a structure holding
+      -- itself (or one holding it) finds it shared
+      contents[x] = {store = s, id = id}
+      handles[id] = x
+      fill(s, c)
+      return s, id
+   end
+   return new, adopt, share
+end
+
 --- An element (already checked) as the door takes it.
 function shared.encode(x)
    local t = type(x)
