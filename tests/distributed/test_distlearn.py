@@ -12,6 +12,7 @@ import time
 import pytest
 
 from luatorch.cli import main
+from tests.distributed.ranks import curve, gone, rank_pids
 
 pytest.importorskip("mpi4py")
 HERE = os.path.dirname(__file__)
@@ -44,13 +45,7 @@ def test_single_process_runs_unchanged():
 def test_killed_rank_stops_the_others(n):
     cmd = LUATORCH + ["--np", str(n), os.path.join(HERE, "hold.lua")]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    pids = {}
-    while len(pids) < n:
-        line = p.stdout.readline()
-        assert line, p.stderr.read()
-        m = re.match(r"pid (\d+) (\d+)", line)
-        if m:
-            pids[int(m.group(1))] = int(m.group(2))
+    pids = rank_pids(p, n)
     os.kill(pids[n], 9)
     t0 = time.monotonic()
     try:
@@ -66,7 +61,7 @@ def test_killed_rank_stops_the_others(n):
     assert re.fullmatch(rf"luatorch: rank {n} of {n} \(pid {pids[n]} on \S+\) was lost: "
                         r"signal 9 \(Killed\); the other ranks were stopped", lines[0]), err
     for pid in pids.values():
-        assert _gone(pid), f"process {pid} still running"
+        assert gone(pid), f"process {pid} still running"
 
 
 @pytest.mark.mpi
@@ -75,13 +70,7 @@ def test_ctrl_c_on_the_launcher_stops_every_rank():
     cmd = LUATORCH + ["--np", "2", os.path.join(HERE, "hold.lua")]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          start_new_session=True)
-    pids = {}
-    while len(pids) < 2:
-        line = p.stdout.readline()
-        assert line, p.stderr.read()
-        m = re.match(r"pid (\d+) (\d+)", line)
-        if m:
-            pids[int(m.group(1))] = int(m.group(2))
+    pids = rank_pids(p, 2)
     os.killpg(p.pid, signal.SIGINT)
     try:
         p.communicate(timeout=30)
@@ -90,7 +79,7 @@ def test_ctrl_c_on_the_launcher_stops_every_rank():
         raise AssertionError("Ctrl-C did not stop the job within 30 s") from None
     assert p.returncode != 0
     for pid in pids.values():
-        assert _gone(pid), f"process {pid} still running"
+        assert gone(pid), f"process {pid} still running"
 
 
 @pytest.mark.mpi
@@ -160,14 +149,6 @@ def test_lost_rank_box_becomes_one_line():
     ] + other.splitlines()
 
 
-def _gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] in ("Z", "X")
-    except OSError:
-        return True
-
-
 @pytest.mark.mpi
 def test_collective_timeout_names_the_collective():
     r = _np(2, "hold.lua", {"HOLD_SKIP": "2", "LUATORCH_DIST_TIMEOUT": "1"})
@@ -221,11 +202,6 @@ def test_nccl_allreduce_on_gpus():
     assert r.returncode == 0, r.stderr
 
 
-def _curve(out: str) -> list:
-    return [re.sub(r"\(\d+ processes.*\)", "", ln) for ln in out.splitlines()
-            if ln.startswith(("epoch", "final"))]
-
-
 @pytest.mark.mpi
 @pytest.mark.slow
 def test_lenet_two_processes_follow_one():
@@ -235,8 +211,8 @@ def test_lenet_two_processes_follow_one():
     two = subprocess.run(LUATORCH + ["--np", "2"] + args, capture_output=True, text=True,
                          timeout=120)
     assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr
-    assert len(_curve(one.stdout)) == 3
-    assert _curve(two.stdout) == _curve(one.stdout)
+    assert len(curve(one.stdout)) == 3
+    assert curve(two.stdout) == curve(one.stdout)
 
 
 @pytest.mark.mpi

@@ -19,6 +19,7 @@ from typing import Dict, Iterator, List
 import pytest
 
 from luatorch.dist.launch import GRACE_S, _relay
+from tests.distributed.ranks import curve, rank_pids
 
 pytest.importorskip("mpi4py")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -77,17 +78,6 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hosts]:
         h.script("down")
 
 
-def _pids(p: subprocess.Popen, n: int) -> Dict[int, int]:
-    pids: Dict[int, int] = {}
-    while len(pids) < n:
-        line = p.stdout.readline()
-        assert line, p.stderr.read()
-        m = re.match(r"pid (\d+) (\d+)", line)
-        if m:
-            pids[int(m.group(1))] = int(m.group(2))
-    return pids
-
-
 def _netns(pid: int) -> str:
     return subprocess.run(["ip", "netns", "identify", str(pid)], capture_output=True,
                           text=True).stdout.strip()
@@ -110,11 +100,6 @@ def test_allreduce_across_hosts_equals_one_machine(hosts):
         f"host 1 {hosts.a}", f"host 2 {hosts.b}"]
 
 
-def _curve(out: str) -> List[str]:
-    return [re.sub(r"\(\d+ processes.*\)", "", ln) for ln in out.splitlines()
-            if ln.startswith(("epoch", "final"))]
-
-
 @pytest.mark.mpi
 def test_lenet_across_hosts_follows_one_machine(hosts):
     args = [os.path.join(ROOT, "models", "lenet_digits_dist.lua"), "-epochs", "2",
@@ -124,8 +109,8 @@ def test_lenet_across_hosts_follows_one_machine(hosts):
     one = subprocess.run(LUATORCH + ["--np", "2"] + args, capture_output=True, text=True,
                          timeout=120)
     assert two.returncode == 0 and one.returncode == 0, two.stderr + one.stderr
-    assert len(_curve(one.stdout)) == 3
-    assert _curve(two.stdout) == _curve(one.stdout)
+    assert len(curve(one.stdout)) == 3
+    assert curve(two.stdout) == curve(one.stdout)
 
 
 @pytest.mark.mpi
@@ -133,7 +118,7 @@ def test_killed_remote_rank_ends_the_job_with_one_line(hosts):
     p = subprocess.Popen(hosts.np2([os.path.join(HERE, "hold.lua")]), env=hosts.env(),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        pids = _pids(p, 2)
+        pids = rank_pids(p, 2)
         assert _netns(pids[2]) == hosts.b
         os.kill(pids[2], 9)
         t0 = time.monotonic()
@@ -160,7 +145,7 @@ def test_network_partition_ends_with_the_timeout_line(hosts):
                          env=hosts.env({"LUATORCH_DIST_TIMEOUT": str(limit)}),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        _pids(p, 2)
+        rank_pids(p, 2)
         assert hosts.script("cut").returncode == 0
         t0 = time.monotonic()
         _, err = p.communicate(timeout=limit + GRACE_S + 20)

@@ -20,6 +20,7 @@ from typing import Dict, List, Optional
 import pytest
 
 from luatorch.dist.mpi import miswired, prepare_srun, srun_tasks
+from tests.distributed.ranks import curve, gone, rank_pids
 
 pytest.importorskip("mpi4py")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -206,11 +207,6 @@ def test_srun_without_pmix_fails_with_one_line(slurm):
                                "srun --mpi=pmix (see srun --mpi=list)"], r.stderr
 
 
-def _curve(out: str) -> list:
-    return [re.sub(r"\(\d+ processes.*\)", "", ln) for ln in out.splitlines()
-            if ln.startswith(("epoch", "final"))]
-
-
 @pytest.mark.mpi
 @pytest.mark.slurm
 @pytest.mark.slow
@@ -220,16 +216,8 @@ def test_srun_lenet_follows_np(slurm):
     got = _run(_srun(2) + LUATORCH + args, timeout=300)
     ref = _run(LUATORCH + ["--np", "2"] + args, timeout=300)
     assert got.returncode == 0 and ref.returncode == 0, got.stderr + ref.stderr
-    assert len(_curve(got.stdout)) == 3, got.stdout
-    assert _curve(got.stdout) == _curve(ref.stdout)
-
-
-def _gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] in ("Z", "X")
-    except OSError:
-        return True
+    assert len(curve(got.stdout)) == 3, got.stdout
+    assert curve(got.stdout) == curve(ref.stdout)
 
 
 @pytest.mark.mpi
@@ -239,13 +227,7 @@ def test_srun_killed_task_stops_the_step(slurm, n):
     """Slurm's PMIx server sees a task vanish and cancels the step: the others are stopped."""
     p = subprocess.Popen(_srun(n) + LUATORCH + [os.path.join(HERE, "hold.lua")], env=_env(),
                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    pids = {}
-    while len(pids) < n:
-        line = p.stdout.readline()
-        assert line, p.stderr.read()
-        m = re.match(r"pid (\d+) (\d+)", line)
-        if m:
-            pids[int(m.group(1))] = int(m.group(2))
+    pids = rank_pids(p, n)
     os.kill(pids[n], signal.SIGKILL)
     t0 = time.monotonic()
     try:
@@ -257,7 +239,7 @@ def test_srun_killed_task_stops_the_step(slurm, n):
     assert p.returncode != 0
     assert f"task {n - 1}: Killed" in err, err
     for pid in pids.values():
-        assert _gone(pid), f"process {pid} still running"
+        assert gone(pid), f"process {pid} still running"
 
 
 @pytest.mark.mpi
