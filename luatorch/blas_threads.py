@@ -64,6 +64,11 @@ def _cores() -> int:
     return _lent["cores"] or os.cpu_count() or 1
 
 
+def _left() -> int:
+    """The cores the workers leave to BLAS (at least one)."""
+    return max(1, _cores() - _lent["workers"])
+
+
 def share(ranks: int, cpus: int) -> None:
     """`ranks` processes, this one included, run on the same `cpus` cores: BLAS gets its part
     of them (and `threads` workers lend from that part), unless the user chose a count."""
@@ -75,7 +80,7 @@ def share(ranks: int, cpus: int) -> None:
     if _lent["saved"] is not None:
         # workers hold cores now: the count restored when they end is the new share
         _lent["saved"] = _lent["cores"]
-    _apply(max(1, _lent["cores"] - _lent["workers"]))
+    _apply(_left())
 
 
 def _chosen() -> bool:
@@ -90,21 +95,21 @@ def lend(workers: int) -> None:
         return
     if _lent["saved"] is None:
         _lent["saved"] = th_get_num_threads()
-    _apply(max(1, _cores() - _lent["workers"]))
+    _apply(_left())
 
 
 def unlend(workers: int) -> None:
     """`workers` threads ended: BLAS gets its cores back once no worker is left."""
     _lent["workers"] = max(0, _lent["workers"] - workers)
     saved = _lent["saved"]
-    if saved is None or _lent["explicit"]:
-        _lent["saved"] = None if _lent["workers"] == 0 else saved
+    if saved is None:
         return
     if _lent["workers"] == 0:
         _lent["saved"] = None
-        _apply(saved)
-    else:
-        _apply(max(1, _cores() - _lent["workers"]))
+        if not _lent["explicit"]:
+            _apply(saved)
+    elif not _lent["explicit"]:
+        _apply(_left())
 
 
 def th_get_num_threads() -> int:
