@@ -186,16 +186,16 @@ def _check_format(path: str, im: Any, fmt: str) -> None:
                              f"{magic.decode('latin-1')}")
 
 
-def img_load(path: str, depth: Optional[int], tname: str, fmt: Optional[str] = None) -> Tensor:
-    """image.load: decode file `path` (JPEG, PNG, PPM/PGM, ... by content) into C x H x W;
-    with `fmt` ('JPEG', 'PNG', 'PPM'), only a file of that format."""
+def img_load(path: str, depth: Optional[int], tname: str, fmt: str) -> Tensor:
+    """image.loadJPG/loadPNG/loadPPM (image.load picks one, as Torch7 did): decode file `path`,
+    which must be of format `fmt` ('JPEG', 'PNG', 'PPM'), into C x H x W."""
     path = str(path)
     pil = _pil()
     if not os.path.exists(path):
         raise TorchError(f"{path}: No such file or directory")
     with open(path, "rb") as f:
         wide = _png16_header(f.read(33))
-    if wide is not None and fmt in (None, "PNG"):
+    if wide is not None and fmt == "PNG":
         with open(path, "rb") as f:
             return _from_array(_png16(f.read(), *wide), None if depth is None else int(depth),
                                tname)
@@ -206,8 +206,7 @@ def img_load(path: str, depth: Optional[int], tname: str, fmt: Optional[str] = N
             raise TorchError(f"[read_png] Error during init_io: {path}: {e}") from None
         raise TorchError(f"image.load: unknown image type for file: {path} ({e})") from None
     with im:
-        if fmt is not None:
-            _check_format(path, im, str(fmt))
+        _check_format(path, im, str(fmt))
         return _decoded(im, None if depth is None else int(depth), tname)
 
 
