@@ -23,10 +23,12 @@ local function ticket(x)
       return {[MARK] = thr_share(H[x]), tensor = tensor_mts[mt]}
    elseif storage_mts[mt] then
       return {[MARK] = thr_share(H[x]), storage = storage_mts[mt]}
-   elseif type(x) == 'userdata' and torch.typename(x) == 'tds.AtomicCounter' then
-      -- one count for every state, as Torch7's threads shared tds's C counter
-      return {[MARK] = thr_share(package.loaded.tds._counter(x)), counter = true}
    elseif type(x) == 'userdata' then
+      -- tds structures are one for every state, as Torch7's threads shared tds's C memory
+      local tds = package.loaded.tds
+      if tds and torch.typename(x) == 'tds.AtomicCounter' then
+         return {[MARK] = thr_share(tds._counter(x)), counter = true}
+      end
       local shared = package.loaded['tds.shared']
       local kind = shared and shared.kind_of[mt]
       if kind then
@@ -53,8 +55,7 @@ local function redeem(m)
    if m.counter then return require('tds')._wrapcounter(h) end
    if m.tds then
       require 'tds'
-      local shared = require 'tds.shared'
-      return shared.handles[m.id] or shared.adopt[m.tds](h, m.id)
+      return require('tds.shared').decode(h, m.tds, m.id)
    end
    return wrapstorage(h, m.storage)
 end
