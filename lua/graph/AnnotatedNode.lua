@@ -2,19 +2,20 @@
 -- the place in the user's script where it was made, for drawing and for error messages.
 local AnnotatedNode, parent = torch.class('graph.AnnotatedNode', 'graph.Node')
 
--- '[file]:line_' of the user's code that made the node; the trailing '_' is where torch/graph
--- puts a function name it never gets, which scripts match
-local function callerLabel()
+--- '[file]:line' of the user's code running now (nngraph labels its splits with it too)
+function graph._callerPos()
    local pos = torch._userpos() or '?:0'
    local file, line = pos:match('^(.*):(%d+)$')
-   return string.format('[%s]:%s_', file or pos, line or '0')
+   return string.format('[%s]:%s', file or pos, line or '0')
 end
 
 function AnnotatedNode:__init(data)
    parent.__init(self, data or {})
    self.data.annotations = self.data.annotations or {}
    if not self.data.annotations._debugLabel then
-      self.data.annotations._debugLabel = callerLabel()
+      -- the trailing '_' is where torch/graph puts a function name it never gets, which
+      -- scripts match
+      self.data.annotations._debugLabel = graph._callerPos() .. '_'
    end
 end
 

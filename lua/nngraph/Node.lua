@@ -8,13 +8,6 @@ require 'graph'
 
 local Node, parent = torch.class('nngraph.Node', 'graph.AnnotatedNode')
 
--- '[src]:line' of the user's code, as the split label carries it
-local function callerPos()
-   local pos = torch._userpos() or '?:0'
-   local file, line = pos:match('^(.*):(%d+)$')
-   return string.format('[%s]:%s', file or pos, line or '0')
-end
-
 function Node:__init(data)
    parent.__init(self, data)
    -- inputs in the order they were given (mapindex[i] is the i-th input's data, and
@@ -53,7 +46,7 @@ function Node:split(n)
    if n == 1 then return nngraph.JustElement()(self) end
    local label = self.data.annotations._debugLabel
    local mnode = nngraph.Node({nSplitOutputs = n, annotations = {
-      _debugLabel = label .. ' split at ' .. callerPos() .. '-mnode'}})
+      _debugLabel = label .. ' split at ' .. graph._callerPos() .. '-mnode'}})
    mnode:add(self, true)
    local nodes = {}
    for i = 1, n do
